@@ -1,0 +1,153 @@
+/**
+ * Presentation helpers shared by the domain magics: attaching a rich mimebundle to a returned value, key/value
+ * and table bundles, and human formats for sizes, durations and dates.
+ *
+ * A magic returns the data itself (an array of DIDs, a workflow status object, ...), so `const x = %rucio ...`
+ * gives code the typed value; the rendering rides along as a non-enumerable `Symbol.for("Jupyter.display")`
+ * method, invisible to `JSON.stringify`, `Object.keys` and spreading.
+ */
+import type { MimeBundle } from "./types";
+import { redact } from "../clients/http/redact";
+
+export const DISPLAY = Symbol.for("Jupyter.display");
+
+/** Attaches a mimebundle producer to an object value and returns the same value. */
+export function withDisplay<T extends object>(value: T, bundle: () => MimeBundle): T {
+  Object.defineProperty(value, DISPLAY, { value: bundle, enumerable: false, configurable: true, writable: true });
+  return value;
+}
+
+/** The `--json` form of a value: a plain JSON-compatible copy that renders as JSON. */
+export function asJson(value: unknown): unknown {
+  const plain = value === undefined ? null : JSON.parse(JSON.stringify(value));
+  if (plain === null || typeof plain !== "object") return plain;
+  return withDisplay(plain as object, () => ({
+    "application/json": plain,
+    "text/plain": JSON.stringify(plain, null, 2),
+  }));
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+/** Any cell value as display text (secrets scrubbed as a last line of defence). */
+export function cellText(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  if (v instanceof Date) return formatDate(v);
+  if (Array.isArray(v)) return v.map(cellText).join(", ");
+  if (typeof v === "object") return redact(JSON.stringify(v));
+  return redact(String(v));
+}
+
+export interface Column<Row> {
+  /** Column heading. */
+  label: string;
+  /** Cell text for a row. */
+  get: (row: Row) => unknown;
+  /** Right-align (numbers, sizes). */
+  align?: "right";
+}
+
+export interface TableOptions {
+  title?: string;
+  /** Shown under the table (counts, hints). */
+  footer?: string;
+  /** At most this many rows are rendered (the value keeps all of them). */
+  maxRows?: number;
+}
+
+const TABLE_CSS =
+  "border-collapse:collapse;font-size:0.9em;margin:0.2em 0;" as const;
+const CELL_CSS = "padding:0.2em 0.7em;border-bottom:1px solid var(--jp-border-color2,#ddd);text-align:left;vertical-align:top;";
+
+/** An HTML table plus an aligned text/plain table for a list of rows. */
+export function tableBundle<Row>(rows: readonly Row[], columns: Column<Row>[], opts: TableOptions = {}): MimeBundle {
+  const maxRows = opts.maxRows ?? 500;
+  const shown = rows.slice(0, maxRows);
+  const cells = shown.map((r) => columns.map((c) => cellText(c.get(r))));
+  const more = rows.length - shown.length;
+  const notes = [
+    more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "",
+    opts.footer ?? "",
+  ].filter(Boolean);
+  if (rows.length === 0) notes.unshift("(no results)");
+
+  // text/plain
+  const widths = columns.map((c, i) => Math.min(60, Math.max(c.label.length, ...cells.map((row) => row[i].length))));
+  const clip = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (columns[i].align === "right" ? clip(v, widths[i]).padStart(widths[i]) : clip(v, widths[i]).padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  const text: string[] = [];
+  if (opts.title) text.push(opts.title);
+  if (rows.length > 0) {
+    text.push(line(columns.map((c) => c.label)));
+    text.push(widths.map((w) => "-".repeat(w)).join("  "));
+    for (const row of cells) text.push(line(row));
+  }
+  text.push(...notes);
+
+  // text/html
+  const th = columns.map((c) => `<th style="${CELL_CSS}${c.align === "right" ? "text-align:right;" : ""}">${escapeHtml(c.label)}</th>`).join("");
+  const body = cells
+    .map(
+      (row) =>
+        `<tr>${row.map((v, i) => `<td style="${CELL_CSS}${columns[i].align === "right" ? "text-align:right;" : ""}">${escapeHtml(v)}</td>`).join("")}</tr>`,
+    )
+    .join("");
+  const html = [
+    `<div class="vre-result">`,
+    opts.title ? `<div style="font-weight:600;margin:0.2em 0">${escapeHtml(opts.title)}</div>` : "",
+    rows.length > 0 ? `<table class="vre-table" style="${TABLE_CSS}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>` : "",
+    ...notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`),
+    `</div>`,
+  ].join("");
+  return { "text/html": html, "text/plain": text.join("\n") };
+}
+
+/** A two-column "field / value" table for one object. */
+export function recordBundle(fields: Array<[string, unknown]>, opts: TableOptions = {}): MimeBundle {
+  const rows = fields.filter(([, v]) => v !== undefined && v !== null && v !== "");
+  return tableBundle(rows, [
+    { label: "field", get: (r) => r[0] },
+    { label: "value", get: (r) => r[1] },
+  ], opts);
+}
+
+/** A one-line message (success notes, confirmations) as text and HTML. */
+export function messageBundle(text: string, htmlText?: string): MimeBundle {
+  return { "text/plain": text, "text/html": `<div class="vre-result">${htmlText ?? escapeHtml(text)}</div>` };
+}
+
+const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
+
+/** Decimal (SI) units, as Rucio and Zenodo show sizes: 1 kB = 1000 B. */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "";
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${UNITS[u]}`;
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** `2026-11-25 02:44 UTC` for a Date or a date string; anything unparseable is shown as given. */
+export function formatDate(d: Date | string | null | undefined): string {
+  if (d === null || d === undefined || d === "") return "";
+  const date = d instanceof Date ? d : new Date(d);
+  if (Number.isNaN(date.getTime())) return String(d);
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}

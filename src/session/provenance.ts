@@ -1,0 +1,163 @@
+/**
+ * The provenance log of a notebook session: an append-only record of what the notebook read (DIDs with their
+ * checksums and local paths), ran (workflows with the sha256 of their specification) and published (deposits with
+ * their DOIs). `%vre provenance` shows it; `--json` returns it. Entries are kept in memory and, when a file is
+ * configured, mirrored as JSON lines (one entry per line, appended, mode 0600).
+ *
+ * Entries never hold secrets: every string goes through the clients' redactor, and keys that name a credential
+ * are dropped before an entry is stored.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { redact } from "../clients/http/redact";
+
+export type ProvenanceAction = "read" | "write" | "run" | "publish";
+
+/** What an entry is about. */
+export type ProvenanceKind =
+  | "did" // a Rucio DID that was read or made available
+  | "file" // a local file (upload source, downloaded workflow output)
+  | "rule" // a Rucio replication rule
+  | "workflow" // a REANA workflow
+  | "deposit"; // a Zenodo deposition / record
+
+export interface ProvenanceInput {
+  action: ProvenanceAction;
+  kind: ProvenanceKind;
+  /** The service that was used: rucio, reana, zenodo. */
+  service: string;
+  /** A stable identifier: `scope:name`, workflow id, deposition id, rule id. */
+  id: string;
+  /** Human label: workflow name, deposit title, file name. */
+  label?: string;
+  /** What produced the entry, e.g. `%rucio download` or `rucio.download()`. */
+  via?: string;
+  /** The endpoint the service was reached at (printed, so it must hold no credentials; it is redacted anyway). */
+  endpoint?: string;
+  /** Checksums as `{ adler32, md5, sha256 }`. */
+  checksums?: Record<string, string>;
+  bytes?: number;
+  /** Local paths that were written or read. */
+  paths?: string[];
+  /** Persistent identifier (DOI) for published things. */
+  doi?: string;
+  /** Anything else worth keeping (run number, status, RSE); flat JSON values. */
+  details?: Record<string, unknown>;
+}
+
+export interface ProvenanceEntry extends ProvenanceInput {
+  /** 1-based position in the log. */
+  seq: number;
+  /** ISO-8601 UTC timestamp. */
+  time: string;
+}
+
+export interface ProvenanceOptions {
+  /** Mirror every entry to this JSON-lines file (appended; created with mode 0600). */
+  file?: string;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+const SECRET_KEY = /pass(word|wd)?|secret|token|authorization|cookie|credential|api[_-]?key/i;
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redact(value);
+  if (value === null || typeof value !== "object" || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (SECRET_KEY.test(k)) continue;
+    if (v === undefined) continue;
+    out[k] = scrub(v, depth + 1);
+  }
+  return out;
+}
+
+export class ProvenanceLog {
+  private readonly items: ProvenanceEntry[] = [];
+  private readonly file?: string;
+  private readonly now: () => Date;
+  private fileError?: string;
+
+  constructor(options: ProvenanceOptions = {}) {
+    this.file = options.file;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Appends an entry and returns it (frozen). */
+  record(input: ProvenanceInput): ProvenanceEntry {
+    const clean = scrub(input) as ProvenanceInput;
+    const entry: ProvenanceEntry = Object.freeze({ seq: this.items.length + 1, time: this.now().toISOString(), ...clean });
+    this.items.push(entry);
+    this.mirror(entry);
+    return entry;
+  }
+
+  /** A copy of the entries, oldest first, optionally filtered. */
+  entries(filter: { action?: ProvenanceAction; service?: string; kind?: ProvenanceKind } = {}): ProvenanceEntry[] {
+    return this.items.filter(
+      (e) =>
+        (!filter.action || e.action === filter.action) &&
+        (!filter.service || e.service === filter.service) &&
+        (!filter.kind || e.kind === filter.kind),
+    );
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The path of the JSON-lines mirror, if any, and the last error writing it (the log itself never fails). */
+  mirrorStatus(): { file?: string; error?: string } {
+    return { file: this.file, error: this.fileError };
+  }
+
+  toJSON(): ProvenanceEntry[] {
+    return this.entries();
+  }
+
+  private mirror(entry: ProvenanceEntry): void {
+    if (!this.file) return;
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      // One write call per entry with O_APPEND: lines from concurrent writers never interleave within a line.
+      fs.appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      this.fileError = undefined;
+    } catch (err) {
+      this.fileError = redact(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Reads a JSON-lines mirror back (skipping lines that are not entries, e.g. a torn last line). */
+  static readFile(file: string): ProvenanceEntry[] {
+    const out: ProvenanceEntry[] = [];
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const v = JSON.parse(line) as ProvenanceEntry;
+        if (v && typeof v === "object" && typeof v.seq === "number" && typeof v.action === "string") out.push(v);
+      } catch {
+        // torn line from a crash mid-write: ignore
+      }
+    }
+    return out;
+  }
+}
+
+/** sha256 (hex) of a specification, canonicalised so key order does not change the digest. */
+export function specDigest(spec: unknown): string {
+  const text = typeof spec === "string" ? spec : canonicalJson(spec);
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** JSON with object keys sorted recursively. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const keys = Object.keys(value as object)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+}

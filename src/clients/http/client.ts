@@ -1,0 +1,504 @@
+/**
+ * HttpClient: one per service client. Owns an undici Agent (a keep-alive Pool per origin, so a separate
+ * auth host gets its own pool), TLS material, timeouts, retries and the translation of every failure
+ * into the service's error class.
+ */
+import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { Agent, type Dispatcher } from "undici";
+import type { z } from "zod";
+import { ClientError, ConfigError, HttpError, type ClientErrorInit, type ErrorFactory } from "../errors";
+import { classifyTransportError } from "./classify";
+import { safeLogger, type Logger } from "./log";
+import type { NdjsonOptions } from "./ndjson";
+import { DEFAULT_MAX_LINE_BYTES } from "./ndjson";
+import { redactUrl } from "./redact";
+import { HttpResponse, type ResponseHeaders } from "./response";
+import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+
+export type QueryValue = string | number | boolean | undefined | null;
+export type Query = Record<string, QueryValue | QueryValue[]> | URLSearchParams;
+
+/** A request body. Use a factory for streams so that a retry can start the stream again. */
+export type RequestBody = string | Uint8Array | (() => Readable | AsyncIterable<Uint8Array>);
+
+export interface TlsOptions {
+  /** PEM file of the CA bundle to trust (in addition to nothing else: it replaces the default roots). */
+  caFile?: string;
+  /** PEM client certificate (x509) or proxy file holding both cert and key. */
+  certFile?: string;
+  keyFile?: string;
+  /** Skip certificate verification (never the default; for throwaway test servers only). */
+  insecure?: boolean;
+}
+
+export interface Timeouts {
+  /** TCP + TLS connect. Default 10 s. */
+  connectMs?: number;
+  /** From request sent to response headers. Default 60 s. */
+  headersMs?: number;
+  /** Longest silence between two body chunks. Default 120 s. */
+  bodyMs?: number;
+}
+
+export interface HttpClientOptions {
+  /** "rucio", "reana", "zenodo": used in messages and on errors. */
+  service: string;
+  /** Base URL; request paths are appended to it (its path prefix is kept). */
+  baseUrl: string;
+  tls?: TlsOptions;
+  timeouts?: Timeouts;
+  retry?: Partial<RetryPolicy>;
+  /** Idle keep-alive time of pooled sockets. Default 30 s. */
+  keepAliveMs?: number;
+  /** Max sockets per origin. Default 8. */
+  connections?: number;
+  userAgent?: string;
+  defaultHeaders?: Record<string, string>;
+  /** Receives redacted log lines. */
+  logger?: Logger;
+  /** Builds the service's error class (RucioError, ...). Default: HttpError. */
+  createError?: ErrorFactory;
+  /**
+   * Maps an unexpected status into a service error, using the body the server sent. Return undefined to
+   * fall back to the generic HTTP_* error.
+   */
+  mapStatusError?: (input: StatusErrorInput) => ClientError | undefined;
+  /** Cap of buffered answers (json/text). Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Cap of one NDJSON line. Default 16 MiB. */
+  maxLineBytes?: number;
+  /** Inject a dispatcher (tests); the client then does not own or close it. */
+  dispatcher?: Dispatcher;
+}
+
+export interface StatusErrorInput {
+  status: number;
+  headers: ResponseHeaders;
+  /** Error body (first 1 MiB), decoded as UTF-8. */
+  bodyText: string;
+  method: string;
+  url: string; // redacted
+  what: string;
+  request: HttpRequest;
+  retryAfterMs?: number;
+}
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path relative to the base URL ("dids/test/x"), or an absolute http(s) URL (another host). */
+  path: string;
+  query?: Query;
+  headers?: Record<string, string | undefined>;
+  body?: RequestBody;
+  /** JSON body; sets Content-Type: application/json. */
+  json?: unknown;
+  /** Human description used in messages: "search DIDs in scope test". */
+  what: string;
+  /**
+   * Whether repeating the request is harmless. Default: true for GET, HEAD, PUT, DELETE, OPTIONS;
+   * false for POST and PATCH. Non-idempotent requests are never repeated after they may have reached the
+   * server; use `submitOnce` to add a "did it happen?" check.
+   */
+  idempotent?: boolean;
+  retry?: false | Partial<RetryPolicy>;
+  signal?: AbortSignal;
+  /** Statuses treated as success. Default: 200-299. */
+  expectStatus?: number[] | ((status: number) => boolean);
+  timeouts?: Pick<Timeouts, "headersMs" | "bodyMs">;
+}
+
+const IDEMPOTENT = new Set<HttpMethod>(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError({
+      code: "CONFIG_INVALID",
+      message: `Cannot read the ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      hint: `Fix the ${what} path in your profile or rucio.cfg.`,
+      cause: e,
+    });
+  }
+}
+
+export class HttpClient {
+  readonly service: string;
+  readonly baseUrl: URL;
+  private readonly opts: HttpClientOptions;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly policy: RetryPolicy;
+  private readonly log: Logger;
+  private readonly make: ErrorFactory;
+  /** Per-origin "do not send before" instants from X-RateLimit-* headers. */
+  private readonly rateGate = new Map<string, number>();
+  private closed = false;
+
+  constructor(opts: HttpClientOptions) {
+    this.opts = opts;
+    this.service = opts.service;
+    let base: URL;
+    try {
+      base = new URL(opts.baseUrl);
+    } catch (e) {
+      throw new ConfigError({
+        code: "CONFIG_INVALID",
+        message: `The ${opts.service} server URL is not a valid URL: ${redactUrl(opts.baseUrl)}.`,
+        hint: "Use a full URL such as https://rucio.example.org.",
+        cause: e,
+      });
+    }
+    if (!/^https?:$/.test(base.protocol)) {
+      throw new ConfigError({
+        code: "CONFIG_INVALID",
+        message: `The ${opts.service} server URL must be http(s): ${redactUrl(opts.baseUrl)}.`,
+      });
+    }
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    this.baseUrl = base;
+    this.policy = { ...DEFAULT_RETRY, ...opts.retry };
+    this.log = safeLogger(opts.logger);
+    this.make = opts.createError ?? ((init: ClientErrorInit) => new HttpError(init));
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      const tls = opts.tls ?? {};
+      const t = opts.timeouts ?? {};
+      this.dispatcher = new Agent({
+        keepAliveTimeout: opts.keepAliveMs ?? 30_000,
+        keepAliveMaxTimeout: 600_000,
+        connections: opts.connections ?? 8,
+        headersTimeout: t.headersMs ?? 60_000,
+        bodyTimeout: t.bodyMs ?? 120_000,
+        connect: {
+          timeout: t.connectMs ?? 10_000,
+          ca: tls.caFile ? readPem(tls.caFile, "CA certificate") : undefined,
+          cert: tls.certFile ? readPem(tls.certFile, "client certificate") : undefined,
+          key: tls.keyFile ? readPem(tls.keyFile, "client key") : tls.certFile ? readPem(tls.certFile, "client key") : undefined,
+          rejectUnauthorized: !tls.insecure,
+        },
+      });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  /** Builds the service's error class from shared fields. */
+  createError(init: ClientErrorInit): ClientError {
+    return this.make({ service: this.service, ...init });
+  }
+
+  /** Resolves a request path against the base URL and appends the query. */
+  url(path: string, query?: Query): URL {
+    const u = /^https?:\/\//i.test(path) ? new URL(path) : new URL(path.replace(/^\/+/, ""), this.baseUrl);
+    if (query) {
+      const entries = query instanceof URLSearchParams ? [...query.entries()] : Object.entries(query);
+      for (const [k, v] of entries) {
+        const vals = Array.isArray(v) ? v : [v];
+        for (const x of vals) if (x !== undefined && x !== null) u.searchParams.append(k, String(x));
+      }
+    }
+    return u;
+  }
+
+  /**
+   * Sends a request with retries; resolves once the headers of an expected status arrive. The caller must
+   * consume the body (`json`, `text`, `ndjson`, `dump`, or pipe `body`). Unexpected statuses throw the
+   * service's error (via mapStatusError), transport failures throw HTTP_* codes.
+   */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
+    const url = this.url(req.path, req.query);
+    const shownUrl = redactUrl(url.toString());
+    const policy: RetryPolicy = req.retry === false ? { ...this.policy, retries: 0 } : { ...this.policy, ...req.retry };
+    const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
+    const ctx = { service: this.service, method: req.method, url: shownUrl, what: req.what, host: url.host };
+
+    for (let attempt = 0; ; attempt++) {
+      await this.waitForRateLimit(url.origin, policy, req, shownUrl);
+      const canRetry = attempt < policy.retries;
+      let res: Dispatcher.ResponseData;
+      try {
+        this.log("debug", `${req.method} ${shownUrl}${attempt ? ` (attempt ${attempt + 1})` : ""}`);
+        res = await this.dispatch(url, req);
+      } catch (e) {
+        const init = classifyTransportError(e, ctx);
+        const err = this.createError(init);
+        // Bodies are strings, bytes or stream factories, so every request can be sent again.
+        if (init.retriable && canRetry && (idempotent || init.beforeSend)) {
+          const delay = backoffDelay(policy, attempt);
+          this.log("warn", `${err.message} Retrying in ${delay} ms.`);
+          await this.pause(delay, req);
+          continue;
+        }
+        if (!idempotent && err.outcomeUnknown) {
+          throw this.createError({
+            ...init,
+            code: "HTTP_OUTCOME_UNKNOWN",
+            message: `${err.message} It is not known whether the server carried out the request, so it was not repeated.`,
+            hint: "Check the current state (e.g. list the rules or deposits) before trying again.",
+          });
+        }
+        throw err;
+      }
+
+      const gate = rateLimitUntil(res.headers);
+      if (gate !== undefined) this.rateGate.set(url.origin, gate);
+      else this.rateGate.delete(url.origin);
+
+      const response = this.wrap(res, req, shownUrl, ctx);
+      if (this.isExpected(req, res.statusCode)) return response;
+
+      const status = res.statusCode;
+      const retryAfterMs = parseRetryAfter(response.header("retry-after"));
+      const retryStatus = policy.statuses.includes(status);
+      if (retryStatus && canRetry && idempotent) {
+        const delay = retryAfterMs ?? backoffDelay(policy, attempt);
+        if (delay <= policy.maxWaitMs) {
+          await response.dump();
+          this.log("warn", `${req.method} ${shownUrl} answered ${status}; retrying in ${delay} ms.`);
+          await this.pause(delay, req);
+          continue;
+        }
+      }
+      throw await this.statusError(response, req, retryAfterMs, retryStatus && !idempotent);
+    }
+  }
+
+  /** send() then JSON-parse and validate the body. */
+  async json<S extends z.ZodType>(req: HttpRequest, schema: S): Promise<z.output<S>>;
+  async json(req: HttpRequest): Promise<unknown>;
+  async json(req: HttpRequest, schema?: z.ZodType): Promise<unknown> {
+    const res = await this.send(req);
+    return schema ? res.json(schema) : res.json();
+  }
+
+  /** send() then read the body as text (capped). */
+  async text(req: HttpRequest): Promise<string> {
+    return (await this.send(req)).text();
+  }
+
+  /**
+   * Streams an NDJSON listing. For idempotent requests, a failure before the first item is retried like
+   * any other; a failure after items were yielded throws (HTTP_CONNECTION, "result is incomplete") rather
+   * than silently restarting and duplicating items.
+   */
+  async *ndjson<S extends z.ZodType>(req: HttpRequest, schema: S, opts?: Partial<NdjsonOptions<S>>): AsyncGenerator<z.output<S>, void, undefined> {
+    const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
+    const maxReopen = req.retry === false || !idempotent ? 0 : (req.retry?.retries ?? this.policy.retries);
+    for (let reopen = 0; ; reopen++) {
+      const res = await this.send(req);
+      let yielded = 0;
+      try {
+        for await (const item of res.ndjson(schema, opts)) {
+          yielded++;
+          yield item;
+        }
+        return;
+      } catch (e) {
+        const code = (e as ClientError).code;
+        if (yielded === 0 && reopen < maxReopen && (code === "HTTP_CONNECTION" || code === "HTTP_TIMEOUT")) {
+          const delay = backoffDelay(this.policy, reopen);
+          this.log("warn", `${(e as Error).message} Retrying in ${delay} ms.`);
+          await this.pause(delay, req);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Closes the pooled connections (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private isExpected(req: HttpRequest, status: number): boolean {
+    const e = req.expectStatus;
+    if (!e) return status >= 200 && status < 300;
+    return typeof e === "function" ? e(status) : e.includes(status);
+  }
+
+  private async dispatch(url: URL, req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = {
+      "user-agent": this.opts.userAgent ?? "vre-ts",
+      accept: "*/*",
+      ...lower(this.opts.defaultHeaders),
+    };
+    for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+    let body: string | Uint8Array | Readable | AsyncIterable<Uint8Array> | undefined;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers["content-type"] ??= "application/json";
+    } else if (typeof req.body === "function") {
+      body = req.body();
+    } else {
+      body = req.body;
+    }
+    const t = req.timeouts ?? {};
+    return this.dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: req.method,
+      headers,
+      body: body as Dispatcher.DispatchOptions["body"],
+      signal: req.signal,
+      headersTimeout: t.headersMs,
+      bodyTimeout: t.bodyMs,
+    });
+  }
+
+  private wrap(res: Dispatcher.ResponseData, req: HttpRequest, shownUrl: string, ctx: Parameters<typeof classifyTransportError>[1]): HttpResponse {
+    return new HttpResponse({
+      status: res.statusCode,
+      headers: res.headers as ResponseHeaders,
+      body: res.body as unknown as Readable & AsyncIterable<Buffer>,
+      method: req.method,
+      url: shownUrl,
+      what: req.what,
+      service: this.service,
+      createError: (init) => this.createError(init),
+      maxBodyBytes: this.opts.maxBodyBytes ?? 64 * 1024 * 1024,
+      maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      onBodyError: (e) => (e instanceof ClientError ? e : this.createError(classifyTransportError(e, { ...ctx, midStream: true }))),
+    });
+  }
+
+  private async statusError(res: HttpResponse, req: HttpRequest, retryAfterMs: number | undefined, ambiguous: boolean): Promise<ClientError> {
+    let bodyText = "";
+    try {
+      bodyText = await res.text(1024 * 1024);
+    } catch {
+      // An oversized or broken error body: keep the status alone.
+    }
+    const input: StatusErrorInput = {
+      status: res.status,
+      headers: res.headers,
+      bodyText,
+      method: req.method,
+      url: res.url,
+      what: req.what,
+      request: req,
+      retryAfterMs,
+    };
+    const mapped = this.opts.mapStatusError?.(input);
+    if (mapped) return mapped;
+    return this.createError(genericStatusError(input, ambiguous));
+  }
+
+  private async waitForRateLimit(origin: string, policy: RetryPolicy, req: HttpRequest, shownUrl: string): Promise<void> {
+    const until = this.rateGate.get(origin);
+    if (until === undefined) return;
+    const wait = until - Date.now();
+    if (wait <= 0) {
+      this.rateGate.delete(origin);
+      return;
+    }
+    if (wait > policy.maxWaitMs) {
+      throw this.createError({
+        code: "HTTP_RATE_LIMITED",
+        method: req.method,
+        url: shownUrl,
+        message: `The ${this.service} rate limit is exhausted for ${Math.ceil(wait / 1000)} s more (${req.what}).`,
+        hint: `Wait until ${new Date(until).toISOString()} and try again.`,
+        retriable: true,
+        retryAfterMs: wait,
+      });
+    }
+    this.log("info", `Rate limit exhausted; waiting ${wait} ms before ${req.method} ${shownUrl}.`);
+    await this.pause(wait, req);
+    this.rateGate.delete(origin);
+  }
+
+  private async pause(ms: number, req: HttpRequest): Promise<void> {
+    try {
+      await sleep(ms, req.signal);
+    } catch (e) {
+      throw this.createError({
+        code: "HTTP_ABORTED",
+        method: req.method,
+        message: `Cancelled: ${req.what}.`,
+        hint: "The operation was interrupted; run it again when ready.",
+        cause: e,
+      });
+    }
+  }
+}
+
+function lower(h: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** The fallback error for a status no service mapping claimed. */
+export function genericStatusError(input: StatusErrorInput, ambiguous = false): ClientErrorInit {
+  const { status, method, url, what } = input;
+  const base = { status, method, url, retryAfterMs: input.retryAfterMs };
+  if (status === 429) {
+    return {
+      ...base,
+      code: "HTTP_RATE_LIMITED",
+      message: `Too many requests to the server (${what}).`,
+      hint: input.retryAfterMs !== undefined ? `Wait ${Math.ceil(input.retryAfterMs / 1000)} s and try again.` : "Wait a minute and try again.",
+      retriable: true,
+    };
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return {
+      ...base,
+      code: ambiguous && status !== 503 ? "HTTP_OUTCOME_UNKNOWN" : "HTTP_UNAVAILABLE",
+      message: `The server is unavailable (${status}) for ${what}.`,
+      hint: ambiguous && status !== 503 ? "Check the current state before trying again: the request may have been carried out." : "Try again in a few minutes.",
+      retriable: true,
+      outcomeUnknown: ambiguous && status !== 503,
+    };
+  }
+  const snippet = input.bodyText.trim().slice(0, 200);
+  return {
+    ...base,
+    code: "HTTP_STATUS",
+    message: `Unexpected answer ${status} for ${what}${snippet && !snippet.startsWith("<") ? `: ${snippet}` : ""}.`,
+    hint: status >= 500 ? "The server failed; try again later or report it to the service operators." : "Check the request arguments.",
+  };
+}
+
+/**
+ * Runs a non-idempotent operation at most once per real effect. When `attempt` fails in a way that leaves
+ * the outcome unknown (connection lost after sending, 502/504), `didItHappen` looks at the server state
+ * (e.g. lists the DID's rules); if it finds the effect it returns the result, otherwise the attempt is
+ * safe to make again. Failures the server reported without acting (429, 503, connection refused) are
+ * retried after their delay. Everything else is rethrown.
+ */
+export async function submitOnce<T>(
+  attempt: () => Promise<T>,
+  didItHappen: (error: ClientError) => Promise<T | undefined>,
+  opts: { retries?: number; signal?: AbortSignal; policy?: Partial<RetryPolicy> } = {},
+): Promise<T> {
+  const policy = { ...DEFAULT_RETRY, ...opts.policy };
+  const retries = opts.retries ?? 2;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof ClientError) || n >= retries) throw e;
+      if (e.outcomeUnknown) {
+        const found = await didItHappen(e);
+        if (found !== undefined) return found;
+      } else if (!e.retriable) {
+        throw e;
+      }
+      const delay = e.retryAfterMs ?? backoffDelay(policy, n);
+      if (delay > policy.maxWaitMs) throw e;
+      await sleep(delay, opts.signal);
+    }
+  }
+}

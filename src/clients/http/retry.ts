@@ -1,0 +1,76 @@
+/**
+ * Retry policy: exponential back-off with jitter, Retry-After and X-RateLimit-* handling.
+ * Which requests may be repeated is decided in client.ts (idempotency); this module only computes delays.
+ */
+
+export interface RetryPolicy {
+  /** Extra attempts after the first one (0 disables retries). */
+  retries: number;
+  /** First back-off delay; doubles each attempt. */
+  baseDelayMs: number;
+  /** Cap of one back-off delay. */
+  maxDelayMs: number;
+  /** Statuses that are retried for idempotent requests. */
+  statuses: number[];
+  /** Longest Retry-After / rate-limit reset we agree to wait; beyond it the error is reported at once. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  statuses: [429, 502, 503, 504],
+  maxWaitMs: 60_000,
+};
+
+/** Back-off for attempt n (0-based): base·2^n capped, with "equal jitter" (between half and all of it). */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/** Parses Retry-After (delta seconds or HTTP date) into milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, t - now);
+}
+
+/**
+ * Reads X-RateLimit-Remaining / X-RateLimit-Reset (Zenodo, GitHub style). Returns the epoch ms until
+ * which no request should be sent, or undefined when there is budget left. Reset may be epoch seconds
+ * or (small values) seconds from now.
+ */
+export function rateLimitUntil(
+  headers: Record<string, string | string[] | undefined>,
+  now: number = Date.now(),
+): number | undefined {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const remaining = first(headers["x-ratelimit-remaining"]);
+  if (remaining === undefined || Number(remaining) > 0) return undefined;
+  const reset = Number(first(headers["x-ratelimit-reset"]));
+  if (!Number.isFinite(reset) || reset <= 0) return now + 1000;
+  // Epoch seconds are ~1.7e9; anything below a year of seconds is a relative delay.
+  return reset > 1e9 ? reset * 1000 : now + reset * 1000;
+}
+
+/** Sleeps, waking early with the signal's reason when it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

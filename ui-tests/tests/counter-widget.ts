@@ -1,0 +1,29 @@
+// The anywidget both kernels create in the tests: a button showing `count`;
+// a click adds one to `count` and syncs it to the kernel.
+export const COUNTER_ESM = `
+function render({ model, el }) {
+  const button = document.createElement("button");
+  button.className = "vre-counter";
+  const show = () => { button.textContent = "count is " + model.get("count"); };
+  button.addEventListener("click", () => {
+    model.set("count", model.get("count") + 1);
+    model.save_changes();
+  });
+  model.on("change:count", show);
+  show();
+  el.appendChild(button);
+  return () => model.off("change:count", show);
+}
+export default { render };
+`;
+
+export const COUNTER_CSS = `
+.vre-counter {
+  font: 14px "DejaVu Sans", sans-serif;
+  padding: 6px 14px;
+  border: 1px solid #b35900;
+  border-radius: 4px;
+  background: #ff8c1a;
+  color: #1a1a1a;
+}
+`;

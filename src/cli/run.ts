@@ -1,0 +1,289 @@
+/**
+ * `vre-ts run`: executes a notebook end to end over the Jupyter protocol with our own client, like
+ * `jupyter nbconvert --execute` / papermill, and saves the executed copy.
+ */
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type CellFailure, executeNotebook, recordKernelMetadata } from "../jupyter-client/executor";
+import { KernelSpecError, resolveKernelSpec } from "../jupyter-client/kernelspec";
+import { KernelManager } from "../jupyter-client/manager";
+import { type Notebook, NotebookFormatError, joinSource, readNotebook, serializeNotebook, writeFileAtomic } from "../jupyter-client/notebook";
+import { ParameterError, injectParameters, isSecretName, parseParameter } from "../jupyter-client/parameters";
+
+export const USAGE = `Usage: vre-ts run NOTEBOOK.ipynb [options]
+
+Executes every code cell of NOTEBOOK in order on a fresh kernel, over the Jupyter protocol,
+and saves the executed notebook (outputs, execution counts, widget state).
+
+Options:
+  -o, --output PATH      Where to save the executed notebook. Default: NOTEBOOK.nbconvert.ipynb
+                         next to the input (as \`jupyter nbconvert --execute --to notebook\`).
+                         "-" writes it to stdout.
+      --inplace          Overwrite NOTEBOOK itself.
+  -p, --parameter K=V    Set a parameter (repeatable), papermill style: a cell tagged
+                         "injected-parameters" is added after the cell tagged "parameters".
+                         Values are typed: 3 and 2.5 are numbers, true/false booleans, null,
+                         [..] {..} "..." JSON; anything else a string. Names that look like
+                         secrets (token, password, secret, credential, api_key) are passed
+                         through the kernel's environment and never written into the notebook.
+      --allow-errors     Keep running after a failing cell; exit 0 (the errors stay in the outputs).
+      --timeout S        Per-cell time limit in seconds; a cell that runs longer is interrupted
+                         and counts as failed. Default: no limit.
+      --startup-timeout S  How long to wait for the kernel to start (default 60).
+      --kernel NAME      Kernelspec to use (default: vre-ts; if it is not installed, this
+                         package's own kernel is started directly).
+      --cwd DIR          Working directory of the kernel (default: the notebook's folder).
+      --log-output       Echo cell output (streams and errors) to stderr while running.
+  -q, --quiet            Print nothing but errors.
+  -h, --help             Show this help.
+
+Exit status: 0 all cells ran (or --allow-errors), 1 a cell failed, timed out or the kernel died
+(the partial notebook is still saved), 2 bad arguments or input, 3 the kernel could not start,
+130 interrupted (Ctrl+C).`;
+
+interface RunArgs {
+  notebook: string;
+  output: string;
+  params: Map<string, unknown>;
+  allowErrors: boolean;
+  timeoutMs?: number;
+  startupTimeoutMs: number;
+  kernel?: string;
+  cwd: string;
+  logOutput: boolean;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, got "${value}".`);
+  return Math.round(n * 1000);
+}
+
+export function parseRunArgs(argv: string[]): RunArgs | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: "string", short: "o" },
+        inplace: { type: "boolean" },
+        parameter: { type: "string", short: "p", multiple: true },
+        "allow-errors": { type: "boolean" },
+        timeout: { type: "string" },
+        "startup-timeout": { type: "string" },
+        kernel: { type: "string" },
+        cwd: { type: "string" },
+        "log-output": { type: "boolean" },
+        quiet: { type: "boolean", short: "q" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `Expected one notebook, got ${positionals.length}.` : "No notebook given.");
+  const notebook = resolve(positionals[0]);
+  if (!existsSync(notebook)) throw new UsageError(`Notebook not found: ${positionals[0]}`);
+  if (values.inplace && values.output) throw new UsageError("Use either --inplace or --output, not both.");
+  const output = values.inplace ? notebook : values.output === "-" ? "-" : resolve(values.output ?? defaultOutput(notebook));
+  const params = new Map<string, unknown>();
+  for (const p of values.parameter ?? []) {
+    const [k, v] = parseParameter(p);
+    params.set(k, v);
+  }
+  const cwd = resolve(values.cwd ?? dirname(notebook));
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${values.cwd} is not a directory.`);
+  return {
+    notebook,
+    output,
+    params,
+    allowErrors: values["allow-errors"] ?? false,
+    timeoutMs: seconds("timeout", values.timeout),
+    startupTimeoutMs: seconds("startup-timeout", values["startup-timeout"]) ?? 60_000,
+    kernel: values.kernel,
+    cwd,
+    logOutput: values["log-output"] ?? false,
+    quiet: values.quiet ?? false,
+  };
+}
+
+export function defaultOutput(notebook: string): string {
+  const ext = extname(notebook);
+  return join(dirname(notebook), `${basename(notebook, ext)}.nbconvert${ext || ".ipynb"}`);
+}
+
+/** Replaces secret values (secret-named parameters, the connection key) in everything the runner prints. */
+export class Redactor {
+  private readonly secrets: string[] = [];
+  add(value: unknown): void {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text && text.length >= 4 && !this.secrets.includes(text)) this.secrets.push(text);
+  }
+  apply(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join("***");
+    return out;
+  }
+}
+
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+export function formatFailure(failure: CellFailure, nb: Notebook, color: boolean): string {
+  const codeCells = nb.cells.filter((c) => c.cell_type === "code");
+  const ordinal = codeCells.indexOf(failure.cell) + 1;
+  const lines = joinSource(failure.cell.source).split("\n");
+  const shown = lines.slice(0, 12);
+  const width = String(shown.length).length;
+  const excerpt = shown.map((l, i) => `  ${String(i + 1).padStart(width)} | ${l}`);
+  if (lines.length > shown.length) excerpt.push(`  ${" ".repeat(width)} | … (${lines.length - shown.length} more lines)`);
+  const count = failure.cell.execution_count != null ? `, In [${failure.cell.execution_count}]` : "";
+  const what = { error: "failed", timeout: "timed out", kernel_died: "killed the kernel", cancelled: "was cancelled" }[failure.kind];
+  const trace = failure.traceback.length ? failure.traceback.join("\n") : `${failure.ename}: ${failure.evalue}`;
+  return [
+    `Cell ${failure.index} (code cell ${ordinal} of ${codeCells.length}${count}) ${what}:`,
+    ...excerpt,
+    "",
+    color ? trace : trace.replace(ANSI, ""),
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+  let args: RunArgs;
+  try {
+    const parsed = parseRunArgs(argv);
+    if (parsed === "help") {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    args = parsed;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ParameterError) {
+      err(`vre-ts run: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const redactor = new Redactor();
+  for (const [k, v] of args.params) if (isSecretName(k)) redactor.add(v);
+  const say = (text: string) => err(redactor.apply(text));
+  const info = (text: string) => args.quiet || say(text);
+
+  let nb: Notebook;
+  try {
+    nb = await readNotebook(args.notebook);
+  } catch (e) {
+    if (e instanceof NotebookFormatError || (e as NodeJS.ErrnoException).code) {
+      say(`vre-ts run: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+  let spec;
+  try {
+    spec = resolveKernelSpec(args.kernel);
+  } catch (e) {
+    if (e instanceof KernelSpecError) {
+      say(`vre-ts run: ${e.message}`);
+      return e.code === "KERNELSPEC_NOT_FOUND" ? 2 : 3;
+    }
+    throw e;
+  }
+  let injection;
+  try {
+    injection = injectParameters(nb, args.params, spec.language);
+  } catch (e) {
+    if (e instanceof ParameterError) {
+      say(`vre-ts run: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  injection.warnings.forEach((w) => info(`vre-ts run: warning: ${w}`));
+
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    if (interrupted.signal.aborted) return;
+    info("\nvre-ts run: interrupted; stopping the kernel and saving what ran so far…");
+    interrupted.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const started = Date.now();
+  let kernel: KernelManager | undefined;
+  try {
+    info(`vre-ts run: ${args.notebook} on kernel ${spec.name}${spec.resource_dir ? "" : " (built in)"}`);
+    try {
+      kernel = await KernelManager.start(spec, { cwd: args.cwd, env: injection.env, startupTimeoutMs: args.startupTimeoutMs });
+    } catch (e) {
+      say(`vre-ts run: the kernel could not start: ${(e as Error).message}`);
+      return 3;
+    }
+    const total = nb.cells.filter((c) => c.cell_type === "code" && joinSource(c.source).trim()).length;
+    let n = 0;
+    let cellStart = 0;
+    const result = await executeNotebook(nb, kernel, {
+      allowErrors: args.allowErrors,
+      cellTimeoutMs: args.timeoutMs,
+      signal: interrupted.signal,
+      onCellStart: (index) => {
+        n++;
+        cellStart = Date.now();
+        if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  [${n}/${total}] cell ${index}…\r`);
+      },
+      onCellEnd: (index, _cell, failure) => {
+        const took = ((Date.now() - cellStart) / 1000).toFixed(2);
+        if (!failure) info(`  [${n}/${total}] cell ${index} ok ${took} s`);
+        else info(`  [${n}/${total}] cell ${index} ${failure.ename}${args.allowErrors ? " (allowed)" : ""} ${took} s`);
+      },
+      onOutput: args.logOutput
+        ? (index, msg) => {
+            const c = msg.content as Record<string, any>;
+            if (msg.header.msg_type === "stream") say(`[cell ${index}] ${String(c.text).replace(/\n$/, "")}`);
+            else if (msg.header.msg_type === "error") say(`[cell ${index}] ${c.ename}: ${c.evalue}`);
+          }
+        : undefined,
+      onInputRequest: (index) => info(`vre-ts run: cell ${index} asked for input; non-interactive runs answer with an empty string.`),
+    });
+    recordKernelMetadata(nb, kernel);
+
+    // With --allow-errors a run that reached the end succeeded, whatever its cells raised.
+    const fatal = result.completed ? undefined : result.failures[result.failures.length - 1];
+    if (fatal?.kind === "kernel_died" && kernel.log.trim()) {
+      say(`Kernel log (last lines):\n${kernel.log.trim().split("\n").slice(-20).join("\n")}`);
+    }
+    await save(nb, args.output);
+    const where = args.output === "-" ? "stdout" : args.output;
+    if (fatal) {
+      say(`\nvre-ts run: ${fatal.kind === "cancelled" ? "interrupted" : "failed"} in ${args.notebook}\n${formatFailure(fatal, nb, !!process.stderr.isTTY)}`);
+      say(`\nSaved the partially executed notebook to ${where}.`);
+      return fatal.kind === "cancelled" ? 130 : 1;
+    }
+    info(`vre-ts run: ${total} cells in ${((Date.now() - started) / 1000).toFixed(1)} s${result.failures.length ? ` (${result.failures.length} with errors)` : ""}; saved ${where}`);
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await kernel?.shutdown();
+  }
+}
+
+async function save(nb: Notebook, output: string): Promise<void> {
+  const text = serializeNotebook(nb);
+  if (output === "-") {
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+    return;
+  }
+  await writeFileAtomic(output, text);
+}

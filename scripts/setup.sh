@@ -12,7 +12,8 @@ APT_PACKAGES=(
 )
 
 missing=()
-for p in "${APT_PACKAGES[@]}"; do
+[ "${1:-}" = "--no-apt" ] && APT_PACKAGES=()
+for p in "${APT_PACKAGES[@]+"${APT_PACKAGES[@]}"}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,0 +1,148 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createWriteStream, promises as fs } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+import { fsyncDir } from "../store";
+
+/**
+ * Small wire helpers shared by the REANA and Zenodo emulations: JSON answers, body reading, streamed uploads that
+ * become visible only once complete (temporary file in a staging folder, fsync, rename, fsync of the folder).
+ */
+
+/** An error that becomes an HTTP answer with the given status and JSON body. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof body === "object" && body && "message" in body ? String((body as { message: unknown }).message) : `HTTP ${status}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": String(data.length), ...headers });
+  res.end(data);
+}
+
+export function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status, { "Content-Length": "0" });
+  res.end();
+}
+
+/** Reads a whole (small) request body; refuses bodies above `limit` bytes with 413. */
+export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, { message: `Request body larger than ${limit} bytes.` });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks as unknown as Uint8Array[]);
+}
+
+/** Parses a JSON body; an empty body gives `undefined`. `invalid` builds the error answer for malformed JSON. */
+export async function readJson(req: IncomingMessage, invalid: () => HttpError): Promise<unknown> {
+  const raw = await readBody(req);
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Constant-time token comparison. */
+export function tokenMatches(given: string | undefined | null, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a as unknown as Uint8Array, b as unknown as Uint8Array);
+}
+
+export interface StoredUpload {
+  size: number;
+  md5: string;
+}
+
+/**
+ * Streams a request body into `target`: the bytes go to a fresh file in `stagingDir` (same filesystem), are
+ * fsync'ed, then renamed onto `target` and the target folder is fsync'ed. Until the rename nothing is visible at
+ * `target`; a dropped connection or a kill leaves at most an orphan in the staging folder (swept at start).
+ */
+export async function streamToFile(
+  req: IncomingMessage,
+  target: string,
+  stagingDir: string,
+  options: { maxBytes?: number } = {},
+): Promise<StoredUpload> {
+  await fs.mkdir(stagingDir, { recursive: true });
+  const tmp = path.join(stagingDir, `${randomUUID()}.part`);
+  const md5 = createHash("md5");
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (options.maxBytes !== undefined && size > options.maxBytes) {
+        done(new HttpError(413, { message: `File larger than ${options.maxBytes} bytes.` }));
+        return;
+      }
+      md5.update(chunk as unknown as Uint8Array);
+      done(null, chunk);
+    },
+  });
+  const expected = req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : undefined;
+  try {
+    await pipeline(req, counter, createWriteStream(tmp, { mode: 0o600 }));
+    if (req.readableAborted || (expected !== undefined && Number.isFinite(expected) && size !== expected)) {
+      throw new HttpError(400, { message: `Upload incomplete: received ${size} of ${expected} bytes.` });
+    }
+    const handle = await fs.open(tmp, "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rename(tmp, target);
+    await fsyncDir(path.dirname(target));
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  return { size, md5: md5.digest("hex") };
+}
+
+/** Removes leftovers of interrupted uploads. */
+export async function sweepStaging(stagingDir: string): Promise<void> {
+  await fs.rm(stagingDir, { recursive: true, force: true });
+  await fs.mkdir(stagingDir, { recursive: true });
+}
+
+/** Python `humanize.naturalsize(n, binary=True)`-style sizes as shown by REANA ("12 Bytes", "3.4 KiB"). */
+export function humanSize(bytes: number): string {
+  if (bytes === 1) return "1 Byte";
+  if (bytes < 1024) return `${bytes} Bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Parses a boolean query flag the way Flask/webargs does ("true", "True", "1", "yes"). */
+export function queryFlag(value: string | null): boolean {
+  if (value === null) return false;
+  return ["true", "1", "yes", "y", "on", ""].includes(value.toLowerCase());
+}

@@ -1,0 +1,720 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
+import type { ServiceContext, ServiceHandler } from "../service";
+import { engineLine, isTerminal, recoverInterruptedRuns, SerialExecutor } from "./executor";
+import {
+  HttpError,
+  humanSize,
+  isPlainObject,
+  queryFlag,
+  readBody,
+  readJson,
+  sendJson,
+  streamToFile,
+  sweepStaging,
+  tokenMatches,
+} from "./http";
+import { detectContainerRuntime, type ContainerRuntime } from "./runtime";
+import { emptyProgress, reanaTime, ReanaStateStore, type RunStatus, type WorkflowRecord } from "./state";
+import { isUuidV4, validateOperationalOptions, validateSpecification, validateWorkflowName, type WorkflowEngine } from "./validation";
+import {
+  applySearch,
+  assertRealInside,
+  diskUsage,
+  hasGlob,
+  listFiles,
+  matchFiles,
+  resolveInside,
+  sendFile,
+  sendZip,
+} from "./workspace";
+
+/**
+ * The sandbox's REANA 0.9.x server: the REST endpoints reana-client and vre-ts use, answered in the shapes of the
+ * REANA OpenAPI document, with runs executed by a local serial engine. The access token travels only as the
+ * `?access_token=` query parameter, as on a real REANA server.
+ */
+
+export const REANA_SERVER_VERSION = "0.9.4";
+const RUN_STATUSES: RunStatus[] = ["created", "queued", "pending", "running", "finished", "failed", "stopped", "deleted"];
+
+export interface ReanaService extends ServiceHandler {
+  /** The sandbox user's access token (random per data folder, stored there with mode 0600). */
+  readonly accessToken: string;
+  /** Resolves once state is loaded and interrupted runs of a previous process are recorded. */
+  readonly ready: Promise<void>;
+}
+
+/** Reads `<dir>/token`, creating it with a random value (mode 0600) on first use. */
+export function readOrCreateToken(dir: string, file = "token"): string {
+  mkdirSync(dir, { recursive: true });
+  const full = path.join(dir, file);
+  try {
+    const value = readFileSync(full, "utf8").trim();
+    if (value) return value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const value = randomBytes(24).toString("base64url");
+  const tmp = `${full}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${value}\n`, { mode: 0o600 });
+  renameSync(tmp, full);
+  return value;
+}
+
+export function createReanaService(ctx: ServiceContext): ReanaService {
+  const dataDir = path.resolve(ctx.dataDir);
+  const token = readOrCreateToken(dataDir);
+  const stagingDir = path.join(dataDir, "staging");
+  const workspacesDir = path.join(dataDir, "workspaces");
+  const store = new ReanaStateStore(path.join(dataDir, "state.json"), () => randomUUID());
+  let runtimePromise: Promise<ContainerRuntime | undefined> | undefined;
+  const runtime = () => (runtimePromise ??= detectContainerRuntime());
+  const workspaceOf = (id: string) => path.join(workspacesDir, id);
+
+  const executor = new SerialExecutor({
+    store,
+    dataDir,
+    workspaceOf,
+    runtime,
+    log: ctx.log,
+    secretEnv() {
+      const env: Record<string, string> = {};
+      for (const [name, secret] of Object.entries(store.state.secrets)) {
+        if (secret.type === "env") env[name] = Buffer.from(secret.value, "base64").toString("utf8");
+      }
+      return env;
+    },
+  });
+
+  const ready = (async () => {
+    await fs.mkdir(workspacesDir, { recursive: true });
+    await sweepStaging(stagingDir);
+    await store.load();
+    const recovered = await recoverInterruptedRuns(store, dataDir);
+    if (recovered > 0) ctx.log(`reana: ${recovered} run(s) interrupted by a previous stop are now reported as failed`);
+  })();
+
+  // ---------------------------------------------------------------------------------------------- helpers
+  const user = () => store.state.user_id;
+  const fullName = (wf: WorkflowRecord) => `${wf.name}.${wf.run_number}`;
+
+  function findWorkflow(ref: string): WorkflowRecord {
+    const all = Object.values(store.state.workflows);
+    let found: WorkflowRecord | undefined;
+    if (isUuidV4(ref)) found = store.state.workflows[ref];
+    else {
+      const m = /^(.*)\.(\d+)$/.exec(ref);
+      if (m) found = all.find((wf) => wf.name === m[1] && wf.run_number === Number(m[2]));
+      if (!found) {
+        const runs = all.filter((wf) => wf.name === ref).sort((a, b) => b.run_number - a.run_number);
+        found = runs[0];
+      }
+    }
+    if (!found) throw new HttpError(404, { message: `Workflow ${ref} does not exist.` });
+    return found;
+  }
+
+  function liveWorkspace(wf: WorkflowRecord): string {
+    if (wf.workspace_deleted) {
+      throw new HttpError(404, { message: `The workspace of workflow ${fullName(wf)} has been deleted.` });
+    }
+    return workspaceOf(wf.id);
+  }
+
+  function intParam(url: URL, name: string): number | undefined {
+    const raw = url.searchParams.get(name);
+    if (raw === null || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value)) throw new HttpError(400, { message: `Field '${name}': Not a valid integer.` });
+    if (value < 1) throw new HttpError(400, { message: `Field '${name}': Must be at least 1.` });
+    return value;
+  }
+
+  function paginate<T>(items: T[], url: URL): T[] {
+    const page = intParam(url, "page");
+    const size = intParam(url, "size");
+    if (size === undefined) return items;
+    const start = ((page ?? 1) - 1) * size;
+    return items.slice(start, start + size);
+  }
+
+  function parseSearch(url: URL): Record<string, unknown> | undefined {
+    const raw = url.searchParams.get("search");
+    if (raw === null || raw === "") return undefined;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (isPlainObject(parsed)) return parsed;
+    } catch {
+      // fall through
+    }
+    throw new HttpError(400, { message: "Your request contains not valid JSON." });
+  }
+
+  function progressFor(wf: WorkflowRecord, full: boolean): Record<string, unknown> {
+    const p = wf.progress;
+    const stamps = { run_started_at: p.run_started_at, run_finished_at: p.run_finished_at, run_stopped_at: p.run_stopped_at };
+    if (!full) return stamps;
+    return {
+      total: p.total,
+      running: p.running,
+      finished: p.finished,
+      failed: p.failed,
+      current_command: p.current_command,
+      current_step_name: p.current_step_name,
+      ...stamps,
+    };
+  }
+
+  async function readJobLog(file: string): Promise<string> {
+    const full = path.join(dataDir, file);
+    const limit = 4 * 1024 * 1024;
+    try {
+      const stat = await fs.stat(full);
+      const handle = await fs.open(full, "r");
+      try {
+        const start = Math.max(0, stat.size - limit);
+        const buf = Buffer.alloc(stat.size - start);
+        await handle.read(buf as unknown as Uint8Array, 0, buf.length, start);
+        const text = buf.toString("utf8");
+        return start > 0 ? `[... ${start} earlier bytes omitted ...]\n${text}` : text;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return "";
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- handlers
+  async function listWorkflows(url: URL, res: ServerResponse): Promise<void> {
+    const type = url.searchParams.get("type");
+    if (type === null) throw new HttpError(400, { message: "Field 'type': Missing data for required field." });
+    if (type !== "batch" && type !== "interactive") {
+      throw new HttpError(400, { message: "Field 'type': Must be one of: batch, interactive." });
+    }
+    const statuses = url.searchParams.getAll("status").flatMap((s) => s.split(",")).filter(Boolean);
+    for (const s of statuses) {
+      if (!RUN_STATUSES.includes(s as RunStatus)) {
+        throw new HttpError(400, { message: `Field 'status': Must be one of: ${RUN_STATUSES.join(", ")}.` });
+      }
+    }
+    const sort = url.searchParams.get("sort") ?? "desc";
+    if (sort !== "asc" && sort !== "desc") throw new HttpError(400, { message: "Field 'sort': Must be one of: asc, desc." });
+    const search = parseSearch(url);
+    const idOrName = url.searchParams.get("workflow_id_or_name");
+    const includeProgress = queryFlag(url.searchParams.get("include_progress"));
+    const verbose = queryFlag(url.searchParams.get("verbose"));
+    const includeSize = queryFlag(url.searchParams.get("include_workspace_size")) || verbose;
+
+    let workflows = type === "interactive" ? [] : Object.values(store.state.workflows);
+    if (statuses.length > 0) workflows = workflows.filter((wf) => statuses.includes(wf.status));
+    if (idOrName) {
+      const match = /^(.*)\.(\d+)$/.exec(idOrName);
+      workflows = workflows.filter(
+        (wf) => wf.id === idOrName || wf.name === idOrName || (match !== null && wf.name === match[1] && wf.run_number === Number(match[2])),
+      );
+    }
+    const names = search?.name;
+    if (names !== undefined) {
+      const wanted = (Array.isArray(names) ? names : [names]).map((n) => String(n).toLowerCase());
+      workflows = workflows.filter((wf) => wanted.some((n) => fullName(wf).toLowerCase().includes(n)));
+    }
+    workflows.sort((a, b) => (a.created === b.created ? a.run_number - b.run_number : a.created < b.created ? -1 : 1));
+    if (sort === "desc") workflows.reverse();
+    const total = workflows.length;
+    const page = paginate(workflows, url);
+    const items = [];
+    for (const wf of page) {
+      const size = includeSize && !wf.workspace_deleted ? await diskUsage(workspaceOf(wf.id)) : -1;
+      const item: Record<string, unknown> = {
+        id: wf.id,
+        name: fullName(wf),
+        status: wf.status,
+        user: user(),
+        created: wf.created,
+        launcher_url: null,
+        size: { raw: size, human_readable: size >= 0 ? humanSize(size) : "" },
+        progress: progressFor(wf, includeProgress || verbose),
+      };
+      if (verbose) Object.assign(item, { session_type: null, session_uri: null, session_status: null });
+      items.push(item);
+    }
+    sendJson(res, 200, { items, total });
+  }
+
+  async function createWorkflow(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const name = url.searchParams.get("workflow_name") || "workflow";
+    validateWorkflowName(name);
+    if (url.searchParams.get("spec")) throw new HttpError(501, { message: "Creating workflows from a remote repository is not implemented." });
+    const spec = await readJson(req, () => new HttpError(400, { message: "Your request contains not valid JSON." }));
+    const check = validateSpecification(spec);
+    const specification = spec as Record<string, unknown>;
+    const id = randomUUID();
+    await fs.mkdir(workspaceOf(id), { recursive: true });
+    const record = await store.update((s) => {
+      const runNumber = Math.max(0, ...Object.values(s.workflows).filter((w) => w.name === name).map((w) => w.run_number)) + 1;
+      const wf: WorkflowRecord = {
+        id,
+        name,
+        run_number: runNumber,
+        created: reanaTime(),
+        status: "created",
+        type: check.engine,
+        specification,
+        input_parameters: {},
+        operational_options: {},
+        progress: emptyProgress(),
+        workflow_logs: "",
+        engine_specific: null,
+        jobs: [],
+        workspace_deleted: false,
+        cpu_ms: 0,
+      };
+      for (const w of check.warnings) {
+        wf.workflow_logs += engineLine(`Unknown property '${w.property}' in ${w.path} of the specification was ignored.`, "WARNING");
+      }
+      s.workflows[id] = wf;
+      return wf;
+    });
+    sendJson(res, 201, {
+      message: "The workflow has been successfully created.",
+      workflow_id: record.id,
+      workflow_name: fullName(record),
+    });
+  }
+
+  async function startWorkflow(wf: WorkflowRecord, body: unknown, res: ServerResponse): Promise<void> {
+    const params = body === undefined ? {} : body;
+    if (!isPlainObject(params)) throw new HttpError(400, { message: "Malformed request." });
+    if (params.restart === true) {
+      throw new HttpError(501, {
+        message: "Restarting a workflow is not supported by the local sandbox; create and start a new run instead.",
+      });
+    }
+    if (wf.status !== "created") {
+      throw new HttpError(403, { message: `Workflow ${fullName(wf)} is already ${wf.status} and cannot be started again.` });
+    }
+    if (wf.type !== "serial") {
+      throw new HttpError(501, {
+        message:
+          `The local sandbox runs serial workflows only; ${wf.type} workflow ${fullName(wf)} was created and its files ` +
+          "can be uploaded, but it needs a real REANA server to run.",
+      });
+    }
+    const inputParameters = params.input_parameters ?? {};
+    if (!isPlainObject(inputParameters)) throw new HttpError(400, { message: "input_parameters must be an object." });
+    const options = validateOperationalOptions(wf.type as WorkflowEngine, params.operational_options);
+    await store.update((s) => {
+      const rec = s.workflows[wf.id]!;
+      rec.status = "queued";
+      rec.input_parameters = inputParameters;
+      rec.operational_options = options;
+      rec.workflow_logs += engineLine(`Workflow ${rec.id} submitted to the local sandbox queue.`);
+    });
+    executor.start(wf.id);
+    sendJson(res, 200, {
+      message: "Workflow submitted.",
+      workflow_id: wf.id,
+      workflow_name: fullName(wf),
+      status: "queued",
+      run_number: wf.run_number,
+      user: user(),
+    });
+  }
+
+  async function setStatus(wf: WorkflowRecord, url: URL, body: unknown, res: ServerResponse): Promise<void> {
+    const status = url.searchParams.get("status");
+    const params = body === undefined ? {} : body;
+    if (!isPlainObject(params)) throw new HttpError(400, { message: "Malformed request." });
+    if (status === "start") return startWorkflow(wf, params, res);
+    if (status === "resume") throw new HttpError(501, { message: "Status resume is not supported yet." });
+    if (status === "stop") {
+      if (!["queued", "pending", "running"].includes(wf.status)) {
+        throw new HttpError(409, { message: `Workflow ${fullName(wf)} is not running.` });
+      }
+      await executor.stop(wf.id);
+      const rec = store.state.workflows[wf.id]!;
+      sendJson(res, 200, {
+        message: "Workflow successfully stopped.",
+        workflow_id: rec.id,
+        workflow_name: fullName(rec),
+        status: rec.status,
+        user: user(),
+      });
+      return;
+    }
+    if (status === "deleted") {
+      if (params.workspace === false) throw new HttpError(400, { message: "Workspace must be deleted together with the workflow." });
+      const runs = params.all_runs === true ? Object.values(store.state.workflows).filter((w) => w.name === wf.name) : [wf];
+      const busy = runs.find((w) => ["queued", "pending", "running"].includes(w.status));
+      if (busy) {
+        throw new HttpError(403, { message: `Workflow ${fullName(busy)} cannot be deleted as it is currently ${busy.status}; stop it first.` });
+      }
+      for (const w of runs) await fs.rm(workspaceOf(w.id), { recursive: true, force: true });
+      await store.update((s) => {
+        for (const w of runs) {
+          const rec = s.workflows[w.id]!;
+          rec.status = "deleted";
+          rec.workspace_deleted = true;
+        }
+      });
+      sendJson(res, 200, {
+        message: "Workflow successfully deleted",
+        workflow_id: wf.id,
+        workflow_name: fullName(wf),
+        status: "deleted",
+        user: user(),
+      });
+      return;
+    }
+    if (status === null) throw new HttpError(400, { message: "Field 'status': Missing data for required field." });
+    throw new HttpError(400, { message: `Status ${status} is not supported. Use start, stop or deleted.` });
+  }
+
+  async function logs(wf: WorkflowRecord, req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    let steps: string[] | undefined;
+    const raw = await readBody(req, 1024 * 1024);
+    if (raw.length > 0) {
+      try {
+        const parsed: unknown = JSON.parse(raw.toString("utf8"));
+        if (Array.isArray(parsed)) steps = parsed.map(String);
+      } catch {
+        throw new HttpError(400, { message: "Your request contains not valid JSON." });
+      }
+    }
+    let jobs = wf.jobs;
+    if (steps && steps.length > 0) jobs = jobs.filter((j) => steps!.includes(j.job_name));
+    jobs = paginate(jobs, url);
+    const jobLogs: Record<string, unknown> = {};
+    for (const job of jobs) {
+      jobLogs[job.id] = {
+        workflow_uuid: wf.id,
+        job_name: job.job_name,
+        compute_backend: job.compute_backend,
+        backend_job_id: job.backend_job_id,
+        docker_img: job.docker_img,
+        cmd: job.cmd,
+        status: job.status,
+        logs: await readJobLog(job.log_file),
+        started_at: job.started_at,
+        finished_at: job.finished_at,
+      };
+    }
+    sendJson(res, 200, {
+      workflow_id: wf.id,
+      workflow_name: fullName(wf),
+      user: user(),
+      logs: JSON.stringify({ workflow_logs: wf.workflow_logs, job_logs: jobLogs, engine_specific: wf.engine_specific }),
+    });
+  }
+
+  async function upload(wf: WorkflowRecord, req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const contentType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (contentType !== "application/octet-stream") {
+      req.resume();
+      throw new HttpError(400, { message: `Wrong Content-Type ${contentType || "(none)"}, use application/octet-stream.` });
+    }
+    const fileName = url.searchParams.get("file_name");
+    if (!fileName) {
+      req.resume();
+      throw new HttpError(400, { message: "No file_name provided" });
+    }
+    const root = liveWorkspace(wf);
+    const target = resolveInside(root, fileName);
+    await assertRealInside(root, target);
+    const existing = await fs.stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new HttpError(400, { message: `${fileName} is a directory in the workspace.` });
+    await streamToFile(req, target, stagingDir);
+    sendJson(res, 200, { message: `${fileName} has been successfully uploaded.` });
+  }
+
+  async function listWorkspace(wf: WorkflowRecord, url: URL, res: ServerResponse): Promise<void> {
+    const root = liveWorkspace(wf);
+    let files = await listFiles(root);
+    const glob = url.searchParams.get("file_name");
+    if (glob) files = matchFiles(files, glob);
+    const search = parseSearch(url);
+    if (search) files = applySearch(files, search);
+    const total = files.length;
+    sendJson(res, 200, { items: paginate(files, url), total });
+  }
+
+  async function download(wf: WorkflowRecord, rel: string, url: URL, res: ServerResponse): Promise<void> {
+    const root = liveWorkspace(wf);
+    const preview = queryFlag(url.searchParams.get("preview"));
+    if (!hasGlob(rel)) {
+      const full = resolveInside(root, rel);
+      await assertRealInside(root, full);
+      const stat = await fs.stat(full).catch(() => undefined);
+      if (stat?.isFile()) return sendFile(res, full, rel, preview);
+      if (!stat?.isDirectory()) throw new HttpError(404, { message: `${rel} does not exist.` });
+    } else if (rel.split("/").includes("..") || rel.startsWith("/")) {
+      throw new HttpError(400, { message: `Path ${rel} is outside the workflow workspace.` });
+    }
+    const matches = matchFiles(await listFiles(root), rel);
+    if (matches.length === 0) throw new HttpError(404, { message: `${rel} does not exist.` });
+    if (matches.length === 1 && hasGlob(rel)) return sendFile(res, path.join(root, matches[0]!.name), matches[0]!.name, preview);
+    await sendZip(res, root, matches, `${fullName(wf)}.zip`);
+  }
+
+  async function deleteFiles(wf: WorkflowRecord, rel: string, res: ServerResponse): Promise<void> {
+    const root = liveWorkspace(wf);
+    if (rel.split("/").includes("..") || rel.startsWith("/")) {
+      throw new HttpError(400, { message: `Path ${rel} is outside the workflow workspace.` });
+    }
+    const matches = matchFiles(await listFiles(root), rel);
+    if (matches.length === 0) throw new HttpError(404, { message: `${rel} does not exist.` });
+    const deleted: Record<string, { size: number }> = {};
+    const failed: Record<string, { error: string }> = {};
+    for (const file of matches) {
+      try {
+        await fs.unlink(path.join(root, file.name));
+        deleted[file.name] = { size: file.size.raw };
+      } catch (err) {
+        failed[file.name] = { error: (err as Error).message };
+      }
+    }
+    sendJson(res, 200, { deleted, failed });
+  }
+
+  async function you(res: ServerResponse): Promise<void> {
+    let disk = 0;
+    let cpu = 0;
+    for (const wf of Object.values(store.state.workflows)) {
+      cpu += wf.cpu_ms;
+      if (!wf.workspace_deleted) disk += await diskUsage(workspaceOf(wf.id));
+    }
+    sendJson(res, 200, {
+      email: "demo@sandbox.local",
+      full_name: "Sandbox User",
+      username: "demo",
+      reana_server_version: REANA_SERVER_VERSION,
+      reana_token: { value: token, status: "active", requested_at: null },
+      quota: {
+        cpu: { usage: { raw: cpu, human_readable: humanDuration(cpu) }, health: "healthy" },
+        disk: { usage: { raw: disk, human_readable: humanSize(disk) }, health: "healthy" },
+      },
+    });
+  }
+
+  function info(res: ServerResponse): void {
+    const entry = (title: string, value: unknown) => ({ title, value });
+    sendJson(res, 200, {
+      compute_backends: entry("List of supported compute backends", ["kubernetes"]),
+      default_workspace: entry("Default workspace", workspacesDir),
+      workspaces_available: entry("List of available workspaces", [workspacesDir]),
+      default_kubernetes_cpu_request: entry("Default CPU request for Kubernetes jobs", null),
+      default_kubernetes_cpu_limit: entry("Default CPU limit for Kubernetes jobs", null),
+      default_kubernetes_memory_request: entry("Default memory request for Kubernetes jobs", null),
+      default_kubernetes_memory_limit: entry("Default memory limit for Kubernetes jobs", null),
+      kubernetes_max_cpu_request: entry("Maximum allowed CPU request for Kubernetes jobs", null),
+      kubernetes_max_cpu_limit: entry("Maximum allowed CPU limit for Kubernetes jobs", null),
+      kubernetes_max_memory_request: entry("Maximum allowed memory request for Kubernetes jobs", null),
+      kubernetes_max_memory_limit: entry("Maximum allowed memory limit for Kubernetes jobs", null),
+      default_kubernetes_jobs_timeout: entry("Default timeout for Kubernetes jobs", "604800"),
+      maximum_kubernetes_jobs_timeout: entry("Maximum timeout for Kubernetes jobs", "1209600"),
+      maximum_workspace_retention_period: entry("Maximum retention period in days for workspace files", "forever"),
+      maximum_interactive_session_inactivity_period: entry("Maximum inactivity period in days before automatic closure of interactive sessions", "forever"),
+    });
+  }
+
+  async function addSecrets(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const body = await readJson(req, () => new HttpError(400, { message: "Your request contains not valid JSON." }));
+    if (!isPlainObject(body)) throw new HttpError(400, { message: "Secrets must be a JSON object of {name: {name, value, type}}." });
+    const overwrite = queryFlag(url.searchParams.get("overwrite"));
+    const incoming: Record<string, { type: "env" | "file"; value: string }> = {};
+    for (const [key, raw] of Object.entries(body)) {
+      if (!isPlainObject(raw)) throw new HttpError(400, { message: `Secret ${key} must be an object.` });
+      const name = typeof raw.name === "string" && raw.name ? raw.name : key;
+      const type = raw.type ?? "env";
+      if (type !== "env" && type !== "file") throw new HttpError(400, { message: `Secret ${name}: type must be env or file.` });
+      if (typeof raw.value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw.value)) {
+        throw new HttpError(400, { message: `Secret ${name}: value must be base64-encoded.` });
+      }
+      if (type === "env" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new HttpError(400, { message: `Secret ${name}: environment secret names must be valid variable names.` });
+      }
+      incoming[name] = { type, value: raw.value };
+    }
+    const clashes = Object.keys(incoming).filter((n) => store.state.secrets[n] !== undefined);
+    if (clashes.length > 0 && !overwrite) {
+      throw new HttpError(409, { message: `The submitted secrets ${clashes.join(", ")} already exist.` });
+    }
+    await store.update((s) => Object.assign(s.secrets, incoming));
+    sendJson(res, 201, { message: "Secret(s) successfully added." });
+  }
+
+  async function deleteSecrets(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req, () => new HttpError(400, { message: "Your request contains not valid JSON." }));
+    if (!Array.isArray(body)) throw new HttpError(400, { message: "Send the names of the secrets to delete as a JSON array." });
+    const names = body.map(String);
+    const missing = names.filter((n) => store.state.secrets[n] === undefined);
+    if (missing.length > 0) {
+      sendJson(res, 404, missing);
+      return;
+    }
+    await store.update((s) => {
+      for (const n of names) delete s.secrets[n];
+    });
+    sendJson(res, 200, names);
+  }
+
+  // ---------------------------------------------------------------------------------------------- routing
+  function authenticate(url: URL): void {
+    const given = url.searchParams.get("access_token");
+    if (given === null || given === "") throw new HttpError(401, { message: "User not signed in" });
+    if (!tokenMatches(given, token)) throw new HttpError(403, { message: "Token not valid." });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {
+    const method = req.method ?? "GET";
+    const segments = rawPath.split("/").filter((s, i) => i > 0 || s !== "");
+    if (segments[0] === "") segments.shift();
+    if (segments[0] !== "api") throw new HttpError(404, { message: "Not Found" });
+    const rest = segments.slice(1);
+    const notAllowed = () => new HttpError(405, { message: `The method ${method} is not allowed for the requested URL.` });
+
+    if (rest.length === 1 && rest[0] === "ping") {
+      if (method !== "GET") throw notAllowed();
+      return sendJson(res, 200, { message: "OK", status: "200" });
+    }
+    authenticate(url);
+    await ready;
+    const body = async () => {
+      if (method === "GET") return undefined;
+      return readJson(req, () => new HttpError(400, { message: "Your request contains not valid JSON." }));
+    };
+    const head = rest[0];
+    if (rest.length === 1 && head === "you") {
+      if (method !== "GET") throw notAllowed();
+      return you(res);
+    }
+    if (rest.length === 1 && head === "info") {
+      if (method !== "GET") throw notAllowed();
+      return info(res);
+    }
+    if (head === "secrets" && (rest.length === 1 || (rest.length === 2 && rest[1] === ""))) {
+      if (method === "GET") {
+        return sendJson(
+          res,
+          200,
+          Object.entries(store.state.secrets).map(([name, s]) => ({ name, type: s.type })),
+        );
+      }
+      if (method === "POST") return addSecrets(req, url, res);
+      if (method === "DELETE") return deleteSecrets(req, res);
+      throw notAllowed();
+    }
+    if (head !== "workflows") throw new HttpError(404, { message: "Not Found" });
+    if (rest.length === 1 || (rest.length === 2 && rest[1] === "")) {
+      if (method === "GET") return listWorkflows(url, res);
+      if (method === "POST") return createWorkflow(req, url, res);
+      throw notAllowed();
+    }
+    const wf = findWorkflow(decode(rest[1]!));
+    const action = rest[2];
+    if (rest.length === 3 && action === "start") {
+      if (method !== "POST") throw notAllowed();
+      return startWorkflow(wf, await body(), res);
+    }
+    if (rest.length === 3 && action === "status") {
+      if (method === "GET") {
+        return sendJson(res, 200, {
+          id: wf.id,
+          name: fullName(wf),
+          created: wf.created,
+          status: wf.status,
+          user: user(),
+          logs: wf.workflow_logs,
+          progress: progressFor(wf, true),
+        });
+      }
+      if (method === "PUT") return setStatus(wf, url, await body(), res);
+      throw notAllowed();
+    }
+    if (rest.length === 3 && action === "logs") {
+      if (method !== "GET") throw notAllowed();
+      return logs(wf, req, url, res);
+    }
+    if (rest.length === 3 && action === "parameters") {
+      if (method !== "GET") throw notAllowed();
+      const inputs = (wf.specification.inputs ?? {}) as Record<string, unknown>;
+      return sendJson(res, 200, { id: wf.id, name: fullName(wf), type: wf.type, parameters: inputs.parameters ?? {} });
+    }
+    if (rest.length === 3 && action === "specification") {
+      if (method !== "GET") throw notAllowed();
+      return sendJson(res, 200, { specification: wf.specification, parameters: wf.input_parameters });
+    }
+    if (rest.length === 3 && action === "disk_usage") {
+      if (method !== "GET") throw notAllowed();
+      const size = wf.workspace_deleted ? 0 : await diskUsage(workspaceOf(wf.id));
+      return sendJson(res, 200, {
+        workflow_id: wf.id,
+        workflow_name: fullName(wf),
+        user: user(),
+        disk_usage_info: [{ name: "", size: { raw: size, human_readable: humanSize(size) } }],
+      });
+    }
+    if (action === "workspace") {
+      if (rest.length === 3 || (rest.length === 4 && rest[3] === "")) {
+        if (method === "GET") return listWorkspace(wf, url, res);
+        if (method === "POST") return upload(wf, req, url, res);
+        throw notAllowed();
+      }
+      const rel = rest.slice(3).map(decode).join("/");
+      if (method === "GET") return download(wf, rel, url, res);
+      if (method === "DELETE") return deleteFiles(wf, rel, res);
+      throw notAllowed();
+    }
+    throw new HttpError(404, { message: "Not Found" });
+  }
+
+  return {
+    accessToken: token,
+    ready,
+    async handle(req, res, rawPath, url) {
+      try {
+        await route(req, res, rawPath, url);
+      } catch (err) {
+        if (!req.readableEnded) req.resume();
+        if (res.headersSent) {
+          res.destroy(err as Error);
+          return;
+        }
+        if (err instanceof HttpError) {
+          sendJson(res, err.status, err.body, err.headers);
+          return;
+        }
+        ctx.log(`reana: internal error on ${req.method ?? "?"} ${rawPath}: ${(err as Error).stack ?? String(err)}`);
+        sendJson(res, 500, { message: "Internal server error." });
+      }
+    },
+    async close() {
+      await ready.catch(() => undefined);
+      await executor.shutdown();
+    },
+  };
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** CPU quota as REANA prints it ("1m 10s"). */
+function humanDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return [h ? `${h}h` : "", m ? `${m}m` : "", `${s}s`].filter(Boolean).join(" ");
+}
+
+export { isTerminal };

@@ -1,0 +1,24 @@
+/**
+ * vre-ts for notebook code: `import { rucio, reana, zenodo, widget, display } from "vre-ts"`.
+ *
+ * `rucio`, `reana` and `zenodo` are the session's clients, created on first use from the active profile (or the
+ * embedded sandbox when a service is not configured). Every method call works as on the client itself:
+ * `await rucio.whoami()`, `for await (const did of rucio.listDids(...))`.
+ */
+import { session } from "./session";
+import type { RucioClient } from "./clients/rucio";
+import type { ReanaClient } from "./clients/reana";
+import type { ZenodoClient } from "./clients/zenodo";
+import { lazyClient } from "./session/lazy-client";
+
+export * from "./kernel/api";
+export * from "./clients";
+export { session, Session, type ProfileInfo, type ActiveSettings } from "./session";
+export { ProvenanceLog } from "./session/provenance";
+
+/** The session's Rucio client (the `%rucio` magic's typed equivalent). */
+export const rucio: RucioClient = lazyClient(() => session().rucio());
+/** The session's REANA client (the `%reana` magic's typed equivalent). */
+export const reana: ReanaClient = lazyClient(() => session().reana());
+/** The session's Zenodo client (the `%zenodo` magic's typed equivalent). */
+export const zenodo: ZenodoClient = lazyClient(() => session().zenodo());

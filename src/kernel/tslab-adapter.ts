@@ -1,0 +1,223 @@
+/**
+ * The only module that touches tslab's internals. tslab 1.0.22 is effectively frozen and ships a patched
+ * TypeScript 5.0.4 fork; we reuse its compiler/executor core (incremental program, declarations carried between
+ * cells, completion, quick info, is_complete) and nothing of its Jupyter layer. The versions are asserted at
+ * start-up so an unexpected upgrade fails loudly instead of misbehaving.
+ */
+import { dirname } from "node:path";
+
+export const TSLAB_VERSION = "1.0.22";
+export const TYPESCRIPT_FORK_VERSION = "5.0.4";
+
+/* Shapes of the tslab internals we use (tslab/dist/*.d.ts, pinned above). */
+interface TslabCompletion {
+  start: number;
+  end: number;
+  candidates: string[];
+}
+interface TslabConverter {
+  convert(prevDecl: string, src: string): { diagnostics: unknown[] };
+  close(): void;
+}
+interface TslabExecutor {
+  execute(src: string): Promise<boolean>;
+  inspect(src: string, position: number): unknown;
+  complete(src: string, position: number): TslabCompletion;
+  interrupt(): void;
+  reset(): void;
+  close(): void;
+}
+interface ConsoleHook {
+  log(message?: unknown, ...rest: unknown[]): void;
+  error(message?: unknown, ...rest: unknown[]): void;
+}
+type DisplayWriter = (data: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) => void;
+
+/** Minimal view of the TypeScript fork's API used by the kernel (parse checks and `ts.sys`). */
+export interface TsModule {
+  version: string;
+  sys: Record<string, unknown> & { getCurrentDirectory(): string };
+  createSourceFile(name: string, text: string, target: number, setParents?: boolean, kind?: number): {
+    parseDiagnostics?: { start?: number; length?: number; messageText: unknown }[];
+    statements: { kind: number; expression?: unknown }[];
+  };
+  ScriptTarget: { Latest: number };
+  ScriptKind: { TS: number };
+  SyntaxKind: { ExpressionStatement: number };
+}
+
+const tslabDir = dirname(require.resolve("tslab/package.json"));
+const load = <T>(id: string): T => require(require.resolve(id, { paths: [tslabDir] })) as T;
+
+let tsModule: TsModule | undefined;
+/** The TypeScript instance tslab compiles with (its fork, not the project's own TypeScript). */
+export function typescript(): TsModule {
+  return (tsModule ??= load<TsModule>("@tslab/typescript-for-tslab"));
+}
+
+/** Throws when the installed tslab or its TypeScript fork is not the version this adapter was written for. */
+export function assertVersions(): void {
+  const tslabVersion = (load<{ version: string }>("tslab/package.json")).version;
+  const tsVersion = (load<{ version: string }>("@tslab/typescript-for-tslab/package.json")).version;
+  if (tslabVersion !== TSLAB_VERSION || tsVersion !== TYPESCRIPT_FORK_VERSION) {
+    throw new Error(
+      `vre-ts needs tslab ${TSLAB_VERSION} with TypeScript ${TYPESCRIPT_FORK_VERSION}, found tslab ${tslabVersion} ` +
+        `with TypeScript ${tsVersion}. Reinstall vre-ts so its pinned dependencies are used.`,
+    );
+  }
+}
+
+export interface CompileDiagnostic {
+  line: number; // 1-based
+  column: number; // 1-based
+  message: string;
+  file?: string;
+}
+
+/** What one execution produced. */
+export interface ExecOutcome {
+  ok: boolean;
+  /** True when the cell ended with an expression whose value is not null/undefined. */
+  hasValue: boolean;
+  value?: unknown;
+  diagnostics: CompileDiagnostic[];
+  /** Set when the cell threw (or was interrupted). */
+  error?: { value: unknown; interrupted: boolean };
+}
+
+const ASYNC_INTERRUPT_MESSAGE = "Interrupted asynchronously";
+const SYNC_INTERRUPT_MESSAGE = "Script execution interrupted.";
+
+export function isInterruptError(e: unknown): boolean {
+  return e instanceof Error && (e.message === ASYNC_INTERRUPT_MESSAGE || e.message === SYNC_INTERRUPT_MESSAGE);
+}
+
+/**
+ * One TypeScript session: the converter (type checker) and executor, created lazily by `warmUp()`.
+ * Executions must not overlap; the kernel runs them one after another.
+ */
+export class TsSession {
+  private executor: TslabExecutor | undefined;
+  private converter: TslabConverter | undefined;
+  private capture: ExecOutcome | undefined;
+
+  constructor(private readonly rootDir: string) {}
+
+  get ready(): boolean {
+    return this.executor !== undefined;
+  }
+
+  /** Builds the TypeScript program (seconds, cold) and compiles one trivial cell so the first real cell is fast. */
+  warmUp(): void {
+    if (this.executor) return;
+    const { createConverter } = load<{ createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter }>(
+      "tslab/dist/converter",
+    );
+    const { createExecutor } = load<{
+      createExecutor(root: string, convs: unknown, console: ConsoleHook): TslabExecutor;
+    }>("tslab/dist/executor");
+    const node = createConverter({ isJS: false, isBrowser: false });
+    this.converter = node;
+    let browser: TslabConverter | undefined;
+    const convs = {
+      node,
+      get browser() {
+        return (browser ??= createConverter({ isJS: false, isBrowser: true }));
+      },
+      close() {
+        node.close();
+        browser?.close();
+      },
+    };
+    const hook: ConsoleHook = {
+      log: (value) => {
+        if (!this.capture) return;
+        this.capture.hasValue = true;
+        this.capture.value = value;
+      },
+      error: (first, ...rest) => {
+        const c = this.capture;
+        if (!c) return;
+        if (typeof first === "string" && first === "%s%d:%d - %s" && rest.length === 4) {
+          const [file, line, column, message] = rest as [string, number, number, string];
+          c.diagnostics.push({ file: file.trim() || undefined, line, column, message });
+        } else {
+          c.error = { value: first, interrupted: isInterruptError(first) };
+        }
+      },
+    };
+    this.executor = createExecutor(this.rootDir, convs, hook);
+    node.convert("", "0");
+  }
+
+  async execute(src: string): Promise<ExecOutcome> {
+    this.warmUp();
+    const outcome: ExecOutcome = { ok: false, hasValue: false, diagnostics: [] };
+    this.capture = outcome;
+    try {
+      outcome.ok = await this.executor!.execute(src);
+    } catch (e) {
+      outcome.ok = false;
+      outcome.error ??= { value: e, interrupted: isInterruptError(e) };
+    } finally {
+      this.capture = undefined;
+    }
+    if (outcome.ok) outcome.error = undefined;
+    return outcome;
+  }
+
+  complete(src: string, position: number): TslabCompletion {
+    this.warmUp();
+    return this.executor!.complete(src, position);
+  }
+
+  /** Quick info (type and docs) at `position`, or undefined when there is nothing there. */
+  inspect(src: string, position: number): string | undefined {
+    this.warmUp();
+    const info = this.executor!.inspect(src, position);
+    if (!info) return undefined;
+    const { printQuickInfo } = load<{ printQuickInfo(i: unknown): string }>("tslab/dist/inspect");
+    const text = printQuickInfo(info);
+    return text || undefined;
+  }
+
+  interrupt(): void {
+    this.executor?.interrupt();
+  }
+
+  close(): void {
+    this.executor?.close();
+  }
+}
+
+export type CompletenessStatus = "complete" | "incomplete" | "invalid";
+
+/** is_complete semantics: tslab decides complete vs incomplete; a complete cell that does not parse is invalid. */
+export function checkCompleteness(src: string): { status: CompletenessStatus; indent?: string } {
+  const { isCompleteCode } = load<{ isCompleteCode(s: string): { completed: boolean; indent?: string } }>(
+    "tslab/dist/converter",
+  );
+  const r = isCompleteCode(src);
+  if (!r.completed) return { status: "incomplete", indent: r.indent ?? "" };
+  const ts = typescript();
+  const file = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return (file.parseDiagnostics?.length ?? 0) > 0 ? { status: "invalid" } : { status: "complete" };
+}
+
+/** True when `text` parses as exactly one TypeScript expression (used for `{expr}` magic interpolation). */
+export function isExpression(text: string): boolean {
+  if (!text.trim()) return false;
+  const ts = typescript();
+  const file = ts.createSourceFile("expr.ts", `(${text}\n);`, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return (
+    (file.parseDiagnostics?.length ?? 0) === 0 &&
+    file.statements.length === 1 &&
+    file.statements[0].kind === ts.SyntaxKind.ExpressionStatement
+  );
+}
+
+/** Routes tslab's own `tslab.display.*` API to the kernel. */
+export function setTslabDisplayWriter(writer: DisplayWriter): void {
+  const jupyter = load<{ lastWriteDisplayData: DisplayWriter | null }>("tslab/dist/jupyter");
+  jupyter.lastWriteDisplayData = writer;
+}

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
@@ -68,6 +68,7 @@ export function readOrCreateToken(dir: string, file = "token"): string {
 export function createReanaService(ctx: ServiceContext): ReanaService {
   const dataDir = path.resolve(ctx.dataDir);
   const token = readOrCreateToken(dataDir);
+  const tokenIssued = statSync(path.join(dataDir, "token")).mtime.toUTCString();
   const stagingDir = path.join(dataDir, "staging");
   const workspacesDir = path.join(dataDir, "workspaces");
   const store = new ReanaStateStore(path.join(dataDir, "state.json"), () => randomUUID());
@@ -493,7 +494,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       full_name: "Sandbox User",
       username: "demo",
       reana_server_version: REANA_SERVER_VERSION,
-      reana_token: { value: token, status: "active", requested_at: null },
+      reana_token: { value: token, status: "active", requested_at: tokenIssued },
       quota: {
         cpu: { usage: { raw: cpu, human_readable: humanDuration(cpu) }, health: "healthy" },
         disk: { usage: { raw: disk, human_readable: humanSize(disk) }, health: "healthy" },

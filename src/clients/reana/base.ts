@@ -10,16 +10,10 @@ import { registerSecret } from "../http/redact";
 import type { RetryPolicy } from "../http/retry";
 import type { Dispatcher } from "undici";
 import type { ClientError } from "../errors";
+import type { ReanaSettings } from "../config/types";
 import { ReanaError } from "./errors";
 
-/** Same shape as `ReanaSettings` in src/clients/config (contract in the team's interface document). */
-export interface ReanaSettings {
-  serverUrl: string;
-  accessToken?: string;
-  caCert?: string;
-  insecure?: boolean;
-  sandbox?: boolean;
-}
+export type { ReanaSettings };
 
 export interface ReanaClientOptions {
   logger?: Logger;

@@ -1,0 +1,26 @@
+/** Zenodo: typed client for the legacy deposit API and search, offline metadata validation, codemeta conversion. */
+export { ZenodoClient, mapZenodoStatus } from "./client";
+export type {
+  ZenodoSettings,
+  ZenodoClientOptions,
+  CallOptions,
+  DepositionId,
+  ListDepositionsOptions,
+  SearchRecordsOptions,
+  UploadedFile,
+  PublishResult,
+} from "./client";
+export { ZenodoError, type ZenodoErrorCode, type FieldError } from "./errors";
+export {
+  validateDepositMetadata,
+  assertValidMetadata,
+  depositSchema,
+  UPLOAD_TYPES,
+  type DepositMetadata,
+  type Creator,
+  type UploadType,
+  type MetadataIssue,
+  type MetadataReport,
+} from "./metadata";
+export { codemetaToZenodo, codemetaFileToZenodo, licenseId, type CodemetaConversion, type CodemetaOptions } from "./codemeta";
+export type { Deposition, DepositionFile, ZenodoRecord } from "./responses";

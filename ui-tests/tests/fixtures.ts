@@ -85,6 +85,18 @@ export async function waitForKernelIdle(page: Page, timeout = 60_000): Promise<v
   await page.locator('#jp-main-statusbar >> text=Idle').waitFor({ timeout });
 }
 
+/**
+ * Reloads the page; JupyterLab restores its workspace, with `name` as the current tab.
+ * (galata's own reload waits for the Launcher, which a restored workspace does not show.)
+ */
+export async function reloadWithNotebook(page: IJupyterLabPageFixture, name: string): Promise<void> {
+  await page.reload({ waitForIsReady: false });
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+  await expect(page.getByRole('main').getByRole('tab', { name })).toHaveClass(/jp-mod-current/);
+  expect(await page.notebook.isActive(name)).toBe(true);
+  await waitForKernelIdle(page);
+}
+
 /** Runs one cell and returns its output area. */
 export async function runCell(page: IJupyterLabPageFixture, index: number) {
   expect(await page.notebook.runCell(index)).toBe(true);

@@ -3,7 +3,15 @@
 // the widget manager and the anywidget registration work, independently of the
 // vre-ts kernel.
 import { COUNTER_CSS, COUNTER_ESM } from './counter-widget';
-import { cellText, expect, openNotebook, notebookDocument, runCell, test } from './fixtures';
+import {
+  cellText,
+  expect,
+  notebookDocument,
+  openNotebook,
+  runCell,
+  reloadWithNotebook,
+  test
+} from './fixtures';
 
 const PYTHON = { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' };
 
@@ -66,6 +74,16 @@ test.describe('reference: ipykernel + raw anywidget comm', () => {
     await runCell(page, 3);
     await expect(button).toHaveText('count is 100');
     expect(await button.screenshot()).toMatchSnapshot('reference-counter-100.png');
+
+    // After a reload the widget manager restores the model from the running kernel.
+    expect(await page.notebook.save()).toBe(true);
+    await reloadWithNotebook(page, 'reference.ipynb');
+    const restored = (await page.notebook.getCellOutputLocator(1))!.locator('button.vre-counter');
+    await expect(restored).toHaveText('count is 100');
+    await restored.click();
+    await expect(restored).toHaveText('count is 101');
+    await runCell(page, 2);
+    expect(await cellText(page, 2)).toBe('kernel count = 101');
 
     expect(problems.messages).toEqual([]);
   });

@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
+import { planRun } from "./executor";
+
+/** The local serial engine: REANA's parameter, step-selection, job, failure, stop and output semantics. */
+
+let sbx: TestSandbox;
+const previousRuntime = process.env.VRE_SANDBOX_CONTAINER_RUNTIME;
+beforeAll(async () => {
+  process.env.VRE_SANDBOX_CONTAINER_RUNTIME = "none"; // deterministic: host shell even where a daemon exists
+  sbx = await testSandbox();
+});
+afterAll(async () => {
+  await sbx.dispose();
+  if (previousRuntime === undefined) delete process.env.VRE_SANDBOX_CONTAINER_RUNTIME;
+  else process.env.VRE_SANDBOX_CONTAINER_RUNTIME = previousRuntime;
+});
+
+const IMG = "docker.io/library/python:3.12-slim";
+
+function spec(steps: { name: string; commands: string[] }[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    inputs: { parameters: { greeting: "hello", n: 2 } },
+    workflow: { type: "serial", specification: { steps: steps.map((s) => ({ environment: IMG, ...s })) } },
+    ...extra,
+  };
+}
+
+interface Status {
+  status: string;
+  logs: string;
+  progress: {
+    total: { total: number; job_ids: string[] };
+    running: { total: number; job_ids: string[] };
+    finished: { total: number; job_ids: string[] };
+    failed: { total: number; job_ids: string[] };
+    current_command: string | null;
+    current_step_name: string | null;
+    run_started_at: string | null;
+    run_finished_at: string | null;
+    run_stopped_at: string | null;
+  };
+}
+
+interface JobLog {
+  job_name: string;
+  status: string;
+  cmd: string;
+  logs: string;
+  docker_img: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+async function run(name: string, body: Record<string, unknown>, start: Record<string, unknown> = {}): Promise<string> {
+  const created = await sbx.reana("POST", "/api/workflows", { query: { workflow_name: name }, json: body });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = (created.body as { workflow_id: string }).workflow_id;
+  const started = await sbx.reana("POST", `/api/workflows/${id}/start`, { json: start });
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  return id;
+}
+
+async function status(id: string): Promise<Status> {
+  return (await sbx.reana("GET", `/api/workflows/${id}/status`)).body as Status;
+}
+
+async function ended(id: string): Promise<Status> {
+  return waitFor(async () => {
+    const s = await status(id);
+    return ["finished", "failed", "stopped"].includes(s.status) ? s : undefined;
+  }, 20000, `end of ${id}`);
+}
+
+async function jobs(id: string): Promise<JobLog[]> {
+  const r = await sbx.reana("GET", `/api/workflows/${id}/logs`);
+  return Object.values((JSON.parse((r.body as { logs: string }).logs) as { job_logs: Record<string, JobLog> }).job_logs);
+}
+
+function workspace(id: string, file: string): string {
+  return path.join(sbx.dataDir, "reana", "workspaces", id, file);
+}
+
+describe("planRun (step selection and expansion)", () => {
+  const s = spec([
+    { name: "Fetch", commands: ["echo a"] },
+    { name: "Fit", commands: ["echo b", "echo ${greeting}"] },
+    { name: "Plot", commands: ["echo c"] },
+  ]);
+
+  it("selects FROM..TARGET case-insensitively, one job per command", () => {
+    const plan = planRun(s, {}, { FROM: "fit", TARGET: "FIT" });
+    expect(plan.map((p) => [p.stepName, p.command])).toEqual([
+      ["Fit", "echo b"],
+      ["Fit", "echo hello"],
+    ]);
+    expect(planRun(s, {}, { TARGET: "fetch" }).map((p) => p.command)).toEqual(["echo a"]);
+    expect(planRun(s, {}, { FROM: "Plot" }).map((p) => p.command)).toEqual(["echo c"]);
+  });
+
+  it("runs everything with a warning when FROM comes after TARGET, and rejects unknown steps", () => {
+    const warnings: string[] = [];
+    expect(planRun(s, {}, { FROM: "plot", TARGET: "fetch" }, (w) => warnings.push(w))).toHaveLength(4);
+    expect(warnings[0]).toContain("running all steps");
+    expect(() => planRun(s, {}, { TARGET: "nope" })).toThrow(/does not exist/);
+  });
+
+  it("lets start-time input_parameters override inputs.parameters", () => {
+    expect(planRun(s, { greeting: "bye" }, { FROM: "fit", TARGET: "fit" })[1]!.command).toBe("echo bye");
+  });
+});
+
+describe("serial runs", () => {
+  it("expands parameters ($$ -> $), captures stdout+stderr per job and walks the statuses to finished", async () => {
+    const id = await run(
+      "params",
+      spec([
+        { name: "write", commands: ["echo '${greeting} x$n costs $$5' > out.txt", "echo to-stderr >&2"] },
+        { name: "read", commands: ["cat out.txt"] },
+      ]),
+      { input_parameters: { greeting: "bonjour" } },
+    );
+    const s = await ended(id);
+    expect(s.status).toBe("finished");
+    expect(readFileSync(workspace(id, "out.txt"), "utf8")).toBe("bonjour x2 costs $5\n");
+    const js = await jobs(id);
+    expect(js.map((j) => [j.job_name, j.status])).toEqual([
+      ["write", "finished"],
+      ["write", "finished"],
+      ["read", "finished"],
+    ]);
+    expect(js[1]!.logs).toBe("to-stderr\n");
+    expect(js[2]!.logs).toBe("bonjour x2 costs $5\n");
+    expect(js[0]!.cmd).toBe("echo 'bonjour x2 costs $5' > out.txt");
+    expect(js.every((j) => j.docker_img === IMG && j.started_at && j.finished_at)).toBe(true);
+    expect(s.progress.total.total).toBe(3);
+    expect(s.progress.finished.total).toBe(3);
+    expect(s.progress.run_started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    expect(s.progress.run_finished_at).not.toBeNull();
+    // No container runtime here: the engine log says the image was not used.
+    expect(s.logs).toContain(`the step image(s) ${IMG} were NOT used`);
+    expect(s.logs).toMatch(/pending[\s\S]*started[\s\S]*finished/);
+  });
+
+  it("fails with REANA's message when a parameter cannot be expanded", async () => {
+    const id = await run("unexpanded", spec([{ name: "s", commands: ["echo $HOME"] }]));
+    const s = await ended(id);
+    expect(s.status).toBe("failed");
+    expect(s.logs).toContain("Workflow parameter(s) could not be expanded");
+    expect(await jobs(id)).toHaveLength(0);
+  });
+
+  it("honours FROM/TARGET given at start", async () => {
+    const id = await run(
+      "selected",
+      spec([
+        { name: "one", commands: ["echo 1 >> trace"] },
+        { name: "two", commands: ["echo 2 >> trace"] },
+        { name: "three", commands: ["echo 3 >> trace"] },
+      ]),
+      { operational_options: { FROM: "TWO", TARGET: "two" } },
+    );
+    expect((await ended(id)).status).toBe("finished");
+    expect(readFileSync(workspace(id, "trace"), "utf8")).toBe("2\n");
+    expect((await jobs(id)).map((j) => j.job_name)).toEqual(["two"]);
+  });
+
+  it("stops at the first failing job", async () => {
+    const id = await run(
+      "failing",
+      spec([
+        { name: "ok", commands: ["echo fine"] },
+        { name: "bad", commands: ["echo about to fail; exit 3", "echo never > never.txt"] },
+        { name: "after", commands: ["echo never > never2.txt"] },
+      ]),
+    );
+    const s = await ended(id);
+    expect(s.status).toBe("failed");
+    const js = await jobs(id);
+    expect(js.map((j) => [j.job_name, j.status])).toEqual([
+      ["ok", "finished"],
+      ["bad", "failed"],
+    ]);
+    expect(js[1]!.logs).toContain("about to fail");
+    expect(s.progress.failed.total).toBe(1);
+    expect(s.progress.failed.job_ids).toHaveLength(1);
+    expect(s.progress.finished.total).toBe(1);
+    expect(s.logs).toContain("exited with code 3");
+    expect(existsSync(workspace(id, "never.txt"))).toBe(false);
+    expect(existsSync(workspace(id, "never2.txt"))).toBe(false);
+  });
+
+  it("fails when a declared output is missing, saying which", async () => {
+    const id = await run("outputs", spec([{ name: "s", commands: ["echo a > a.txt"] }], { outputs: { files: ["a.txt", "results/b.json"] } }));
+    const s = await ended(id);
+    expect(s.status).toBe("failed");
+    expect(s.logs).toContain("declared output(s) are missing from the workspace: results/b.json");
+  });
+
+  it("stop kills the running job and everything it started, and records the run as stopped", async () => {
+    const id = await run("stoppable", spec([{ name: "long", commands: ["sleep 60 & echo $$! > bg.pid; wait"] }, { name: "next", commands: ["echo no"] }]));
+    const pidFile = workspace(id, "bg.pid");
+    await waitFor(async () => (existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() ? true : undefined), 10000, "background pid");
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    const running = await status(id);
+    expect(running.status).toBe("running");
+    expect(running.progress.current_step_name).toBe("long");
+    expect(running.progress.current_command).toBe("sleep 60 & echo $! > bg.pid; wait");
+    expect(running.progress.running.total).toBe(1);
+    const again = await sbx.reana("POST", `/api/workflows/${id}/start`);
+    expect(again.status).toBe(403);
+    expect((again.body as { message: string }).message).toContain("is already running and cannot be started again");
+
+    const stop = await sbx.reana("PUT", `/api/workflows/${id}/status`, { query: { status: "stop" } });
+    expect(stop.status).toBe(200);
+    expect(stop.body).toMatchObject({ status: "stopped" });
+    const s = await status(id);
+    expect(s.status).toBe("stopped");
+    expect(s.progress.run_stopped_at).not.toBeNull();
+    const js = await jobs(id);
+    expect(js.map((j) => [j.job_name, j.status])).toEqual([["long", "stopped"]]);
+    await waitFor(async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 8000, "background process to be killed");
+    const stopAgain = await sbx.reana("PUT", `/api/workflows/${id}/status`, { query: { status: "stop" } });
+    expect(stopAgain.status).toBe(409);
+  });
+
+  it("exports env secrets to the jobs without writing them into logs", async () => {
+    await sbx.reana("POST", "/api/secrets/", { json: { RUN_SECRET: { name: "RUN_SECRET", value: Buffer.from("tops3cret").toString("base64"), type: "env" } } });
+    const md5 = createHash("md5").update("tops3cret").digest("hex");
+    const id = await run(
+      "secrets",
+      spec([{ name: "s", commands: [`test "$$(printf %s "$$RUN_SECRET" | md5sum | cut -c1-32)" = ${md5} && echo matched`] }]),
+    );
+    const s = await ended(id);
+    expect(s.status).toBe("finished");
+    const js = await jobs(id);
+    expect(js[0]!.logs).toBe("matched\n");
+    expect(JSON.stringify(js)).not.toContain("tops3cret");
+    await sbx.reana("DELETE", "/api/secrets/", { json: ["RUN_SECRET"] });
+  });
+});

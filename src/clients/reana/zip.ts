@@ -119,7 +119,13 @@ export async function extractZipSafely(zipFile: string, targetDir: string, optio
   }
   const written: ExtractedFile[] = [];
   try {
-    const planned = plan(await readEntries(zip), options.maxTotalBytes ?? 100 * 1024 ** 3);
+    const entries = await readEntries(zip).catch((e: Error) => {
+      // yauzl checks names itself while reading the central directory.
+      const m = /^(absolute path|invalid relative path|invalid characters in fileName): (.*)$/.exec(e.message);
+      if (m) throw unsafe(m[2], m[1] === "absolute path" ? "has an absolute path" : m[1] === "invalid relative path" ? "escapes the target folder" : "contains a backslash");
+      throw new ReanaError({ code: "HTTP_MALFORMED_RESPONSE", message: `The downloaded archive is damaged: ${e.message}.`, hint: "Run the download again.", cause: e });
+    });
+    const planned = plan(entries, options.maxTotalBytes ?? 100 * 1024 ** 3);
     for (const { entry, name, dir } of planned) {
       options.signal?.throwIfAborted();
       const target = path.join(root, ...name.split("/"));

@@ -41,7 +41,7 @@ export class MagicServiceError extends Error {
 
 /** The user interrupted the operation (kernel interrupt). */
 export class MagicInterrupted extends Error {
-  override readonly name = "KeyboardInterrupt";
+  override readonly name = "InterruptError";
   constructor(what: string) {
     super(`${what} interrupted.`);
     this.stack = `${this.name}: ${this.message}`;

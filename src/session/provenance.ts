@@ -121,7 +121,9 @@ export class ProvenanceLog {
   private mirror(entry: ProvenanceEntry): void {
     if (!this.file) return;
     try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      // Only the immediate parent is created: recursive mkdir spins forever under /proc on Node 20.
+      const dir = path.dirname(this.file);
+      if (!fs.existsSync(dir)) fs.mkdirSync(dir, { mode: 0o700 });
       // One write call per entry with O_APPEND: lines from concurrent writers never interleave within a line.
       fs.appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
       this.fileError = undefined;

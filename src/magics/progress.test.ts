@@ -1,0 +1,85 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Progress } from "./progress";
+import type { DisplayOptions, MimeBundle } from "./types";
+
+type Call = { bundle: MimeBundle; options: DisplayOptions };
+
+function sink() {
+  const calls: Call[] = [];
+  return { calls, display: (bundle: unknown, options: DisplayOptions = {}) => calls.push({ bundle: bundle as MimeBundle, options }) };
+}
+
+describe("Progress", () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  it("shows first, then updates in place under one display id", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Downloading s:d", now: () => Date.now() });
+    p.update({ bytes: 0, totalBytes: 1000, files: 0, totalFiles: 2 });
+    vi.advanceTimersByTime(300);
+    p.update({ bytes: 500 });
+    p.done();
+    expect(s.calls.length).toBe(3);
+    expect(s.calls[0].options).toMatchObject({ display_id: p.displayId, update: false, raw: true });
+    expect(s.calls.slice(1).every((c) => c.options.update === true && c.options.display_id === p.displayId)).toBe(true);
+    expect(String(s.calls[2].bundle["text/plain"])).toMatch(/^✔ Downloading s:d: done/);
+  });
+
+  it("throttles to at most 4 updates per second and always shows the last state", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "t", now: () => Date.now() });
+    // 1000 updates over 2 seconds
+    for (let i = 1; i <= 1000; i++) {
+      p.update({ bytes: i * 1000, totalBytes: 1_000_000 });
+      vi.advanceTimersByTime(2);
+    }
+    expect(s.calls.length).toBeLessThanOrEqual(2 * 4 + 1);
+    expect(s.calls.length).toBeGreaterThanOrEqual(7);
+    vi.advanceTimersByTime(1000); // the trailing update fires
+    const last = String(s.calls[s.calls.length - 1].bundle["text/plain"]);
+    expect(last).toContain("1.0 MB / 1.0 MB");
+    const before = s.calls.length;
+    p.done();
+    expect(s.calls.length).toBe(before + 1);
+    p.update({ bytes: 1 }); // ignored after the end
+    vi.advanceTimersByTime(1000);
+    expect(s.calls.length).toBe(before + 1);
+  });
+
+  it("computes rate and ETA from recent samples", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "t", now: () => Date.now() });
+    p.update({ bytes: 0, totalBytes: 10_000_000 });
+    vi.advanceTimersByTime(1000);
+    p.update({ bytes: 1_000_000 });
+    vi.advanceTimersByTime(1000);
+    p.update({ bytes: 2_000_000 });
+    const text = String(p.bundle()["text/plain"]);
+    expect(text).toContain("2.0 MB / 10.0 MB");
+    expect(text).toContain("1.0 MB/s");
+    expect(text).toContain("ETA 8s");
+    expect(String(p.bundle()["text/html"])).toContain('width:20.0%');
+  });
+
+  it("ends as interrupted when the signal aborted, failed otherwise, with secrets masked", () => {
+    const s = sink();
+    const ac = new AbortController();
+    const p = new Progress(s, { title: "t", now: () => Date.now() });
+    ac.abort();
+    p.end(new Error("x"), ac.signal);
+    expect(String(s.calls.at(-1)!.bundle["text/plain"])).toMatch(/^■ t: interrupted/);
+    const q = new Progress(s, { title: "t", now: () => Date.now() });
+    q.end(new Error("GET https://h/api?access_token=abcdef123456 failed"));
+    const text = String(s.calls.at(-1)!.bundle["text/plain"]);
+    expect(text).toMatch(/^✘ t: failed/);
+    expect(text).not.toContain("abcdef123456");
+  });
+
+  it("shows steps for workflows", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Workflow demo.1", now: () => Date.now() });
+    p.update({ status: "running", steps: 1, totalSteps: 3, current: "fit" });
+    expect(String(s.calls[0].bundle["text/plain"])).toContain("… Workflow demo.1: running (fit)\n  1/3 steps");
+  });
+});

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -358,7 +359,11 @@ function capitalise(value: string): string {
  * After a restart, runs that were queued, pending or running when the previous sandbox process died are reported
  * as failed (never silently lost), with a line in the workflow log and in the interrupted job's log.
  */
-export async function recoverInterruptedRuns(store: ReanaStateStore, dataDir: string): Promise<number> {
+export async function recoverInterruptedRuns(
+  store: ReanaStateStore,
+  dataDir: string,
+  workspaceOf: (id: string) => string,
+): Promise<number> {
   const now = reanaTime();
   const interrupted = Object.values(store.state.workflows).filter((wf) =>
     ["queued", "pending", "running"].includes(wf.status),
@@ -366,6 +371,7 @@ export async function recoverInterruptedRuns(store: ReanaStateStore, dataDir: st
   if (interrupted.length === 0) return 0;
   for (const wf of interrupted) {
     for (const job of wf.jobs.filter((j) => j.status === "running" || j.status === "queued" || j.status === "created")) {
+      await killOrphan(job.backend_job_id, workspaceOf(wf.id));
       await fs
         .appendFile(path.join(dataDir, job.log_file), "\n[sandbox] The sandbox stopped during this job; it did not complete.\n")
         .catch(() => undefined);
@@ -394,4 +400,32 @@ export async function recoverInterruptedRuns(store: ReanaStateStore, dataDir: st
     }
   });
   return interrupted.length;
+}
+
+/**
+ * A job of a killed sandbox keeps running on its own (it has its own process group). Kill it if the pid still
+ * belongs to that job (its command line names the job's workspace), so it cannot write into the workspace later.
+ */
+async function killOrphan(backendJobId: string, workspace: string): Promise<void> {
+  const m = /^host-pid-(\d+)$/.exec(backendJobId);
+  if (m) {
+    const pid = Number(m[1]);
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.includes(workspace)) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    return;
+  }
+  if (backendJobId.startsWith("reana-sandbox-run-job-")) {
+    for (const runtime of ["docker", "podman"]) {
+      await new Promise<void>((resolve) => execFile(runtime, ["kill", backendJobId], { timeout: 5000 }, () => resolve()));
+    }
+  }
 }

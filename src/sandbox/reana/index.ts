@@ -95,7 +95,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     await fs.mkdir(workspacesDir, { recursive: true });
     await sweepStaging(stagingDir);
     await store.load();
-    const recovered = await recoverInterruptedRuns(store, dataDir);
+    const recovered = await recoverInterruptedRuns(store, dataDir, workspaceOf);
     if (recovered > 0) ctx.log(`reana: ${recovered} run(s) interrupted by a previous stop are now reported as failed`);
   })();
 

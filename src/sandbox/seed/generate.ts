@@ -2,12 +2,8 @@
  * Generates the sandbox's demo dataset: simulated dimuon events in the style of the CMS open-data dimuon CSV
  * files (two opposite-sign muons per event and their invariant mass), with J/psi, Upsilon(1S) and Z resonances on
  * top of a falling Drell-Yan-like continuum. Fully deterministic: the same seed always gives the same bytes.
- *
- *   node dist/sandbox/seed/generate.js OUTDIR     writes the files and prints their checksums
+ * `write-files.ts` is the command-line entry that writes them to a folder.
  */
-import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
 
 export interface SeedRun {
   run: number;
@@ -174,18 +170,4 @@ export function generateSeedFiles(): GeneratedFile[] {
     ...SEED_RUNS.map((run) => ({ name: runFileName(run), content: Buffer.from(generateRunCsv(run)), run })),
     { name: README_NAME, content: Buffer.from(readmeText()) },
   ];
-}
-
-if (require.main === module) {
-  const out = process.argv[2];
-  if (!out) {
-    process.stderr.write("usage: generate.js OUTDIR\n");
-    process.exit(2);
-  }
-  mkdirSync(out, { recursive: true });
-  for (const f of generateSeedFiles()) {
-    writeFileSync(path.join(out, f.name), new Uint8Array(f.content.buffer, f.content.byteOffset, f.content.byteLength));
-    const md5 = createHash("md5").update(new Uint8Array(f.content.buffer, f.content.byteOffset, f.content.byteLength)).digest("hex");
-    process.stdout.write(`${f.name}\t${f.content.length}\t${md5}\n`);
-  }
 }

@@ -55,6 +55,7 @@ export function planRun(
   inputParameters: Record<string, unknown>,
   operationalOptions: Record<string, unknown>,
   warn: (message: string) => void = () => undefined,
+  expand = true,
 ): PlannedJob[] {
   const inputs = (specification.inputs ?? {}) as Record<string, unknown>;
   const parameters = { ...((inputs.parameters ?? {}) as Record<string, unknown>), ...inputParameters };
@@ -86,13 +87,23 @@ export function planRun(
       planned.push({
         stepIndex: i,
         stepName: String(step.name ?? ""),
-        command: substitute(String(command), parameters),
-        image: step.environment === undefined ? "" : substitute(String(step.environment), parameters),
+        command: expand ? substitute(String(command), parameters) : String(command),
+        image: step.environment === undefined ? "" : expand ? substitute(String(step.environment), parameters) : String(step.environment),
         computeBackend: String(step.compute_backend ?? "kubernetes"),
       });
     }
   }
   return planned;
+}
+
+/** True when FROM/TARGET (start-time options over `inputs.options`) leave out some steps. */
+function isPartialSelection(specification: Record<string, unknown>, operationalOptions: Record<string, unknown>): boolean {
+  const inputs = (specification.inputs ?? {}) as Record<string, unknown>;
+  const options = { ...((inputs.options ?? {}) as Record<string, unknown>), ...operationalOptions };
+  if (options.FROM == null && options.TARGET == null) return false;
+  const all = planRun(specification, {}, {}, () => undefined, false).length;
+  const chosen = planRun(specification, {}, operationalOptions, () => undefined, false).length;
+  return chosen < all;
 }
 
 export class SerialExecutor {
@@ -276,12 +287,13 @@ export class SerialExecutor {
       });
       if (!ok) return;
     }
-    await this.finish(id);
+    const partial = planned.length > 0 && isPartialSelection(wf0.specification, wf0.operational_options);
+    await this.finish(id, partial);
   }
 
-  private async finish(id: string): Promise<void> {
+  private async finish(id: string, partial: boolean): Promise<void> {
     const wf = this.deps.store.state.workflows[id]!;
-    const outputs = (wf.specification.outputs ?? {}) as { files?: string[]; directories?: string[] };
+    const outputs = (partial ? {} : (wf.specification.outputs ?? {})) as { files?: string[]; directories?: string[] };
     const workspace = this.deps.workspaceOf(id);
     const missing: string[] = [];
     for (const file of outputs.files ?? []) {
@@ -304,6 +316,9 @@ export class SerialExecutor {
           "ERROR",
         );
       } else {
+        if (partial) {
+          rec.workflow_logs += engineLine("Declared outputs were not checked: FROM/TARGET ran only part of the workflow.");
+        }
         rec.status = "finished";
         rec.workflow_logs += engineLine(`Workflow ${rec.id} finished. Files were saved in the workspace.`);
       }

@@ -63,7 +63,7 @@ const RESET = "\x1b[0m";
 function isInternalFrame(line: string): boolean {
   return (
     /\(node:|at node:|node:internal|\/tslab\/dist\/|\/zeromq\/|\/vitest\//.test(line) ||
-    /[\\/](dist|src)[\\/]kernel[\\/]/.test(line) ||
+    /[\\/](dist|src)[\\/](kernel|magics|widgets)[\\/]/.test(line) ||
     /^\s*at (?:async )?Promise\.(?:all|race)/.test(line) ||
     /^\s*at new Promise/.test(line)
   );

@@ -555,7 +555,7 @@ export class Kernel {
       return { status: "ok", matches, cursor_start: utf16ToCp(code, prefix.start), cursor_end: cursorCp, metadata: {} };
     }
     try {
-      const r = this.ts.complete(blankMagics(code), cursor);
+      const r = this.ts.complete(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
       return {
         status: "ok",
         matches: r.candidates,
@@ -574,7 +574,7 @@ export class Kernel {
     const name = magicNameAt(code, cursor);
     if (name && getMagic(name)) return { status: "ok", found: true, data: magicHelp(name), metadata: {} };
     try {
-      const text = this.ts.inspect(blankMagics(code), cursor);
+      const text = this.ts.inspect(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
       if (!text) return { status: "ok", found: false, data: {}, metadata: {} };
       return { status: "ok", found: true, data: { "text/plain": text, "text/markdown": "```typescript\n" + text + "\n```" }, metadata: {} };
     } catch (e) {
@@ -585,7 +585,7 @@ export class Kernel {
 
   private isComplete(code: string): JsonObject {
     if (preprocess(code).kind === "cell") return { status: "complete" };
-    const r = checkCompleteness(blankMagics(code));
+    const r = checkCompleteness(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }));
     return r.status === "incomplete" ? { status: "incomplete", indent: r.indent ?? "" } : { status: r.status };
   }
 

@@ -331,19 +331,25 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
  * Replaces magic syntax by same-length TypeScript so completion and inspection see valid code with unchanged
  * offsets. A cell magic's body is kept only when it is TypeScript (`tsBodyMagics`), otherwise the cell is blanked.
  */
-export function blankMagics(src: string, tsBodyMagics: ReadonlySet<string> = new Set(["time"])): string {
+export function blankMagics(
+  src: string,
+  options: { isKnownMagic?: (name: string) => boolean; tsBodyMagics?: ReadonlySet<string> } = {},
+): string {
+  const tsBodyMagics = options.tsBodyMagics ?? new Set(["time"]);
   const cell = parseCellMagic(src);
   if (cell) {
     const header = src.slice(0, cell.headerEnd).replace(/[^\n]/g, " ");
     const rest = src.slice(cell.headerEnd);
-    return header + (tsBodyMagics.has(cell.name) ? blankMagics(rest, tsBodyMagics) : rest.replace(/[^\n]/g, " "));
+    return header + (tsBodyMagics.has(cell.name) ? blankMagics(rest, options) : rest.replace(/[^\n]/g, " "));
   }
   if (!src.includes("%")) return src;
   return scanLines(src)
     .map((line) => {
       if (!line.codeStart) return line.text;
       const lm = LINE_MAGIC.exec(line.text.replace(/\r$/, ""));
-      if (lm && !endsWithOperand(line.prevSignificant)) return " ".repeat(line.text.length);
+      if (lm && !line.text.trimStart().startsWith("%%") && ((options.isKnownMagic?.(lm[2]) ?? true) || !endsWithOperand(line.prevSignificant))) {
+        return " ".repeat(line.text.length);
+      }
       const am = ASSIGNED_MAGIC.exec(line.text.replace(/\r$/, ""));
       if (am) {
         const keep = am[1].length;

@@ -1,0 +1,192 @@
+/**
+ * The real kernel process over real ZeroMQ: spawns `dist/cli/main.js kernel` in a folder without node_modules and
+ * talks to it as a frontend would. Needs the compiled package (`npm run build`).
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestKernelClient } from "./testing/client";
+
+const MAIN = resolve(__dirname, "..", "..", "dist", "cli", "main.js");
+const BRIDGE = 'Reflect.get(globalThis, Symbol.for("vre-ts.kernel"))';
+
+let k: TestKernelClient;
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the kernel tests`);
+  k = await TestKernelClient.start({ main: MAIN });
+  const info = await k.request("shell", "kernel_info_request", {});
+  expect(info.content.status).toBe("ok");
+}, 120_000);
+
+afterAll(async () => {
+  await k?.close();
+});
+
+const text = (outputs: { header: { msg_type: string }; content: Record<string, unknown> }[], name = "stdout") =>
+  outputs.filter((m) => m.header.msg_type === "stream" && m.content.name === name).map((m) => m.content.text as string).join("");
+
+describe("vre-ts kernel over ZeroMQ", () => {
+  it("answers kernel_info with status and the true language_info", async () => {
+    const r = await k.request("shell", "kernel_info_request", {});
+    expect(r.content).toMatchObject({ status: "ok", protocol_version: "5.3", implementation: "vre-ts" });
+    expect(r.content.language_info).toMatchObject({ name: "typescript", version: "5.0.4", file_extension: ".ts" });
+  });
+
+  it("turns the last expression into execute_result and keeps declarations between cells", async () => {
+    const a = await k.execute("const answer: number = 6 * 7");
+    expect(a.reply.content.status).toBe("ok");
+    const b = await k.execute("answer");
+    expect(b.reply.content.status).toBe("ok");
+    const result = b.outputs.find((m) => m.header.msg_type === "execute_result")!;
+    expect(result.content.data).toEqual({ "text/plain": "42" });
+    expect(result.content.execution_count).toBe(b.reply.content.execution_count);
+  }, 120_000);
+
+  it("reports thrown and compile errors with ename/evalue/traceback", async () => {
+    const thrown = await k.execute('throw new RangeError("out of range")');
+    expect(thrown.reply.content).toMatchObject({ status: "error", ename: "RangeError", evalue: "out of range" });
+    const err = thrown.outputs.find((m) => m.header.msg_type === "error")!;
+    expect((err.content.traceback as string[])[0]).toContain("RangeError");
+    const compile = await k.execute('const n: number = "x"');
+    expect(compile.reply.content.ename).toBe("CompileError");
+    expect(compile.reply.content.evalue).toMatch(/^1:7 - Type 'string' is not assignable/);
+  });
+
+  it("resolves console and Node types without node_modules in the notebook folder", async () => {
+    expect(existsSync(join(k.cwd, "node_modules"))).toBe(false);
+    const r = await k.execute('import { openAsBlob } from "node:fs";\nconsole.log(typeof openAsBlob, [1, 2, 3].findLast((x) => x < 3))');
+    expect(r.reply.content.status).toBe("ok");
+    expect(text(r.outputs)).toBe("function 2\n");
+  });
+
+  it("runs magics: UsageError with the closest name, values as rich results, assignment form", async () => {
+    const bad = await k.execute("%lsmagc");
+    expect(bad.reply.content).toMatchObject({ status: "error", ename: "UsageError" });
+    expect(bad.reply.content.evalue).toContain("Did you mean %lsmagic?");
+    expect((bad.reply.content.traceback as string[]).length).toBe(1);
+    const ls = await k.execute("const m = 1\n%lsmagic");
+    const data = ls.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, string>;
+    expect(data["text/html"]).toContain("<table");
+    expect(data["text/plain"]).toContain("%%bash");
+    const assigned = await k.execute("%env VRE_TEST_VALUE=hello\nconst v = %env VRE_TEST_VALUE\nv.toUpperCase()");
+    expect(assigned.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "'HELLO'" });
+    const cell = await k.execute("%%bash\necho from bash; echo to-stderr >&2");
+    expect(text(cell.outputs)).toBe("from bash\n");
+    expect(text(cell.outputs, "stderr")).toBe("to-stderr\n");
+    const interp = await k.execute("const who = 'world'\n%env GREETING=hello-{who.length}\nprocess.env.GREETING");
+    expect(interp.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "'hello-5'" });
+  }, 120_000);
+
+  it("delivers a 5000-line burst completely, followed by idle", async () => {
+    const r = await k.execute('for (let i = 0; i < 5000; i++) console.log("line " + i)');
+    const out = text(r.outputs).split("\n").filter(Boolean);
+    expect(out).toHaveLength(5000);
+    expect(out[4999]).toBe("line 4999");
+  }, 120_000);
+
+  it("attributes output of a timer started in an earlier cell to that cell", async () => {
+    const a = await k.execute('setTimeout(() => console.log("late from A"), 300); "A"');
+    const b = await k.execute("await new Promise((r) => setTimeout(r, 600)); 'B'");
+    const late = await k.waitIopub((m) => m.header.msg_type === "stream" && String(m.content.text).includes("late from A"));
+    expect((late.parent_header as { msg_id: string }).msg_id).toBe(a.id);
+    expect(text(b.outputs)).not.toContain("late from A");
+  });
+
+  it("aborts only the requests queued at error time", async () => {
+    const ids = [];
+    for (const code of ['throw new Error("first")', "1", "2"]) {
+      ids.push(await k.send("shell", k.message("execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true })));
+    }
+    const replies = await Promise.all(ids.map((id) => k.reply(id)));
+    expect(replies.map((r) => r.content.status)).toEqual(["error", "aborted", "aborted"]);
+    await k.idle(ids[2]);
+    const after = await k.execute("3");
+    expect(after.reply.content.status).toBe("ok");
+  });
+
+  it("opens comms both ways with binary buffers; unknown targets are closed", async () => {
+    await k.execute(
+      `${BRIDGE}.comms.registerTarget("echo", (comm: any, open: any) => { comm.send({ opened: open.data }); comm.onMessage((m: any) => comm.send({ echo: m.data }, { buffers: m.buffers.map((b: any) => Buffer.from([...b].reverse())) })); })`,
+    );
+    const openId = await k.send("shell", k.message("comm_open", { comm_id: "c-1", target_name: "echo", data: { hello: 1 } }, [Buffer.from([1, 2, 3])]));
+    const opened = await k.waitIopub((m) => m.header.msg_type === "comm_msg" && (m.content.data as { opened?: unknown }).opened !== undefined);
+    expect(opened.content.data).toEqual({ opened: { hello: 1 } });
+    expect((opened.parent_header as { msg_id: string }).msg_id).toBe(openId);
+    await k.send("shell", k.message("comm_msg", { comm_id: "c-1", data: { x: 42 } }, [Buffer.from([1, 2, 3]), Buffer.from([9])]));
+    const echo = await k.waitIopub((m) => m.header.msg_type === "comm_msg" && (m.content.data as { echo?: unknown }).echo !== undefined);
+    expect(echo.content.data).toEqual({ echo: { x: 42 } });
+    expect(echo.buffers.map((b) => [...b])).toEqual([[3, 2, 1], [9]]);
+    const info = await k.request("shell", "comm_info_request", { target_name: "echo" });
+    expect(info.content.comms).toEqual({ "c-1": { target_name: "echo" } });
+    await k.send("shell", k.message("comm_open", { comm_id: "c-2", target_name: "nobody", data: {} }));
+    const closed = await k.waitIopub((m) => m.header.msg_type === "comm_close" && m.content.comm_id === "c-2");
+    expect(closed).toBeDefined();
+  });
+
+  it("delivers comm messages while a cell awaits them", async () => {
+    await k.execute(`${BRIDGE}.comms.registerTarget("wait", (comm: any) => { (globalThis as any).waitComm = comm; })`);
+    await k.send("shell", k.message("comm_open", { comm_id: "w-1", target_name: "wait", data: {} }));
+    await new Promise((r) => setTimeout(r, 200));
+    const id = await k.send(
+      "shell",
+      k.message("execute_request", { code: "const got = await new Promise((r) => (globalThis as any).waitComm.onMessage((m: any) => r(m.data.value)));\ngot", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await k.send("shell", k.message("comm_msg", { comm_id: "w-1", data: { value: "from frontend" } }));
+    const reply = await k.reply(id);
+    expect(reply.content.status).toBe("ok");
+    await k.idle(id);
+    expect(k.children(id).find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "'from frontend'" });
+  });
+
+  it("asks for input on stdin and returns the reply", async () => {
+    const id = await k.send("shell", k.message("execute_request", { code: 'const pw = await input("Password: ", { password: true }); pw.length', silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true }));
+    const deadline = Date.now() + 30_000;
+    while (k.stdinRequests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const req = k.stdinRequests.shift()!;
+    expect(req.content).toEqual({ prompt: "Password: ", password: true });
+    await k.send("stdin", k.message("input_reply", { value: "s3cret" }));
+    const reply = await k.reply(id);
+    expect(reply.content.status).toBe("ok");
+    await k.idle(id);
+    expect(k.children(id).find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "6" });
+  });
+
+  it("interrupts an awaiting cell through control interrupt_request and stays alive", async () => {
+    const id = await k.send("shell", k.message("execute_request", { code: "await new Promise(() => {})", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }));
+    await new Promise((r) => setTimeout(r, 300));
+    const ir = await k.request("control", "interrupt_request", {});
+    expect(ir.content.status).toBe("ok");
+    const reply = await k.reply(id);
+    expect(reply.content).toMatchObject({ status: "error", ename: "InterruptError" });
+    await k.idle(id);
+    const next = await k.execute("1 + 1");
+    expect(next.reply.content.status).toBe("ok");
+  });
+
+  it("survives an unhandled rejection", async () => {
+    await k.execute('Promise.reject(new Error("ignored")); 0');
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await k.execute("'alive'");
+    expect(r.reply.content.status).toBe("ok");
+  });
+
+  it("updates displays by display_id", async () => {
+    const r = await k.execute('display({ "text/plain": "v1" }, { raw: true, display_id: "d1" });\ndisplay({ "text/plain": "v2" }, { raw: true, display_id: "d1", update: true })');
+    const kinds = r.outputs.map((m) => [m.header.msg_type, (m.content.transient as { display_id?: string } | undefined)?.display_id]);
+    expect(kinds).toEqual([
+      ["display_data", "d1"],
+      ["update_display_data", "d1"],
+    ]);
+  });
+
+  it("shuts down fast", async () => {
+    const t0 = Date.now();
+    const r = await k.request("control", "shutdown_request", { restart: false });
+    expect(r.content.status).toBe("ok");
+    await new Promise((res) => (k.proc.exitCode !== null ? res(null) : k.proc.once("exit", res)));
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(k.proc.exitCode).toBe(0);
+  });
+});

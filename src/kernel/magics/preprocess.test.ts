@@ -1,0 +1,200 @@
+import { describe, expect, it } from "vitest";
+import { argsToTemplate, blankMagics, KERNEL_REF, looksLikeExpression, magicNameAt, magicPrefixAt, parseCellMagic, preprocess, scanLines } from "./preprocess";
+
+const known = new Set(["lsmagic", "rucio", "time", "env", "bash", "cd"]);
+const opts = { isKnownMagic: (n: string) => known.has(n) };
+const code = (src: string) => {
+  const r = preprocess(src, opts);
+  if (r.kind !== "code") throw new Error("expected code");
+  return r;
+};
+
+describe("line magics", () => {
+  it("rewrites a magic line in place into one statement, keeping line numbers", () => {
+    const src = "const a = 1\n%lsmagic\nconst b = a + 1";
+    const r = code(src);
+    const lines = r.code.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("const a = 1");
+    expect(lines[1]).toBe(`await ${KERNEL_REF}.line("lsmagic", \`\`);`);
+    expect(lines[2]).toBe("const b = a + 1");
+    expect(r.magicCount).toBe(1);
+  });
+
+  it("keeps indentation inside blocks", () => {
+    const r = code("if (x) {\n    %rucio whoami\n}");
+    expect(r.code.split("\n")[1]).toBe(`    await ${KERNEL_REF}.line("rucio", \`whoami\`);`);
+  });
+
+  it("supports const/let/var and plain assignment forms", () => {
+    expect(code("const dids = %rucio list-dids user.jdoe:*").code).toBe(
+      `const dids = await ${KERNEL_REF}.line("rucio", \`list-dids user.jdoe:*\`);`,
+    );
+    expect(code("let x: string[] = %rucio ls").code).toBe(`let x: string[] = await ${KERNEL_REF}.line("rucio", \`ls\`);`);
+    expect(code("obj.field = %env HOME").code).toBe(`obj.field = await ${KERNEL_REF}.line("env", \`HOME\`);`);
+    expect(code("export const y = %env HOME").code).toContain("export const y = await ");
+  });
+
+  it("never produces `await (` (tslab does not see it as top-level await)", () => {
+    for (const src of ["%lsmagic", "x = %rucio ls", "%time fib(20)", "const t = %time (1 + 2)", "%rucio ls {(a)}"]) {
+      expect(code(src).code).not.toMatch(/await\s*\(/);
+    }
+  });
+
+  it("turns %time EXPR into a timed arrow function over the TypeScript expression", () => {
+    const r = code("%time [1, 2].map((x) => x * 2)");
+    expect(r.code).toBe(`await ${KERNEL_REF}.time(async () => ([1, 2].map((x) => x * 2)), "[1, 2].map((x) => x * 2)");`);
+  });
+
+  it("rewrites %name? into a help call", () => {
+    expect(code("%rucio?").code).toBe(`${KERNEL_REF}.help("rucio");`);
+    expect(code("%unknownthing??").code).toBe(`${KERNEL_REF}.help("unknownthing");`);
+  });
+
+  it("leaves template literals spanning lines alone", () => {
+    const src = "const s = `line one\n%lsmagic\n${a %\n b}\n%rucio ls`;\n%lsmagic";
+    const lines = code(src).code.split("\n");
+    expect(lines.slice(0, 5)).toEqual(src.split("\n").slice(0, 5));
+    expect(lines[5]).toContain('.line("lsmagic"');
+  });
+
+  it("leaves nested template literals inside ${} alone", () => {
+    const src = "const s = `a ${`b\n%lsmagic\n`} c\n%lsmagic`;";
+    expect(code(src).code).toBe(src);
+  });
+
+  it("leaves block and line comments alone", () => {
+    const src = "/* a comment\n%lsmagic\n*/\n// %lsmagic\nconst x = 1 // %rucio\n%lsmagic";
+    const lines = code(src).code.split("\n");
+    expect(lines.slice(0, 5)).toEqual(src.split("\n").slice(0, 5));
+    expect(lines[5]).toContain('.line("lsmagic"');
+  });
+
+  it("leaves strings containing % alone", () => {
+    const src = "const a = \"100%\";\nconst b = '%lsmagic';\nconst c = `%rucio`;";
+    expect(code(src).code).toBe(src);
+  });
+
+  it("treats % after an operand as modulo", () => {
+    expect(code("const a = 10\n  % 3").code).toBe("const a = 10\n  % 3");
+    expect(code("let r = a\n%3").code).toBe("let r = a\n%3");
+    // an unknown name continuing an expression is a modulo by a variable, not a magic
+    expect(code("let r = a\n%b").code).toBe("let r = a\n%b");
+    expect(code("x = (a + b)\n%size").code).toBe("x = (a + b)\n%size");
+  });
+
+  it("reads an unknown name at a statement start as a magic (the kernel reports it as a UsageError)", () => {
+    expect(code("%lsmgic").code).toContain('.line("lsmgic"');
+    expect(code("foo();\n%lsmgic").code).toContain('.line("lsmgic"');
+  });
+
+  it("does not mistake a regex literal for a template or comment", () => {
+    const src = "const re = /`[%]/g;\n%lsmagic";
+    expect(code(src).code.split("\n")[1]).toContain('.line("lsmagic"');
+  });
+
+  it("leaves cells without % untouched (fast path)", () => {
+    const src = "const x = 1;\nx * 2";
+    expect(preprocess(src, opts)).toEqual({ kind: "code", code: src, magicCount: 0 });
+  });
+});
+
+describe("{expr} interpolation", () => {
+  it("interpolates TypeScript expressions into a template literal", () => {
+    expect(code("%rucio list-dids {scope}:{name + '*'}").code).toContain("`list-dids ${scope}:${name + '*'}`");
+  });
+
+  it("keeps {{ and }} as literal braces", () => {
+    expect(argsToTemplate("a {{b}} c").template).toBe("`a {b} c`");
+  });
+
+  it("leaves JSON-like groups literal", () => {
+    const r = argsToTemplate(`--filter {"type": "DATASET"} {x}`);
+    expect(r.template).toBe('`--filter {"type": "DATASET"} ${x}`');
+    expect(r.interpolated).toBe(true);
+  });
+
+  it("escapes backticks, backslashes and dollar signs", () => {
+    expect(argsToTemplate("a`b\\c$d ${e}").template).toBe("`a\\`b\\\\c\\$d \\$${e}`");
+  });
+
+  it("handles nested braces inside the expression", () => {
+    expect(argsToTemplate("{f({ a: 1 })}").template).toBe("`${f({ a: 1 })}`");
+  });
+
+  it("uses the supplied expression checker", () => {
+    expect(argsToTemplate("{a b}", () => false).interpolated).toBe(false);
+    expect(argsToTemplate("{a}", () => true).interpolated).toBe(true);
+  });
+
+  it("has a conservative default expression heuristic", () => {
+    expect(looksLikeExpression("a.b[0]")).toBe(true);
+    expect(looksLikeExpression("x ? 1 : 2")).toBe(true);
+    expect(looksLikeExpression('"a": 1')).toBe(false);
+    expect(looksLikeExpression("a: 1, b: 2")).toBe(false);
+    expect(looksLikeExpression("")).toBe(false);
+  });
+});
+
+describe("cell magics", () => {
+  it("hands the whole body to a first-line %%magic without TypeScript", () => {
+    const r = preprocess("%%bash -x\necho `date` 50%\n%lsmagic\n", opts);
+    expect(r).toEqual({ kind: "cell", name: "bash", args: "-x", argsTemplate: undefined, body: "echo `date` 50%\n%lsmagic\n", help: false });
+  });
+
+  it("allows leading blank lines and reports help", () => {
+    const r = preprocess("\n  \n%%bash?", opts);
+    expect(r.kind).toBe("cell");
+    expect(r.kind === "cell" && r.help).toBe(true);
+  });
+
+  it("builds an args template when the arguments interpolate", () => {
+    const r = preprocess("%%bash {n}\necho", opts);
+    expect(r.kind === "cell" && r.argsTemplate).toBe("`${n}`");
+  });
+
+  it("only counts %% on the first line", () => {
+    const r = code("const x = 1\n%%bash\n");
+    expect(r.code).toBe("const x = 1\n%%bash\n");
+  });
+
+  it("parseCellMagic returns the header end", () => {
+    expect(parseCellMagic("%%time\nx")?.headerEnd).toBe(6);
+    expect(parseCellMagic("x\n%%time")).toBeUndefined();
+  });
+});
+
+describe("blanking and completion helpers", () => {
+  it("blanks magic lines keeping every offset", () => {
+    const src = "const a = 1\n%rucio ls\nconst d = %rucio list-dids x\na.toFix";
+    const b = blankMagics(src);
+    expect(b.length).toBe(src.length);
+    expect(b.split("\n")[1].trim()).toBe("");
+    expect(b.split("\n")[2]).toMatch(/^const d = \(0 as any\)\s*$/);
+    expect(b.endsWith("a.toFix")).toBe(true);
+  });
+
+  it("keeps a %%time body for completion but blanks other cell bodies", () => {
+    expect(blankMagics("%%time\nMath.PI")).toBe("      \nMath.PI");
+    expect(blankMagics("%%bash\nls -l")).toBe("      \n     ");
+  });
+
+  it("finds a % prefix to complete magic names", () => {
+    expect(magicPrefixAt("%ls", 3)).toEqual({ start: 0, percent: "%", partial: "ls" });
+    expect(magicPrefixAt("x\n  %ru", 7)).toEqual({ start: 4, percent: "%", partial: "ru" });
+    expect(magicPrefixAt("%%ba", 4)).toEqual({ start: 0, percent: "%%", partial: "ba" });
+    expect(magicPrefixAt("x\n%%ba", 6)).toBeUndefined();
+    expect(magicPrefixAt("a % b", 5)).toBeUndefined();
+  });
+
+  it("finds the magic name under the cursor", () => {
+    expect(magicNameAt("%rucio ls", 3)).toBe("rucio");
+    expect(magicNameAt("const x = %env HOME", 12)).toBe("env");
+    expect(magicNameAt("%rucio list-dids abc", 18)).toBeUndefined();
+  });
+
+  it("scanLines marks lines inside strings and comments", () => {
+    const lines = scanLines("a\n/*\nb\n*/\n`\nc\n`");
+    expect(lines.map((l) => l.codeStart)).toEqual([true, true, false, false, true, false, false]);
+  });
+});

@@ -2,10 +2,10 @@
 jupyter_server 1.x + jupyterlab_server, the way the `jupyterlab` Python package
 serves its own build.
 
-jupyter_server 1.x lacks two endpoints that JupyterLab 4 calls at start-up
-(`/api/me` and the `/api/events/subscribe` websocket, both from jupyter_server 2);
-the two small handlers below stand in for them so that the page loads without
-console errors.
+jupyter_server 1.x lacks endpoints of jupyter_server 2 that JupyterLab 4 calls:
+`/api/me` and the `/api/events/subscribe` websocket at start-up, and `/api/resolvePath`
+when an output shows a file path (e.g. a stack trace). The small handlers below stand
+in for them, so that the page runs without failed requests or console errors.
 """
 
 import json
@@ -57,6 +57,29 @@ def _add_server_urls(handler, page_config):
     return page_config
 
 
+class ResolvePathHandler(APIHandler):
+    """Tells the frontend whether a path shown in an output is a file it can open.
+
+    Only the server scope is answered (paths inside the server's root folder); the
+    kernel scope of jupyter_server 2 needs the kernel's working folder, which
+    jupyter_server 1.x does not track, so such paths are reported unresolved.
+    """
+
+    @web.authenticated
+    def get(self):
+        path = self.get_argument("path", "")
+        root = os.path.realpath(self.settings["server_root_dir"])
+        candidate = os.path.realpath(path if os.path.isabs(path) else os.path.join(root, path))
+        resolved, unresolved = [], []
+        if (candidate == root or candidate.startswith(root + os.sep)) and os.path.exists(candidate):
+            resolved.append({"scope": "server", "path": os.path.relpath(candidate, root)})
+        else:
+            unresolved.append({"scope": "server", "path": path})
+        if self.get_argument("kernel", None):
+            unresolved.append({"scope": "kernel", "path": path})
+        self.finish(json.dumps({"resolved": resolved, "unresolved": unresolved}))
+
+
 class VreTsLabApp(LabServerApp):
     name = "vre_ts_lab"
     app_name = "vre-ts test frontend"
@@ -83,6 +106,7 @@ class VreTsLabApp(LabServerApp):
         self.handlers += [
             (r"/api/me", MeHandler),
             (r"/api/events/subscribe", EventsHandler),
+            (r"/api/resolvePath", ResolvePathHandler),
         ]
 
 

@@ -97,6 +97,14 @@ export async function reloadWithNotebook(page: IJupyterLabPageFixture, name: str
   await waitForKernelIdle(page);
 }
 
+/**
+ * Saves a screenshot of the whole page into the test's output folder (copied to the
+ * CI artifacts), so that what the test saw can be looked at after a run.
+ */
+export async function keepScreenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
+}
+
 /** Runs one cell and returns its output area. */
 export async function runCell(page: IJupyterLabPageFixture, index: number) {
   expect(await page.notebook.runCell(index)).toBe(true);

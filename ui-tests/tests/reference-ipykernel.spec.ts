@@ -6,6 +6,7 @@ import { COUNTER_CSS, COUNTER_ESM } from './counter-widget';
 import {
   cellText,
   expect,
+  keepScreenshot,
   notebookDocument,
   openNotebook,
   runCell,
@@ -84,6 +85,7 @@ test.describe('reference: ipykernel + raw anywidget comm', () => {
     await expect(restored).toHaveText('count is 101');
     await runCell(page, 2);
     expect(await cellText(page, 2)).toBe('kernel count = 101');
+    await keepScreenshot(page, 'reference-after-reload');
 
     expect(problems.messages).toEqual([]);
   });

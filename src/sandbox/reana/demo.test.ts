@@ -96,3 +96,10 @@ describe("demo dimuon workflow", () => {
     expect(statSync(path.join(ws, "selected.csv")).size).toBeGreaterThan(0);
   });
 });
+
+describe("demoWorkflowDir", () => {
+  it("finds the shipped assets", async () => {
+    const { demoWorkflowDir } = await import("./demo-assets");
+    expect(readdirSync(demoWorkflowDir()).sort()).toEqual(["README.md", "code", "reana.yaml"]);
+  });
+});

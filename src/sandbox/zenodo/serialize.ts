@@ -87,7 +87,6 @@ export function serializeDeposition(state: ZenodoState, links: Links, dep: Depos
     self,
     html: links.depositHtml(dep.id),
     files: `${self}/files`,
-    bucket: links.bucket(dep.bucket),
     latest_draft: links.deposition(latestDraftId),
     latest_draft_html: links.depositHtml(latestDraftId),
     publish: `${self}/actions/publish`,
@@ -96,6 +95,8 @@ export function serializeDeposition(state: ZenodoState, links: Links, dep: Depos
     newversion: `${self}/actions/newversion`,
     registerconceptdoi: `${self}/actions/registerconceptdoi`,
   };
+  // Like Zenodo, only drafts advertise their bucket: a published deposition's files are locked.
+  if (!dep.published) linkSet.bucket = links.bucket(dep.bucket);
   if (dep.published) {
     Object.assign(linkSet, {
       badge: `${links.base}/badge/doi/${doi}.svg`,

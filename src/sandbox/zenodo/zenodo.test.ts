@@ -111,6 +111,7 @@ describe("deposit lifecycle", () => {
     expect(published.state).toBe("done");
     expect(published.submitted).toBe(true);
     expect(published.links.record_html).toBe(`${sbx.url}/zenodo/records/${dep.id}`);
+    expect(published.links.bucket).toBeUndefined(); // published files are locked: no bucket link
     const page = await call(`${sbx.url}/zenodo`, "GET", `/records/${dep.id}`);
     expect(page.status).toBe(200);
     expect(Buffer.from(page.bytes).toString()).toContain(METADATA.title);

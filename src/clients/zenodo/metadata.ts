@@ -151,6 +151,7 @@ const FIELD_HINTS: Record<string, string> = {
   access_right: "one of open, embargoed, restricted, closed",
   "related_identifiers.*.relation": "e.g. isSupplementTo, isDerivedFrom, cites, isNewVersionOf, isDocumentedBy",
   "related_identifiers.*.identifier": "a DOI, URL, arXiv id, …",
+  "related_identifiers.*.scheme": "the identifier's scheme, e.g. doi, url, arxiv, handle",
   "communities.*.identifier": "the community id as in its URL, e.g. escape2020",
   "grants.*.id": "e.g. 10.13039/501100000780::824064",
   keywords: "a list of strings",

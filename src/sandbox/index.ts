@@ -7,7 +7,7 @@ import { createRucioService, type RucioService } from "./rucio";
 import { bootstrapCatalog, DEMO_ACCOUNT, readOrCreateSecrets } from "./rucio/bootstrap";
 import { seedSandbox, type SeedSummary } from "./seed";
 import { startServer, type MountHandler } from "./server";
-import { writeFileAtomic } from "./store";
+import { DataDirInUseError, lockDataDir, readDataDirOwner, writeFileAtomic } from "./store";
 import { createZenodoService } from "./zenodo";
 
 /** Settings shapes the clients take (kept structurally here: the sandbox shares no code with the clients). */
@@ -51,6 +51,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+export { DataDirInUseError } from "./store";
+
 export interface SandboxOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -72,6 +74,52 @@ export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string 
   return path.join(base, "vre-ts", "sandbox");
 }
 
+/** The client settings for a sandbox at `url` whose data folder is `dataDir`. */
+export function sandboxProfiles(url: string, dataDir: string, secrets: { rucioPassword: string; reanaToken: string; zenodoToken: string }): Sandbox["profiles"] {
+  const mountPath = path.join(path.resolve(dataDir), "rucio", "rse", SANDBOX_DESTINATION_RSE);
+  return {
+    rucio: {
+      host: `${url}/rucio`,
+      authHost: `${url}/rucio`,
+      account: DEMO_ACCOUNT,
+      vo: "def",
+      authType: "userpass",
+      username: DEMO_ACCOUNT,
+      password: secrets.rucioPassword,
+      destinationRse: SANDBOX_DESTINATION_RSE,
+      mountPath,
+      // file://localhost/<mountPath>/<scope>/..: the path below the mount starts after 3 + depth(mountPath) slashes.
+      pathBeginsAt: 3 + mountPath.split(path.sep).filter(Boolean).length,
+      sandbox: true,
+    },
+    reana: { serverUrl: `${url}/reana`, accessToken: secrets.reanaToken, sandbox: true },
+    zenodo: { baseUrl: `${url}/zenodo/api`, token: secrets.zenodoToken, sandbox: true, local: true },
+  };
+}
+
+/**
+ * Profiles of a sandbox another process is already running on `dataDir` (e.g. `vre-ts sandbox` in a terminal),
+ * or undefined when none is running there.
+ */
+export async function connectSandbox(dataDir: string): Promise<{ url: string; pid: number; profiles: Sandbox["profiles"] } | undefined> {
+  const owner = await readDataDirOwner(path.resolve(dataDir));
+  if (!owner) return undefined;
+  try {
+    const creds = JSON.parse(await fs.readFile(path.join(path.resolve(dataDir), "credentials.json"), "utf8")) as {
+      rucio: { password: string };
+      reana: { access_token: string };
+      zenodo: { token: string };
+    };
+    return {
+      url: owner.url,
+      pid: owner.pid,
+      profiles: sandboxProfiles(owner.url, dataDir, { rucioPassword: creds.rucio.password, reanaToken: creds.reana.access_token, zenodoToken: creds.zenodo.token }),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts the local Rucio + REANA + Zenodo sandbox on 127.0.0.1. State lives in `dataDir` and survives restarts;
  * credentials are random per data folder and kept there (mode 0600).
@@ -80,10 +128,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const owner = await readDataDirOwner(dataDir);
+  if (owner) throw new DataDirInUseError(dataDir, owner);
   const mounts = new Map<string, MountHandler>();
   const http = await startServer(options.port ?? 0, () => mounts, log);
   const started: ServiceHandler[] = [];
+  let lock: { release(): Promise<void> } | undefined;
   try {
+    lock = await lockDataDir(dataDir, http.url);
     const ctx = (name: string, prefix = name): ServiceContext => ({
       dataDir: path.join(dataDir, name),
       baseUrl: `${http.url}/${prefix}`,
@@ -111,25 +163,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     mounts.set("/reana", (req, res, p, url) => reana.handle(req, res, p, url));
     mounts.set("/zenodo", (req, res, p, url) => zenodo.handle(req, res, p, url));
 
-    const mountPath = rucio.catalog.rseFolder(SANDBOX_DESTINATION_RSE);
-    const profiles: Sandbox["profiles"] = {
-      rucio: {
-        host: `${http.url}/rucio`,
-        authHost: `${http.url}/rucio`,
-        account: DEMO_ACCOUNT,
-        vo: "def",
-        authType: "userpass",
-        username: DEMO_ACCOUNT,
-        password: secrets.demo,
-        destinationRse: SANDBOX_DESTINATION_RSE,
-        mountPath,
-        // file://localhost/<mountPath>/<scope>/..: the path below the mount starts after 3 + depth(mountPath) slashes.
-        pathBeginsAt: 3 + mountPath.split(path.sep).filter(Boolean).length,
-        sandbox: true,
-      },
-      reana: { serverUrl: `${http.url}/reana`, accessToken: reana.accessToken, sandbox: true },
-      zenodo: { baseUrl: `${http.url}/zenodo/api`, token: zenodo.accessToken, sandbox: true, local: true },
-    };
+    const profiles = sandboxProfiles(http.url, dataDir, { rucioPassword: secrets.demo, reanaToken: reana.accessToken, zenodoToken: zenodo.accessToken });
     const credentialsFile = path.join(dataDir, "credentials.json");
     await writeFileAtomic(
       credentialsFile,
@@ -158,11 +192,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           mounts.clear();
           await Promise.allSettled(started.map((s) => s.close()));
           await http.close();
+          await lock?.release();
         })()),
     };
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
     await http.close();
+    await lock?.release();
     throw err;
   }
 }

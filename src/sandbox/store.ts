@@ -54,3 +54,72 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** What a running sandbox records in its data folder (no secrets). */
+export interface DataDirOwner {
+  pid: number;
+  url: string;
+  started_at: string;
+}
+
+export class DataDirInUseError extends Error {
+  readonly code = "SANDBOX_DATA_DIR_IN_USE";
+  constructor(
+    readonly dataDir: string,
+    readonly owner: DataDirOwner,
+  ) {
+    super(`the sandbox data folder ${dataDir} is in use by process ${owner.pid} (serving ${owner.url}); connect to it or stop it first`);
+    this.name = "DataDirInUseError";
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Reads the owner record of a data folder if the process that wrote it is still alive. */
+export async function readDataDirOwner(dataDir: string): Promise<DataDirOwner | undefined> {
+  try {
+    const owner = JSON.parse(await fs.readFile(path.join(dataDir, "sandbox.lock"), "utf8")) as DataDirOwner;
+    return typeof owner.pid === "number" && pidAlive(owner.pid) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One sandbox process per data folder: two writers of the same JSON documents would lose each other's updates.
+ * The lock file names the owner; a lock left by a killed process is taken over.
+ */
+export async function lockDataDir(dataDir: string, url: string): Promise<{ release(): Promise<void> }> {
+  const file = path.join(dataDir, "sandbox.lock");
+  const record: DataDirOwner = { pid: process.pid, url, started_at: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await fs.open(file, "wx", 0o644);
+      try {
+        await handle.writeFile(JSON.stringify(record));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return {
+        release: async () => {
+          const current = await fs.readFile(file, "utf8").catch(() => "");
+          if (current.includes(`"pid":${process.pid},`)) await fs.rm(file, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = await readDataDirOwner(dataDir);
+      if (owner) throw new DataDirInUseError(dataDir, owner);
+      await fs.rm(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the sandbox data folder ${dataDir}`);
+}

@@ -13,9 +13,7 @@ export interface ContainerRuntime {
 }
 
 /** Finds a container runtime whose daemon answers within a few seconds; `undefined` when there is none. */
-export async function detectContainerRuntime(
-  candidates = process.env.VRE_SANDBOX_CONTAINER_RUNTIME === "none" ? [] : ["docker", "podman"],
-): Promise<ContainerRuntime | undefined> {
+export async function detectContainerRuntime(candidates = runtimeCandidates()): Promise<ContainerRuntime | undefined> {
   for (const command of candidates) {
     const ok = await new Promise<boolean>((resolve) => {
       execFile(command, ["info", "--format", "{{json .}}"], { timeout: 4000 }, (err) => resolve(!err));
@@ -23,6 +21,17 @@ export async function detectContainerRuntime(
     if (ok) return { command };
   }
   return undefined;
+}
+
+/**
+ * `VRE_SANDBOX_CONTAINER_RUNTIME`: `none` runs every job on the host (e.g. offline machines whose daemon cannot
+ * pull images), `docker` or `podman` picks one; unset tries docker, then podman.
+ */
+function runtimeCandidates(): string[] {
+  const choice = process.env.VRE_SANDBOX_CONTAINER_RUNTIME?.trim().toLowerCase();
+  if (choice === "none") return [];
+  if (choice === "docker" || choice === "podman") return [choice];
+  return ["docker", "podman"];
 }
 
 export interface JobSpec {
@@ -50,6 +59,10 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
   let backendId: string;
   if (runtime) {
     const args = ["run", "--rm", "--name", spec.name, "-v", `${spec.workspace}:${spec.workspace}`, "-w", spec.workspace];
+    // Run as the sandbox's user so files written into the workspace stay owned (and deletable) by that user.
+    if (typeof process.getuid === "function" && typeof process.getgid === "function") {
+      args.push("--user", `${process.getuid()}:${process.getgid()}`);
+    }
     for (const key of Object.keys(spec.env)) args.push("-e", key);
     args.push(spec.image, "bash", "-c", shellCommand);
     child = spawn(runtime.command, args, {

@@ -181,6 +181,53 @@ describe("vre-ts kernel over ZeroMQ", () => {
     ]);
   });
 
+  it("interrupts a synchronous loop with SIGINT (signal interrupt mode)", async () => {
+    const id = await k.send("shell", k.message("execute_request", { code: "while (true) {}", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }));
+    await new Promise((r) => setTimeout(r, 500));
+    k.proc.kill("SIGINT");
+    const reply = await k.reply(id);
+    expect(reply.content).toMatchObject({ status: "error", ename: "InterruptError" });
+    await k.idle(id);
+    expect((await k.execute("'still here'")).reply.content.status).toBe("ok");
+  });
+
+  it("opens anywidget models with buffers, syncs updates both ways and answers request_states", async () => {
+    const open = await k.execute(
+      'import { widget } from "vre-ts/dist/widgets/widget";\n' +
+        'const w = widget({ esm: "export default { render({ model, el }) { el.textContent = model.get(\'count\'); } }", css: ".c{}", state: { count: 1, blob: new Uint8Array([1, 2, 3]) } });\nw',
+    );
+    expect(open.reply.content.status).toBe("ok");
+    const commOpen = open.outputs.find((m) => m.header.msg_type === "comm_open")!;
+    expect(commOpen.content.target_name).toBe("jupyter.widget");
+    expect(commOpen.metadata).toEqual({ version: "2.1.0" });
+    const data = commOpen.content.data as { state: Record<string, unknown>; buffer_paths: unknown };
+    expect(data.state).toMatchObject({ _model_module: "anywidget", _model_name: "AnyModel", _view_name: "AnyView", _css: ".c{}", count: 1 });
+    expect(data.state._model_module_version).toMatch(/^~\d+\.\d+\.\*$/);
+    expect(data.buffer_paths).toEqual([["blob"]]);
+    expect(commOpen.buffers.map((b) => [...b])).toEqual([[1, 2, 3]]);
+    const modelId = commOpen.content.comm_id as string;
+    const view = open.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, unknown>;
+    expect(view["application/vnd.jupyter.widget-view+json"]).toEqual({ version_major: 2, version_minor: 1, model_id: modelId });
+
+    await k.send("shell", k.message("comm_msg", { comm_id: modelId, data: { method: "update", state: { count: 5 }, buffer_paths: [["blob"]] } }, [Buffer.from([7])]));
+    await new Promise((r) => setTimeout(r, 200));
+    const got = await k.execute('[w.get("count"), [...w.get("blob")]]');
+    expect(got.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "[ 5, [ 7 ] ]" });
+
+    const set = await k.execute('w.set("count", 9)');
+    const update = set.outputs.find((m) => m.header.msg_type === "comm_msg")!;
+    expect(update.content.data).toEqual({ method: "update", state: { count: 9 }, buffer_paths: [] });
+
+    await k.send("shell", k.message("comm_open", { comm_id: "ctl", target_name: "jupyter.widget.control", data: {} }));
+    await k.send("shell", k.message("comm_msg", { comm_id: "ctl", data: { method: "request_states" } }));
+    const states = await k.waitIopub((m) => m.header.msg_type === "comm_msg" && m.content.comm_id === "ctl");
+    const sd = states.content.data as { method: string; states: Record<string, { state: Record<string, unknown> }>; buffer_paths: unknown[] };
+    expect(sd.method).toBe("update_states");
+    expect(sd.states[modelId].state.count).toBe(9);
+    expect(sd.buffer_paths).toContainEqual([modelId, "state", "blob"]);
+    expect(states.buffers.map((b) => [...b])).toContainEqual([7]);
+  });
+
   it("shuts down fast", async () => {
     const t0 = Date.now();
     const r = await k.request("control", "shutdown_request", { restart: false });

@@ -86,10 +86,15 @@ export interface ExecOutcome {
 }
 
 const ASYNC_INTERRUPT_MESSAGE = "Interrupted asynchronously";
-const SYNC_INTERRUPT_MESSAGE = "Script execution interrupted.";
 
+/** The executor's rejection on interrupt, or Node's error for a synchronous script stopped by SIGINT. */
 export function isInterruptError(e: unknown): boolean {
-  return e instanceof Error && (e.message === ASYNC_INTERRUPT_MESSAGE || e.message === SYNC_INTERRUPT_MESSAGE);
+  return (
+    e instanceof Error &&
+    (e.message === ASYNC_INTERRUPT_MESSAGE ||
+      (e as NodeJS.ErrnoException).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ||
+      /^Script execution (was )?interrupted/.test(e.message))
+  );
 }
 
 /**

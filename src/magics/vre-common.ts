@@ -1,0 +1,60 @@
+/** Small helpers shared by the domain magics: paths relative to the notebook, confirmations, state files. */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { MagicContext } from "./types";
+import type { Progress } from "./progress";
+
+/** A user path resolved against the notebook's folder (`~` expands to the home folder). */
+export function resolvePath(ctx: Pick<MagicContext, "cwd">, p: string): string {
+  const expanded = p === "~" ? os.homedir() : p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
+  return path.resolve(ctx.cwd, expanded);
+}
+
+/** A path shown relative to the notebook's folder when it is inside it. */
+export function displayPath(ctx: Pick<MagicContext, "cwd">, p: string): string {
+  const rel = path.relative(ctx.cwd, p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+}
+
+/** Asks a yes/no question through the frontend; anything but y/yes is a no. */
+export async function confirm(ctx: Pick<MagicContext, "input">, question: string): Promise<boolean> {
+  const answer = await ctx.input(`${question} [y/N] `);
+  return /^\s*y(es)?\s*$/i.test(answer);
+}
+
+/** Writes JSON atomically (temporary file + rename), creating the folder; mode 0600. */
+export function writeJsonAtomic(file: string, data: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** Reads a JSON file, or undefined when it does not exist. */
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** Runs `op` with a progress display that ends as done, failed or interrupted. */
+export async function withProgress<T>(progress: Progress, signal: AbortSignal, op: () => Promise<T>, doneMessage?: (v: T) => string | undefined): Promise<T> {
+  try {
+    const value = await op();
+    progress.done(doneMessage?.(value));
+    return value;
+  } catch (err) {
+    progress.end(err, signal);
+    throw err;
+  }
+}
+
+/** "1 file", "3 files". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -196,7 +196,9 @@ export class ReanaClient extends ReanaBase {
     for (const [index, item] of items.entries()) {
       const report = (bytes: number, done: boolean) => o.onProgress?.({ file: item.remote, index, count: items.length, bytes, total: item.size, done });
       report(0, false);
-      results.push(await this.uploadFile(workflow, item.local, item.remote, { signal: o.signal, onProgress: (p) => report(p.bytes, p.done) }));
+      const r = await this.uploadFile(workflow, item.local, item.remote, { signal: o.signal, onProgress: (p) => p.bytes < item.size && report(p.bytes, false) });
+      report(r.size, true);
+      results.push(r);
     }
     return results;
   }

@@ -245,6 +245,34 @@ describe("workspace", () => {
   });
 });
 
+describe("workspace maintenance", () => {
+  it("moves files, lists retention rules and prunes everything but inputs and outputs", async () => {
+    const wf = await create("maintenance", { ...SPEC, workspace: { retention_days: { "tmp/*": 1 } } });
+    const put = async (name: string) =>
+      sbx.reana("POST", `/api/workflows/${wf.workflow_id}/workspace`, {
+        query: { file_name: name },
+        body: name,
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+    for (const name of ["code/hello.sh", "tmp/scratch.txt", "out/greeting.txt", "notes.txt"]) await put(name);
+    const moved = await sbx.reana("PUT", `/api/workflows/move_files/${wf.workflow_id}`, { query: { source: "notes.txt", target: "doc/notes.txt" } });
+    expect(moved.status).toBe(200);
+    expectSpec("PUT", "/api/workflows/move_files/{workflow_id_or_name}", moved);
+    const missing = await sbx.reana("PUT", `/api/workflows/move_files/${wf.workflow_id}`, { query: { source: "nope", target: "x" } });
+    expect(missing.status).toBe(409);
+    const rules = await sbx.reana("GET", `/api/workflows/${wf.workflow_id}/retention_rules`);
+    expect(rules.status).toBe(200);
+    expect((rules.body as { retention_rules: { workspace_files: string; retention_days: number }[] }).retention_rules).toMatchObject([
+      { workspace_files: "tmp/*", retention_days: 1 },
+    ]);
+    const pruned = await sbx.reana("POST", `/api/workflows/${wf.workflow_id}/prune`);
+    expect(pruned.status).toBe(200);
+    expectSpec("POST", "/api/workflows/{workflow_id_or_name}/prune", pruned);
+    const left = (await sbx.reana("GET", `/api/workflows/${wf.workflow_id}/workspace`)).body as { items: { name: string }[] };
+    expect(left.items.map((i) => i.name)).toEqual(["code/hello.sh", "out/greeting.txt"]);
+  });
+});
+
 describe("runs through the API", () => {
   it("starts only from created, reports status/progress/logs in REANA's shapes, deletes with the workspace", async () => {
     const wf = await create("lifecycle");

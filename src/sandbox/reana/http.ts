@@ -121,10 +121,12 @@ export async function streamToFile(
   return { size, md5: md5.digest("hex") };
 }
 
-/** Removes leftovers of interrupted uploads. */
-export async function sweepStaging(stagingDir: string): Promise<void> {
+/** Removes leftovers of interrupted uploads; returns how many there were. */
+export async function sweepStaging(stagingDir: string): Promise<number> {
+  const leftovers = await fs.readdir(stagingDir).catch(() => [] as string[]);
   await fs.rm(stagingDir, { recursive: true, force: true });
   await fs.mkdir(stagingDir, { recursive: true });
+  return leftovers.length;
 }
 
 /** Python `humanize.naturalsize(n, binary=True)`-style sizes as shown by REANA ("12 Bytes", "3.4 KiB"). */

@@ -93,7 +93,8 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
 
   const ready = (async () => {
     await fs.mkdir(workspacesDir, { recursive: true });
-    await sweepStaging(stagingDir);
+    const partial = await sweepStaging(stagingDir);
+    if (partial > 0) ctx.log(`reana: dropped ${partial} workspace upload(s) cut off by a previous stop (never acknowledged)`);
     await store.load();
     const recovered = await recoverInterruptedRuns(store, dataDir, workspaceOf);
     if (recovered > 0) ctx.log(`reana: ${recovered} run(s) interrupted by a previous stop are now reported as failed`);
@@ -430,6 +431,11 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     const existing = await fs.stat(target).catch(() => undefined);
     if (existing?.isDirectory()) throw new HttpError(400, { message: `${fileName} is a directory in the workspace.` });
     await streamToFile(req, target, stagingDir);
+    if (store.state.workflows[wf.id]?.workspace_deleted) {
+      // The workflow was deleted while the bytes were streaming: do not resurrect its workspace.
+      await fs.rm(workspaceOf(wf.id), { recursive: true, force: true });
+      throw new HttpError(404, { message: `The workspace of workflow ${fullName(wf)} has been deleted.` });
+    }
     sendJson(res, 200, { message: `${fileName} has been successfully uploaded.` });
   }
 
@@ -480,6 +486,53 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       }
     }
     sendJson(res, 200, { deleted, failed });
+  }
+
+  async function moveFiles(wf: WorkflowRecord, url: URL, res: ServerResponse): Promise<void> {
+    const source = url.searchParams.get("source");
+    const target = url.searchParams.get("target");
+    if (!source || !target) throw new HttpError(400, { message: "Both source and target are required." });
+    if (["queued", "pending", "running"].includes(wf.status)) {
+      throw new HttpError(409, { message: `Workflow ${fullName(wf)} is running, files cannot be moved.` });
+    }
+    const root = liveWorkspace(wf);
+    const from = resolveInside(root, source);
+    const to = resolveInside(root, target);
+    await assertRealInside(root, from);
+    await assertRealInside(root, to);
+    if (!(await fs.stat(from).catch(() => undefined))) throw new HttpError(409, { message: `Path ${source} does not exist` });
+    await fs.mkdir(path.dirname(to), { recursive: true });
+    await fs.rename(from, to);
+    sendJson(res, 200, { message: `${source} moved to ${target}.`, workflow_id: wf.id, workflow_name: fullName(wf) });
+  }
+
+  /** `workspace.retention_days` of the specification as REANA lists it (sandbox rules are never applied). */
+  function retentionRules(wf: WorkflowRecord): Record<string, unknown>[] {
+    const days = ((wf.specification.workspace ?? {}) as { retention_days?: Record<string, number> }).retention_days ?? {};
+    return Object.entries(days).map(([pattern, n]) => ({
+      workspace_files: pattern,
+      retention_days: n,
+      apply_on: null,
+      status: "created",
+    }));
+  }
+
+  /** Deletes workspace files that are neither inputs nor outputs (unless asked to include them). */
+  async function prune(wf: WorkflowRecord, url: URL, res: ServerResponse): Promise<void> {
+    if (["queued", "pending", "running"].includes(wf.status)) {
+      throw new HttpError(409, { message: `Workflow ${fullName(wf)} is running; prune it once it has ended.` });
+    }
+    const root = liveWorkspace(wf);
+    const spec = wf.specification as { inputs?: { files?: string[]; directories?: string[] }; outputs?: { files?: string[]; directories?: string[] } };
+    const keep: string[] = [];
+    if (!queryFlag(url.searchParams.get("include_inputs"))) keep.push(...(spec.inputs?.files ?? []), ...(spec.inputs?.directories ?? []).map((d) => `${d}/`));
+    if (!queryFlag(url.searchParams.get("include_outputs"))) keep.push(...(spec.outputs?.files ?? []), ...(spec.outputs?.directories ?? []).map((d) => `${d}/`));
+    keep.push("reana.yaml", "reana.yml");
+    for (const file of await listFiles(root)) {
+      if (keep.some((k) => file.name === k || (k.endsWith("/") && file.name.startsWith(k)))) continue;
+      await fs.unlink(path.join(root, file.name));
+    }
+    sendJson(res, 200, { message: "The workspace has been correctly pruned.", workflow_id: wf.id, workflow_name: fullName(wf) });
   }
 
   async function you(res: ServerResponse): Promise<void> {
@@ -616,6 +669,10 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       if (method === "POST") return createWorkflow(req, url, res);
       throw notAllowed();
     }
+    if (rest[1] === "move_files" && rest.length === 3) {
+      if (method !== "PUT") throw notAllowed();
+      return moveFiles(findWorkflow(decode(rest[2]!)), url, res);
+    }
     const wf = findWorkflow(decode(rest[1]!));
     const action = rest[2];
     if (rest.length === 3 && action === "start") {
@@ -659,6 +716,14 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
         user: user(),
         disk_usage_info: [{ name: "", size: { raw: size, human_readable: humanSize(size) } }],
       });
+    }
+    if (rest.length === 3 && action === "retention_rules") {
+      if (method !== "GET") throw notAllowed();
+      return sendJson(res, 200, { workflow_id: wf.id, workflow_name: fullName(wf), retention_rules: retentionRules(wf) });
+    }
+    if (rest.length === 3 && action === "prune") {
+      if (method !== "POST") throw notAllowed();
+      return prune(wf, url, res);
     }
     if (action === "workspace") {
       if (rest.length === 3 || (rest.length === 4 && rest[3] === "")) {

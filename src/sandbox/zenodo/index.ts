@@ -74,7 +74,8 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
 
   const ready = (async () => {
     await fs.mkdir(blobsDir, { recursive: true });
-    await sweepStaging(stagingDir);
+    const partial = await sweepStaging(stagingDir);
+    if (partial > 0) ctx.log(`zenodo: dropped ${partial} file upload(s) cut off by a previous stop (never acknowledged)`);
     await store.load();
     await collectGarbage();
   })();

@@ -25,7 +25,7 @@ export class JsonStore<T> {
 
   /** Replaces the whole document; resolves once it is durable on disk. */
   write(value: T): Promise<void> {
-    const next = this.chain.then(() => writeFileAtomic(this.file, JSON.stringify(value, null, 1)));
+    const next = this.chain.then(() => writeFileAtomic(this.file, JSON.stringify(value)));
     this.chain = next.catch(() => undefined);
     return next;
   }

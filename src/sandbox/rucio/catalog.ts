@@ -100,12 +100,16 @@ export class Catalog {
   /** Called after a commit that left locks waiting for a transfer. */
   onReplicationNeeded: () => void = () => undefined;
 
+  /** child `scope:name` → parents, rebuilt lazily after attach/detach. */
+  private parentIdx: Map<string, DidRecord[]> | undefined;
+
   constructor(readonly dir: string) {
     this.store = new JsonStore(path.join(dir, "catalog.json"), emptyCatalog);
   }
 
   async load(): Promise<void> {
     this.doc = await this.store.read();
+    this.parentIdx = undefined;
   }
 
   commit(): Promise<void> {
@@ -423,6 +427,8 @@ export class Catalog {
     if (!this.canWriteScope(issuer, scope)) throw accessDenied(`Account ${issuer} can not add data identifiers to ${scope}:${name}`);
     if (parent.type === "FILE") throw new RucioError(409, "UnsupportedOperation", `Data identifier '${scope}:${name}' is a file`);
     if (!parent.open) throw new RucioError(409, "UnsupportedOperation", `Data identifier '${scope}:${name}' is closed`);
+    this.parentIdx = undefined;
+    const present = new Set(parent.children);
     for (const c of children) {
       const key = didKey(c.scope, c.name);
       let child = this.doc.dids[key];
@@ -436,11 +442,12 @@ export class Catalog {
       if (key === didKey(scope, name) || (child.type === "CONTAINER" && this.descendants(child).has(didKey(scope, name)))) {
         throw new RucioError(409, "UnsupportedOperation", `Attaching ${key} to ${scope}:${name} would create a cycle`);
       }
-      if (parent.children.includes(key)) {
+      if (present.has(key)) {
         if (opts.ignoreDuplicate) continue;
         throw conflict("FileAlreadyExists", `The file ${key} has been already attached to ${scope}:${name}`);
       }
       parent.children.push(key);
+      present.add(key);
     }
     parent.updated_at = Date.now();
     this.refreshRulesFor(parent);
@@ -449,6 +456,7 @@ export class Catalog {
   detach(issuer: string, scope: string, name: string, children: { scope: string; name: string }[]): void {
     const parent = this.did(scope, name);
     if (!this.canWriteScope(issuer, scope)) throw accessDenied(`Account ${issuer} can not detach data identifiers from ${scope}:${name}`);
+    this.parentIdx = undefined;
     for (const c of children) {
       const key = didKey(c.scope, c.name);
       const i = parent.children.indexOf(key);
@@ -491,8 +499,17 @@ export class Catalog {
   }
 
   parents(did: DidRecord): DidRecord[] {
-    const key = didKey(did.scope, did.name);
-    return Object.values(this.doc.dids).filter((d) => d.children.includes(key));
+    if (!this.parentIdx) {
+      this.parentIdx = new Map();
+      for (const d of Object.values(this.doc.dids)) {
+        for (const c of d.children) {
+          const list = this.parentIdx.get(c);
+          if (list) list.push(d);
+          else this.parentIdx.set(c, [d]);
+        }
+      }
+    }
+    return this.parentIdx.get(didKey(did.scope, did.name)) ?? [];
   }
 
   /** `GET /dids/{scope}/dids/search`: DIDs of a scope matching the filters (recursive = also their content). */

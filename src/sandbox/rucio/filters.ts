@@ -122,7 +122,14 @@ function toTime(value: PyValue | undefined): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
+const wildcardCache = new Map<string, RegExp>();
+
 export function wildcard(pattern: string): RegExp {
+  const cached = wildcardCache.get(pattern);
+  if (cached) return cached;
+  if (wildcardCache.size > 1000) wildcardCache.clear();
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
-  return new RegExp(`^${escaped}$`, "s");
+  const re = new RegExp(`^${escaped}$`, "s");
+  wildcardCache.set(pattern, re);
+  return re;
 }

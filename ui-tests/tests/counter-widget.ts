@@ -17,6 +17,10 @@ function render({ model, el }) {
 export default { render };
 `;
 
+// The button's background colour once `_css` is applied (checked by the tests: the
+// anywidget frontend only applies `_css` when the model also has an `_anywidget_id`).
+export const COUNTER_BACKGROUND = 'rgb(255, 140, 26)';
+
 export const COUNTER_CSS = `
 .vre-counter {
   font: 14px "DejaVu Sans", sans-serif;

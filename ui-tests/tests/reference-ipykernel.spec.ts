@@ -2,7 +2,7 @@
 // `jupyter.widget` comm (no Python widget packages). It shows that the frontend,
 // the widget manager and the anywidget registration work, independently of the
 // vre-ts kernel.
-import { COUNTER_CSS, COUNTER_ESM } from './counter-widget';
+import { COUNTER_BACKGROUND, COUNTER_CSS, COUNTER_ESM } from './counter-widget';
 import {
   cellText,
   expect,
@@ -65,6 +65,7 @@ test.describe('reference: ipykernel + raw anywidget comm', () => {
     const output = await runCell(page, 1);
     const button = output.locator('button.vre-counter');
     await expect(button).toHaveText('count is 0');
+    await expect(button).toHaveCSS('background-color', COUNTER_BACKGROUND);
 
     await button.click();
     await button.click();
@@ -81,6 +82,7 @@ test.describe('reference: ipykernel + raw anywidget comm', () => {
     await reloadWithNotebook(page, 'reference.ipynb');
     const restored = (await page.notebook.getCellOutputLocator(1))!.locator('button.vre-counter');
     await expect(restored).toHaveText('count is 100');
+    await expect(restored).toHaveCSS('background-color', COUNTER_BACKGROUND);
     await restored.click();
     await expect(restored).toHaveText('count is 101');
     await runCell(page, 2);

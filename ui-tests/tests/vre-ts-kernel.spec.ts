@@ -1,6 +1,6 @@
 // The vre-ts kernel in JupyterLab: TypeScript and magic cells, and an anywidget
 // created from TypeScript that syncs both ways and survives a page reload.
-import { COUNTER_CSS, COUNTER_ESM } from './counter-widget';
+import { COUNTER_BACKGROUND, COUNTER_CSS, COUNTER_ESM } from './counter-widget';
 import {
   cellText,
   expect,
@@ -83,6 +83,7 @@ test.describe('vre-ts kernel', () => {
     const output = await runCell(page, 0);
     const button = output.locator('button.vre-counter');
     await expect(button).toHaveText('count is 0');
+    await expect(button).toHaveCSS('background-color', COUNTER_BACKGROUND);
 
     // Frontend → kernel.
     await button.click();
@@ -104,6 +105,7 @@ test.describe('vre-ts kernel', () => {
     await reloadWithNotebook(page, 'widget.ipynb');
     const restored = (await page.notebook.getCellOutputLocator(0))!.locator('button.vre-counter');
     await expect(restored).toHaveText('count is 42');
+    await expect(restored).toHaveCSS('background-color', COUNTER_BACKGROUND);
     await restored.click();
     await expect(restored).toHaveText('count is 43');
     await runCell(page, 1);

@@ -264,7 +264,11 @@ export function validateDepositMetadata(metadata: unknown, options: { today?: Da
   const has = (k: string) => m[k] !== undefined && m[k] !== null && m[k] !== "";
   const blank = (k: string) => typeof m[k] === "string" && (m[k] as string).trim() === "";
 
-  for (const k of ["title", "description"]) if (blank(k)) errors.push(issue([k], "must not be empty"));
+  for (const k of ["title", "description"]) {
+    if (blank(k)) errors.push(issue([k], "must not be empty"));
+    // Zenodo (InvenioRDM) refuses titles and descriptions shorter than 3 characters.
+    else if (typeof m[k] === "string" && (m[k] as string).trim().length < 3) errors.push(issue([k], "must be at least 3 characters long"));
+  }
   if (Array.isArray(m.creators) && m.creators.length === 0) errors.push(issue(["creators"], "must not be empty"));
   for (const list of ["creators", "contributors"]) {
     if (!Array.isArray(m[list])) continue;

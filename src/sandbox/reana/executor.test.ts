@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
+import { startHarness } from "./__tests__/serve";
 import { planRun } from "./executor";
 
 /** The local serial engine: REANA's parameter, step-selection, job, failure, stop and output semantics. */
@@ -247,5 +248,33 @@ describe("serial runs", () => {
     expect(js[0]!.logs).toBe("matched\n");
     expect(JSON.stringify(js)).not.toContain("tops3cret");
     await sbx.reana("DELETE", "/api/secrets/", { json: ["RUN_SECRET"] });
+  });
+});
+
+describe("sandbox shutdown during a run", () => {
+  it("kills the job and reports the run as failed because the sandbox shut down", async () => {
+    const own = await testSandbox();
+    const created = await own.reana("POST", "/api/workflows", {
+      query: { workflow_name: "shutdown" },
+      json: spec([{ name: "long", commands: ["sleep 60"] }]),
+    });
+    const id = (created.body as { workflow_id: string }).workflow_id;
+    await own.reana("POST", `/api/workflows/${id}/start`);
+    await waitFor(async () => {
+      const s = (await own.reana("GET", `/api/workflows/${id}/status`)).body as Status;
+      return s.progress.running.total === 1 ? true : undefined;
+    });
+    await own.close();
+    const again = await startHarness(own.dataDir);
+    try {
+      const r = await fetch(`${again.url}/reana/api/workflows/${id}/status?access_token=${again.reanaToken}`);
+      const s = (await r.json()) as Status;
+      expect(s.status).toBe("failed");
+      expect(s.logs).toContain("The sandbox was shut down during the run");
+      expect(s.progress.run_finished_at).not.toBeNull();
+    } finally {
+      await again.close();
+      await own.dispose().catch(() => undefined);
+    }
   });
 });

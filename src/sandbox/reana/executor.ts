@@ -108,6 +108,7 @@ function isPartialSelection(specification: Record<string, unknown>, operationalO
 
 export class SerialExecutor {
   private readonly active = new Map<string, ActiveRun>();
+  private shuttingDown = false;
 
   constructor(private readonly deps: ExecutorDeps) {}
 
@@ -144,14 +145,18 @@ export class SerialExecutor {
     await run.finished;
   }
 
-  /** Interrupts every run (sandbox shutdown); runs are recorded as failed with a clear reason. */
-  async close(): Promise<void> {
-    const runs = [...this.active.entries()];
-    for (const [, run] of runs) {
+  /**
+   * Interrupts every run because the sandbox is shutting down: the jobs are killed and the runs recorded as
+   * failed with that reason (not as user stops).
+   */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const runs = [...this.active.values()];
+    for (const run of runs) {
       run.stopRequested = true;
       run.job?.kill();
     }
-    await Promise.all(runs.map(([, run]) => run.finished));
+    await Promise.all(runs.map((run) => run.finished));
   }
 
   private jobLogFile(workflowId: string, jobId: string): string {
@@ -331,14 +336,14 @@ export class SerialExecutor {
       if (job) {
         const rec = wf.jobs.find((j) => j.id === job.jobId);
         if (rec) {
-          rec.status = "stopped";
+          rec.status = this.shuttingDown ? "failed" : "stopped";
           rec.finished_at = reanaTime();
         }
         wf.cpu_ms += job.elapsed;
       }
       wf.progress.running = { total: 0, job_ids: [] };
       if (wf.status !== "stopped" && wf.status !== "failed") {
-        wf.status = this.closing ? "failed" : "stopped";
+        wf.status = this.shuttingDown ? "failed" : "stopped";
       }
       if (wf.status === "stopped") {
         wf.progress.run_stopped_at = reanaTime();
@@ -353,13 +358,6 @@ export class SerialExecutor {
     });
   }
 
-  private closing = false;
-
-  /** Marks the executor as shutting down: interrupted runs are then failures, not user stops. */
-  async shutdown(): Promise<void> {
-    this.closing = true;
-    await this.close();
-  }
 }
 
 export function isTerminal(status: WorkflowRecord["status"]): boolean {

@@ -31,6 +31,8 @@ export interface ProgressOptions {
   title: string;
   /** Maximum updates per second (default 4). */
   maxRate?: number;
+  /** What `steps` counts, e.g. "jobs" (default "steps"). */
+  stepUnit?: string;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 }
@@ -145,7 +147,7 @@ export class Progress {
     const parts: string[] = [];
     let fraction: number | undefined;
     if (s.totalFiles !== undefined || s.files !== undefined) parts.push(`${s.files ?? 0}${s.totalFiles !== undefined ? `/${s.totalFiles}` : ""} files`);
-    if (s.totalSteps !== undefined || s.steps !== undefined) parts.push(`${s.steps ?? 0}${s.totalSteps !== undefined ? `/${s.totalSteps}` : ""} steps`);
+    if (s.totalSteps !== undefined || s.steps !== undefined) parts.push(`${s.steps ?? 0}${s.totalSteps !== undefined ? `/${s.totalSteps}` : ""} ${this.options.stepUnit ?? "steps"}`);
     if (s.bytes !== undefined) parts.push(`${formatBytes(s.bytes)}${s.totalBytes ? ` / ${formatBytes(s.totalBytes)}` : ""}`);
     const rate = this.phase === "running" ? this.rate() : s.bytes && elapsed > 0 ? s.bytes / elapsed : undefined;
     if (rate !== undefined && s.bytes !== undefined) parts.push(`${formatBytes(rate)}/s`);

@@ -107,7 +107,7 @@ function pollInterval(client: ReanaClient): number {
 
 /** Follows a workflow with a live progress line until it ends; a failed or stopped run becomes an error. */
 async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, progress?: Progress): Promise<WorkflowState> {
-  const p = progress ?? new Progress(ctx, { title: `Workflow ${workflow}` });
+  const p = progress ?? new Progress(ctx, { title: `Workflow ${workflow}`, stepUnit: "jobs" });
   const final = await withProgress(p, ctx.signal, () =>
     client.follow(workflow, {
       signal: ctx.signal,
@@ -362,7 +362,7 @@ export const reanaVerbs: Verb<Env>[] = [
       }
       const client = await env.reana();
       const name = call.str("name");
-      const progress = new Progress(ctx, { title: `Workflow ${name}` });
+      const progress = new Progress(ctx, { title: `Workflow ${name}`, stepUnit: "jobs" });
       progress.update({ status: "creating" });
       const result = await (async () => {
         try {

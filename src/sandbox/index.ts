@@ -202,3 +202,36 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     throw err;
   }
 }
+
+/** A sandbox this process either started (`owned`) or found running in another process on the same data folder. */
+export interface SandboxHandle {
+  url: string;
+  dataDir: string;
+  profiles: Sandbox["profiles"];
+  owned: boolean;
+  /** Stops the sandbox if this process owns it; otherwise a no-op (the other process keeps serving). */
+  close(): Promise<void>;
+}
+
+/**
+ * What a kernel should call: reuse the sandbox already serving `dataDir` (another notebook's kernel, or
+ * `vre-ts sandbox` in a terminal), else start one in this process. Two processes never write the same folder.
+ */
+export async function openSandbox(options: SandboxOptions): Promise<SandboxHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  for (let attempt = 0; ; attempt++) {
+    const running = await connectSandbox(dataDir);
+    if (running) {
+      const alive = await fetch(`${running.url}/rucio/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+      if (alive) return { url: running.url, dataDir, profiles: running.profiles, owned: false, close: async () => undefined };
+    }
+    try {
+      const sandbox = await startSandbox({ ...options, dataDir });
+      return { url: sandbox.url, dataDir, profiles: sandbox.profiles, owned: true, close: () => sandbox.close() };
+    } catch (err) {
+      // Lost a start race with another process: connect to the winner instead.
+      if (!(err instanceof DataDirInUseError) || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

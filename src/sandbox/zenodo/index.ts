@@ -17,6 +17,7 @@ import {
   serializeRecord,
 } from "./serialize";
 import { zenodoTime, ZenodoStateStore, type Deposition, type FileEntry, type RecordDoc } from "./state";
+import { RateLimiter } from "./rate-limit";
 import { COMMUNITIES, communityBySlugOrId, LICENSES, licenseById } from "./vocabularies";
 
 /**
@@ -88,6 +89,14 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
     for (const name of await fs.readdir(blobsDir).catch(() => [] as string[])) {
       if (!used.has(name)) await fs.rm(blobPath(name), { force: true });
     }
+  }
+
+  const limiter = RateLimiter.fromEnv();
+  /** Budget key: the user when the request carries the sandbox token, otherwise the anonymous guest. */
+  function identityOf(req: IncomingMessage, url: URL): string {
+    const header = /^Bearer\s+(.+)$/i.exec(req.headers.authorization?.trim() ?? "");
+    const given = header ? header[1]!.trim() : url.searchParams.get("access_token");
+    return tokenMatches(given, token) ? "user" : "guest";
   }
 
   // ---------------------------------------------------------------------------------------------- helpers
@@ -694,6 +703,18 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
     ready,
     async handle(req, res, rawPath, url) {
       try {
+        const decision = limiter.take(identityOf(req, url));
+        res.setHeader("X-RateLimit-Limit", String(decision.limit));
+        res.setHeader("X-RateLimit-Remaining", String(decision.remaining));
+        res.setHeader("X-RateLimit-Reset", String(decision.reset));
+        if (!decision.allowed) {
+          const wait = Math.max(1, decision.reset - Math.floor(Date.now() / 1000));
+          throw new HttpError(
+            429,
+            { status: 429, message: `Too many requests: at most ${decision.limit} per minute; retry in ${wait} s.` },
+            { "Retry-After": String(wait) },
+          );
+        }
         await route(req, res, rawPath, url);
       } catch (err) {
         if (!req.readableEnded) req.resume();

@@ -304,3 +304,31 @@ describe("metadata rules", () => {
     expect(badRelation.errors.map((e) => e.field)).toEqual(["metadata.related_identifiers.0.relation"]);
   });
 });
+
+describe("rate limits", () => {
+  it("announces the budget on every answer and refuses with 429 + Retry-After when it is spent", async () => {
+    const r = await sbx.zenodo("GET", "/api/deposit/depositions");
+    expect(Number(r.headers.get("x-ratelimit-limit"))).toBe(1000);
+    expect(Number(r.headers.get("x-ratelimit-remaining"))).toBeLessThan(1000);
+    expect(Number(r.headers.get("x-ratelimit-reset"))).toBeGreaterThan(Date.now() / 1000);
+
+    const saved = process.env.VRE_SANDBOX_ZENODO_RATE_LIMIT;
+    process.env.VRE_SANDBOX_ZENODO_RATE_LIMIT = "3";
+    const tight = await testSandbox();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) statuses.push((await tight.zenodo("GET", "/api/deposit/depositions")).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await tight.zenodo("GET", "/api/deposit/depositions");
+      expect(refused.body).toMatchObject({ status: 429 });
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
+      // Guests have their own budget.
+      expect((await call(`${tight.url}/zenodo`, "GET", "/api/records")).status).toBe(200);
+    } finally {
+      await tight.dispose();
+      if (saved === undefined) delete process.env.VRE_SANDBOX_ZENODO_RATE_LIMIT;
+      else process.env.VRE_SANDBOX_ZENODO_RATE_LIMIT = saved;
+    }
+  });
+});

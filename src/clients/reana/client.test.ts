@@ -214,6 +214,33 @@ describe("ReanaClient against a loopback server checked with the REANA 0.9.11 Op
     expect(fake.seen.filter((r) => r.url.includes(`/workflows/${created.workflowName}/start`))).toHaveLength(1);
   });
 
+  it("checks parameters, options, compute backends and workspace before acting", async () => {
+    const c = client();
+    const root = project();
+    const loaded = loadReanaSpec(path.join(root, "reana.yaml"));
+    const created = await c.createWorkflow(loaded, "checks");
+    await expect(c.startWorkflow(created.workflowId, { parameters: { evnets: 5 } })).rejects.toMatchObject({
+      code: "REANA_INVALID_REQUEST",
+      message: expect.stringContaining('"evnets"'),
+      hint: "Declared parameters: events.",
+    });
+    expect(fake.workflows.get(created.workflowId)?.status).toBe("created");
+    const before = fake.workflows.size;
+    await expect(c.run(loaded, "badopts", { options: { toplevel: "x" } })).rejects.toMatchObject({ code: "REANA_INVALID_REQUEST", message: 'Operational option "toplevel" not supported for serial workflows.' });
+    expect(fake.workflows.size).toBe(before);
+
+    writeFileSync(
+      path.join(root, "reana.yaml"),
+      "inputs: {}\nworkspace:\n  root_path: /eos/elsewhere\nworkflow:\n  type: serial\n  specification:\n    steps: [{name: s, environment: i, compute_backend: htcondorcern, commands: [ls]}]\n",
+    );
+    const report = await c.validate(loadReanaSpec(path.join(root, "reana.yaml")));
+    expect(report.valid).toBe(false);
+    expect(report.errors.map((e) => e.message)).toEqual([
+      'Compute backend "htcondorcern" of step "s" is not available on this cluster (available: kubernetes).',
+      'Workspace "/eos/elsewhere" is not available on this cluster (available: /var/reana).',
+    ]);
+  });
+
   it("retries idempotent reads through a 503 burst", async () => {
     const c = client();
     const created = await c.createWorkflow(loadReanaSpec(path.join(project(), "reana.yaml")), "bursty");

@@ -17,7 +17,7 @@ import { parseLogs, type WorkflowLogs } from "./logs";
 import * as R from "./responses";
 import type { LoadedReanaSpec, ReanaSpecification } from "./spec";
 import { downloadFromWorkspace, uploadToWorkspace, type DownloadOptions, type DownloadResult, type UploadResult } from "./transfer";
-import { assertValid, validateReanaSpec, type ValidationReport } from "./validate";
+import { assertValid, operationalOptionProblems, serverCompatibilityProblems, validateReanaSpec, type ValidationIssue, type ValidationReport } from "./validate";
 import type { z } from "zod";
 
 export type { ReanaSettings, ReanaClientOptions, CallOptions } from "./base";
@@ -57,6 +57,8 @@ export interface StartOptions extends CallOptions {
   options?: Record<string, unknown>;
   /** Restart a finished/failed workflow (optionally with a changed specification). */
   restart?: boolean;
+  /** Check `parameters` against the workflow's declared parameters first (default true). */
+  checkParameters?: boolean;
   specification?: ReanaSpecification;
 }
 
@@ -206,6 +208,18 @@ export class ReanaClient extends ReanaBase {
   /** POST /api/workflows/{w}/start. Never retried (a second start is refused by REANA anyway). */
   async startWorkflow(workflow: string, o: StartOptions = {}): Promise<z.infer<typeof R.Started>> {
     const w = idOf(workflow);
+    if (o.parameters && Object.keys(o.parameters).length && o.checkParameters !== false) {
+      // As reana-client does for `-p`: a parameter the workflow does not declare is a mistake (typo).
+      const declared = (await this.parameters(w, o)).parameters ?? {};
+      const unknown = Object.keys(o.parameters).filter((k) => !(k in declared));
+      if (unknown.length) {
+        throw new ReanaError({
+          code: "REANA_INVALID_REQUEST",
+          message: `Parameter(s) ${unknown.map((u) => `"${u}"`).join(", ")} are not in the workflow's reana.yaml; nothing was started.`,
+          hint: `Declared parameters: ${Object.keys(declared).join(", ") || "none"}.`,
+        });
+      }
+    }
     const json: Record<string, unknown> = {};
     if (o.parameters) json.input_parameters = o.parameters;
     if (o.options) json.operational_options = o.options;
@@ -218,8 +232,26 @@ export class ReanaClient extends ReanaBase {
     }
   }
 
+  /**
+   * Offline validation plus reana-client's server checks (compute backends and workspace against `/api/info`).
+   * Never throws for an invalid specification: the report lists every problem.
+   */
+  async validate(spec: LoadedReanaSpec | ReanaSpecification, o: CallOptions & { workflowName?: string } = {}): Promise<ValidationReport> {
+    const report = validateReanaSpec(spec, { workflowName: o.workflowName });
+    const body = "locate" in spec && "source" in spec ? (spec as LoadedReanaSpec).specification : (spec as ReanaSpecification);
+    const extra: ValidationIssue[] = serverCompatibilityProblems(body, await this.info(o));
+    const errors = [...report.errors, ...extra];
+    return { valid: errors.length === 0, errors, warnings: report.warnings };
+  }
+
   /** create → upload inputs → start, the way `reana-client run` does. */
   async run(loaded: LoadedReanaSpec, name: string, o: RunOptions = {}): Promise<RunResult> {
+    if (o.options) {
+      const problems = operationalOptionProblems(loaded.specification.workflow?.type ?? "", o.options);
+      if (problems.length) {
+        throw new ReanaError({ code: "REANA_INVALID_REQUEST", message: problems.map((p) => p.message).join(" "), hint: "serial: CACHE, FROM, TARGET; cwl: TARGET; yadage: toplevel, initdir, initfiles, accept_metadir." });
+      }
+    }
     const created = await this.createWorkflow(loaded, name, { signal: o.signal });
     const uploaded = await this.uploadInputs(created.workflowName, loaded, { signal: o.signal, onProgress: o.onUpload });
     const started = await this.startWorkflow(created.workflowName, o);

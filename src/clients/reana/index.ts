@@ -16,7 +16,7 @@ export type {
 } from "./client";
 export { ReanaError, ReanaSpecError, type ReanaErrorCode } from "./errors";
 export { loadReanaSpec, parseReanaSpec, describeLocation, type LoadedReanaSpec, type ReanaSpecification, type WorkflowType } from "./spec";
-export { validateReanaSpec, assertValid, formatIssues, DANGEROUS_OPERATIONS, type ValidationIssue, type ValidationReport } from "./validate";
+export { validateReanaSpec, assertValid, formatIssues, operationalOptionProblems, serverCompatibilityProblems, DANGEROUS_OPERATIONS, type ValidationIssue, type ValidationReport } from "./validate";
 export { expandCommand, expandSerialSpecification, findPlaceholders, ParameterExpansionError } from "./parameters";
 export { followWorkflow, summarizeProgress, type FollowOptions, type WorkflowState, type ProgressSummary } from "./follow";
 export { parseLogs, type WorkflowLogs, type JobLog } from "./logs";

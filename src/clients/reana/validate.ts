@@ -202,17 +202,52 @@ export function validateReanaSpec(loaded: LoadedReanaSpec | ReanaSpecification, 
 
   if (typeof type === "string" && inputs.options !== undefined) {
     if (!isObject(inputs.options)) add("error", "options.type", ["inputs", "options"], "inputs.options: operational options must be a mapping");
-    else {
-      for (const option of Object.keys(inputs.options)) {
-        const engines = OPERATIONAL_OPTIONS[option];
-        if (!engines) add("error", "options.unknown", ["inputs", "options", option], `Operational option "${option}" not supported.`);
-        else if (!engines[type]) add("error", "options.engine", ["inputs", "options", option], `Operational option "${option}" not supported for ${type} workflows.`);
-      }
-    }
+    else for (const problem of operationalOptionProblems(type, inputs.options)) add("error", problem.code, ["inputs", "options", problem.option], problem.message);
   }
 
   const errors = issues.filter((i) => i.severity === "error");
   return { valid: errors.length === 0, errors, warnings: issues.filter((i) => i.severity === "warning") };
+}
+
+/** Operational options the engine of `type` does not accept (reana-commons `validate_operational_options`). */
+export function operationalOptionProblems(type: string, options: Record<string, unknown>): { option: string; code: string; message: string }[] {
+  const out: { option: string; code: string; message: string }[] = [];
+  for (const option of Object.keys(options)) {
+    const engines = OPERATIONAL_OPTIONS[option];
+    if (!engines) out.push({ option, code: "options.unknown", message: `Operational option "${option}" not supported.` });
+    else if (!engines[type]) out.push({ option, code: "options.engine", message: `Operational option "${option}" not supported for ${type} workflows.` });
+  }
+  return out;
+}
+
+/**
+ * reana-client's checks against the server's `/api/info`: each step's compute backend must be offered by the
+ * cluster, and `workspace.root_path` must be one of its workspaces.
+ */
+export function serverCompatibilityProblems(spec: ReanaSpecification, info: Record<string, { value?: unknown }>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const list = (k: string) => (Array.isArray(info[k]?.value) ? (info[k].value as unknown[]).map(String) : undefined);
+  const backends = list("compute_backends");
+  const steps = (spec.workflow?.specification as { steps?: unknown } | undefined)?.steps;
+  if (backends && Array.isArray(steps)) {
+    steps.forEach((step, i) => {
+      const b = isObject(step) ? step.compute_backend : undefined;
+      if (typeof b === "string" && !backends.map((x) => x.toLowerCase()).includes(b.toLowerCase())) {
+        issues.push({
+          severity: "error",
+          code: "server.compute-backend",
+          path: formatPath(["workflow", "specification", "steps", i, "compute_backend"]),
+          message: `Compute backend "${b}" of step "${String((step as Json).name ?? i)}" is not available on this cluster (available: ${backends.join(", ")}).`,
+        });
+      }
+    });
+  }
+  const workspaces = list("workspaces_available");
+  const root = spec.workspace?.root_path;
+  if (workspaces && typeof root === "string" && !workspaces.some((w) => root === w || root.startsWith(`${w.replace(/\/+$/, "")}/`))) {
+    issues.push({ severity: "error", code: "server.workspace", path: "workspace.root_path", message: `Workspace "${root}" is not available on this cluster (available: ${workspaces.join(", ")}).` });
+  }
+  return issues;
 }
 
 type Add = (severity: "error" | "warning", code: string, at: (string | number)[], message: string) => void;

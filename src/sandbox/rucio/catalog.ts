@@ -25,7 +25,8 @@ import { evaluateRseExpression, type RseView } from "./rse-expression";
 export const TOKEN_LIFETIME_MS = 3600_000;
 const SCOPE_RE = /^[a-zA-Z_\-.0-9]{1,25}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9.\-_/]{0,249}$/;
-const RSE_RE = /^[A-Z0-9_\-.]{1,255}$/i;
+/** Rucio's RSE name schema; also keeps RSE folders inside the data folder. */
+const RSE_RE = /^([A-Z0-9]+([_-][A-Z0-9]+)*)$/;
 
 const REPLICA_STATE_CODES: Record<string, ReplicaState> = {
   A: "AVAILABLE",
@@ -193,7 +194,7 @@ export class Catalog {
   addScope(issuer: string, account: string, scope: string): void {
     this.requireAdmin(issuer, "add scope");
     this.account(account);
-    if (!SCOPE_RE.test(scope)) throw invalidObject(`Problem validating scope: '${scope}' does not match '^[a-zA-Z_\\-.0-9]+$'`);
+    if (!SCOPE_RE.test(scope) || /^\.+$/.test(scope)) throw invalidObject(`Problem validating scope: '${scope}' does not match '^[a-zA-Z_\\-.0-9]+$'`);
     if (this.doc.scopes[scope]) throw conflict("Duplicate", `Scope '${scope}' already exists!`);
     this.doc.scopes[scope] = { scope, account, created_at: Date.now() };
   }

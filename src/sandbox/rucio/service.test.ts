@@ -160,6 +160,17 @@ describe("errors for bad requests", () => {
     const bad = await fetch(`${base}/dids/user.demo/other`, { method: "POST", headers: { "X-Rucio-Auth-Token": token }, body: "{nope" });
     await expectError(bad, 400, "ValueError");
     expect(await (await send("POST", "/replicas/list", { dids: [{ scope: "open", name: "nonexistent" }] })).text()).toBe("");
+    await expectError(await get("/dids/nope/dids/search"), 404, "ScopeNotFound");
+    // Names that could leave the data folder are refused even for root.
+    const rootPw = (JSON.parse(readFileSync(path.join(dir, "rucio", "secrets.json"), "utf8")) as { root: string }).root;
+    const rootLogin = await fetch(`${base}/auth/userpass`, { headers: { "X-Rucio-Username": "root", "X-Rucio-Password": rootPw, "X-Rucio-Account": "root" } });
+    const rootToken = rootLogin.headers.get("x-rucio-auth-token")!;
+    // (HTTP clients already normalise `..` path segments away; the catalogue refuses them anyway.)
+    expect(() => sb.rucio.catalog.addRse("root", "..", {})).toThrow(/Problem validating rse/);
+    expect(() => sb.rucio.catalog.addScope("root", "root", "..")).toThrow(/Problem validating scope/);
+    await expectError(await send("POST", "/rses/bad.name", {}, rootToken), 500, "InvalidObject");
+    await expectError(await send("POST", "/dids/user.demo/a%2F..%2Fb", { type: "DATASET" }), 500, "InvalidObject");
+    expect((await send("POST", "/rses/SCRATCH-DISK", { city: "Lyon" }, rootToken)).status).toBe(201);
     const notFound = await get("/no/such/route");
     expect(notFound.status).toBe(404);
   });
@@ -218,7 +229,8 @@ describe("rules", () => {
     expect(locks.every((l) => l.state === "OK" && l.rse === "SANDBOX-DISK2")).toBe(true);
     await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "demo", copies: 1, rse_expression: "site=SANDBOX-VRE" }), 409, "DuplicateRule");
     await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "demo", copies: 1, rse_expression: "NOPE" }), 409, "InvalidRSEExpression");
-    await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "demo", copies: 3, rse_expression: "*" }), 409, "InsufficientTargetRSEs");
+    await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "demo", copies: 9, rse_expression: "*" }), 409, "InsufficientTargetRSEs");
+    await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "demo", copies: 1, rse_expression: "SCRATCH-DISK" }), 409, "InsufficientAccountLimit");
     await expectError(await send("POST", "/rules/", { dids: [{ scope: "open", name: "dimuon-sim" }], account: "root", copies: 1, rse_expression: "*" }), 401, "AccessDenied");
     const assoc = await ndjson(await get("/dids/open/dimuon_run002.csv/associated_rules"));
     expect(assoc.map((x) => x.id).sort()).toEqual([okId, id].sort());

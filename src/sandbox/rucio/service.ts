@@ -583,6 +583,7 @@ export class RucioService implements ServiceHandler {
 
   private async search(req: IncomingMessage, res: ServerResponse, scope: string, url: URL): Promise<void> {
     checkAccept(req, STREAM_T);
+    this.catalog.scope(scope);
     const type = url.searchParams.get("type") ?? "collection";
     const long = queryBool(url, "long");
     const recursive = queryBool(url, "recursive");

@@ -287,11 +287,17 @@ export class HttpClient {
    * any other; a failure after items were yielded throws (HTTP_CONNECTION, "result is incomplete") rather
    * than silently restarting and duplicating items.
    */
-  async *ndjson<S extends z.ZodType>(req: HttpRequest, schema: S, opts?: Partial<NdjsonOptions<S>>): AsyncGenerator<z.output<S>, void, undefined> {
+  async *ndjson<S extends z.ZodType>(
+    req: HttpRequest,
+    schema: S,
+    opts?: Partial<NdjsonOptions<S>>,
+    /** Sends the request (default `this.send`); a service passes its authenticated sender. */
+    sender: (req: HttpRequest) => Promise<HttpResponse> = (r) => this.send(r),
+  ): AsyncGenerator<z.output<S>, void, undefined> {
     const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
     const maxReopen = req.retry === false || !idempotent ? 0 : (req.retry?.retries ?? this.policy.retries);
     for (let reopen = 0; ; reopen++) {
-      const res = await this.send(req);
+      const res = await sender(req);
       let yielded = 0;
       try {
         for await (const item of res.ndjson(schema, opts)) {

@@ -311,7 +311,7 @@ export async function uploadFile(
   req: Omit<HttpRequest, "body" | "json" | "method"> & { method?: "PUT" | "POST" },
   src: string,
   opts: UploadOptions = {},
-): Promise<Checksums & { status: number; responseText: string }> {
+): Promise<Checksums & { status: number; responseText: string; headers: Record<string, string | string[] | undefined> }> {
   const size = await sizeOf(src);
   if (size === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
   let acc = new ChecksumAccumulator();
@@ -343,5 +343,5 @@ export async function uploadFile(
       hint: "Upload the file again once it is no longer being written.",
     });
   }
-  return { ...sums, status: res.status, responseText };
+  return { ...sums, status: res.status, responseText, headers: res.headers };
 }

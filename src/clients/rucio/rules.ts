@@ -1,0 +1,137 @@
+/** Replication rules: create (never twice), list, get, locks, update, delete. */
+import { submitOnce } from "../http/client";
+import { type CallOptions, didPath, encodeSegment, type RucioBase } from "./base";
+import { type DidRef, formatDid, parseDid } from "./did-ref";
+import { type Lock, LockLine, type Rule, RuleIdList, RuleSchema } from "./schemas";
+
+export type RuleState = "REPLICATING" | "OK" | "STUCK" | "SUSPENDED" | "WAITING_APPROVAL" | "INJECT";
+
+export interface NewRule extends CallOptions {
+  dids: (string | DidRef)[] | string | DidRef;
+  rseExpression: string;
+  /** Default 1. */
+  copies?: number;
+  /** Default: the configured account, else whoami. */
+  account?: string;
+  grouping?: "DATASET" | "ALL" | "NONE";
+  /** Seconds. */
+  lifetime?: number;
+  comment?: string;
+  locked?: boolean;
+  activity?: string;
+  weight?: string;
+  sourceReplicaExpression?: string;
+  notify?: "Y" | "N" | "C" | "P";
+  purgeReplicas?: boolean;
+  ignoreAvailability?: boolean;
+  askApproval?: boolean;
+  asynchronous?: boolean;
+  priority?: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface RuleFilter extends CallOptions {
+  scope?: string;
+  name?: string;
+  account?: string;
+  state?: string;
+  rseExpression?: string;
+}
+
+export class Rules {
+  constructor(private readonly base: RucioBase) {}
+
+  /**
+   * Creates a rule and returns its id(s). Rule creation is not idempotent: if the answer is lost after the
+   * request may have reached the server, the DID's rules are checked for one matching this request
+   * (same account, RSE expression and copies, created in the last minutes) before anything is re-sent.
+   */
+  async create(rule: NewRule): Promise<string[]> {
+    const dids = (Array.isArray(rule.dids) ? rule.dids : [rule.dids]).map((d) => parseDid(d));
+    const account = rule.account ?? (await this.base.account({ signal: rule.signal }));
+    const copies = rule.copies ?? 1;
+    const body = {
+      dids: dids.map(({ scope, name }) => ({ scope, name })),
+      account,
+      copies,
+      rse_expression: rule.rseExpression,
+      grouping: rule.grouping,
+      lifetime: rule.lifetime,
+      comment: rule.comment,
+      locked: rule.locked,
+      activity: rule.activity,
+      weight: rule.weight,
+      source_replica_expression: rule.sourceReplicaExpression,
+      notify: rule.notify,
+      purge_replicas: rule.purgeReplicas,
+      ignore_availability: rule.ignoreAvailability,
+      ask_approval: rule.askApproval,
+      asynchronous: rule.asynchronous,
+      priority: rule.priority,
+      meta: rule.meta,
+    };
+    const what = `create a rule for ${dids.map(formatDid).join(", ")} on ${rule.rseExpression}`;
+    const startedAt = Date.now();
+    return submitOnce(
+      // The answer is a JSON list of ids sent as text/html; res.json ignores the Content-Type.
+      () => this.base.json({ method: "POST", path: "rules/", json: body, what, signal: rule.signal }, RuleIdList),
+      async () => {
+        const found: string[] = [];
+        for (const d of dids) {
+          for await (const r of this.forDid(d, { signal: rule.signal })) {
+            const created = r.created_at?.getTime() ?? 0;
+            if (r.account === account && r.rse_expression === rule.rseExpression && r.copies === copies && created >= startedAt - 10 * 60_000) {
+              found.push(r.id);
+            }
+          }
+        }
+        this.base.log("warn", `Rule creation outcome unknown; ${found.length ? `found rule(s) ${found.join(", ")}` : "no matching rule found, retrying"}.`);
+        return found.length ? found : undefined;
+      },
+      { signal: rule.signal },
+    );
+  }
+
+  get(id: string, opts: CallOptions = {}): Promise<Rule> {
+    return this.base.json({ method: "GET", path: `rules/${encodeSegment(id)}`, what: `read rule ${id}`, signal: opts.signal }, RuleSchema);
+  }
+
+  /** Rules matching a filter (`GET /rules/?scope=&name=&account=&state=`). */
+  list(filter: RuleFilter = {}): AsyncGenerator<Rule> {
+    return this.base.list(
+      {
+        method: "GET",
+        path: "rules/",
+        query: { scope: filter.scope, name: filter.name, account: filter.account, state: filter.state, rse_expression: filter.rseExpression },
+        what: "list rules",
+        signal: filter.signal,
+      },
+      RuleSchema,
+    );
+  }
+
+  forDid(did: string | DidRef, opts: CallOptions = {}): AsyncGenerator<Rule> {
+    const d = parseDid(did);
+    return this.base.list({ method: "GET", path: `dids/${didPath(d.scope, d.name)}/rules`, what: `list the rules of ${formatDid(d)}`, signal: opts.signal }, RuleSchema);
+  }
+
+  locks(id: string, opts: CallOptions = {}): AsyncGenerator<Lock> {
+    return this.base.list({ method: "GET", path: `rules/${encodeSegment(id)}/locks`, what: `list the locks of rule ${id}`, signal: opts.signal }, LockLine);
+  }
+
+  /** Changes rule options: lifetime (s), locked, comment, ... */
+  async update(id: string, options: Record<string, unknown>, opts: CallOptions = {}): Promise<void> {
+    await this.base.call({ method: "PUT", path: `rules/${encodeSegment(id)}`, json: { options }, what: `update rule ${id}`, signal: opts.signal });
+  }
+
+  /** Deletes a rule (the server expires it within the hour). */
+  async delete(id: string, opts: CallOptions & { purgeReplicas?: boolean } = {}): Promise<void> {
+    await this.base.call({
+      method: "DELETE",
+      path: `rules/${encodeSegment(id)}`,
+      json: { purge_replicas: opts.purgeReplicas ?? false },
+      what: `delete rule ${id}`,
+      signal: opts.signal,
+    });
+  }
+}

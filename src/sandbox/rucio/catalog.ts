@@ -716,10 +716,14 @@ export class Catalog {
 
   // ----- rules -------------------------------------------------------------------------------------------------
 
+  /** Expired rules stay in the document until the cleaner removes them, but are no longer visible. */
+  private live(r: RuleRecord | undefined, now = Date.now()): r is RuleRecord {
+    return r !== undefined && (r.expires_at === null || r.expires_at > now || r.locked);
+  }
+
   rule(id: string): RuleRecord {
-    this.expireRules();
     const r = this.doc.rules[id];
-    if (!r) throw notFound("RuleNotFound", `No rule with the id ${id} found`);
+    if (!this.live(r)) throw notFound("RuleNotFound", `No rule with the id ${id} found`);
     return r;
   }
 
@@ -958,8 +962,9 @@ export class Catalog {
   }
 
   rulesFor(filter: { scope?: string; name?: string; account?: string; state?: string; rse_expression?: string; id?: string; did_type?: string }): RuleRecord[] {
-    this.expireRules();
+    const now = Date.now();
     return Object.values(this.doc.rules)
+      .filter((r) => this.live(r, now))
       .filter((r) =>
         Object.entries(filter).every(([k, v]) => {
           if (v === undefined || v === null) return true;

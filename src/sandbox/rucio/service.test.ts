@@ -241,6 +241,14 @@ describe("rules", () => {
     expect(((await (await get(`/rules/${id}`)).json()) as Record<string, unknown>).expires_at).not.toBeNull();
   });
 
+  it("hides a rule once its lifetime is over", async () => {
+    const [id] = (await (await send("POST", "/rules/", { dids: [{ scope: "open", name: "README.md" }], account: "demo", copies: 1, rse_expression: "SANDBOX-DISK1", lifetime: 1 })).json()) as string[];
+    expect((await get(`/rules/${id}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    await expectError(await get(`/rules/${id}`), 404, "RuleNotFound");
+    expect((await ndjson(await get("/dids/open/README.md/rules"))).map((r) => r.id)).not.toContain(id);
+  });
+
   it("goes STUCK with the reason when a copy fails verification, and recovers on retry", async () => {
     const data = Buffer.from("a file whose source copy will be corrupted\n");
     const sums = checksums(u8(data));

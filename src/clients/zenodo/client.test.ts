@@ -172,6 +172,41 @@ describe("ZenodoClient (legacy deposit API) against a loopback Zenodo", () => {
     expect(fake.depositions.get(dep.id)?.files.has("data.bin")).toBe(false);
   });
 
+  it("deposit(): new record with files and publication, then a new version replacing the files", async () => {
+    const z = client();
+    const progress: string[] = [];
+    const a = file("a.csv", "1,2\n");
+    const b = file("b.csv", "3,4\n");
+    const first = await z.deposit({ files: [a, b], metadata: METADATA, publish: true }, { onProgress: (p) => p.done && progress.push(p.file) });
+    expect(progress).toEqual(["a.csv", "b.csv"]);
+    expect(first.uploaded.map((u) => u.key)).toEqual(["a.csv", "b.csv"]);
+    expect(first.published?.doi).toBe(`10.5072/zenodo.${first.deposition.id}`);
+
+    const c2 = file("c.csv", "5,6\n");
+    const second = await z.deposit({ files: [c2], metadata: { ...METADATA, version: "2.0.0" }, newVersionOf: first.deposition.id });
+    expect(second.deposition.id).not.toBe(first.deposition.id);
+    expect(second.published).toBeUndefined();
+    expect((await z.listFiles(second.deposition.id)).map((f) => f.filename)).toEqual(["c.csv"]);
+    expect(second.deposition.metadata).toMatchObject({ version: "2.0.0" });
+  });
+
+  it("deposit(): checks inputs before any request, and keeps the draft when a later step fails", async () => {
+    const z = client();
+    const n = fake.seen.length;
+    await expect(z.deposit({ files: [path.join(dir, "missing.csv")], metadata: METADATA })).rejects.toMatchObject({ code: "ZENODO_INVALID_REQUEST", message: expect.stringContaining("nothing was sent") });
+    const sub = mkdtempSync(path.join(dir, "sub-"));
+    writeFileSync(path.join(sub, "x.csv"), "2");
+    await expect(z.deposit({ files: [file("x.csv", "1"), path.join(sub, "x.csv")], metadata: METADATA })).rejects.toMatchObject({ message: expect.stringContaining("Two files are named x.csv") });
+    await expect(z.deposit({ files: [file("y.csv", "1")] })).rejects.toMatchObject({ code: "ZENODO_VALIDATION" });
+    expect(fake.seen.length).toBe(n);
+
+    fake.corruptNextUpload = true;
+    const e = await z.deposit({ files: [file("z.csv", "zzz")], metadata: METADATA, publish: true }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: "ZENODO_CHECKSUM_MISMATCH", message: expect.stringContaining("was kept"), hint: expect.stringContaining("deleteDeposition(") });
+    const id = ((e as ZenodoError).details as { depositionId: number }).depositionId;
+    expect(fake.depositions.get(id)).toMatchObject({ submitted: false });
+  });
+
   it("honours X-RateLimit-Remaining: 0 by waiting for the reset", async () => {
     const z = client();
     fake.rateLimitRemaining = { remaining: 0, resetSeconds: 1 };

@@ -8,6 +8,7 @@
  * checksum Zenodo reports. Publishing happens at most once: before any new attempt, and after any failure whose
  * outcome is unknown, the deposition is read back and its `submitted`/`state` decide.
  */
+import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
@@ -422,6 +423,66 @@ export class ZenodoClient {
       throw new ZenodoError({ code: "ZENODO_SERVER", message: `Zenodo did not return the new draft of deposition ${d} (no links.latest_draft).`, hint: "List your drafts with listDepositions({status: 'draft'})." });
     }
     return draft;
+  }
+
+  /**
+   * The whole deposit flow in one call, as eOSSR's `upload_dir_content` does: a new draft (or a new version of
+   * `newVersionOf`, whose inherited files are replaced unless `replaceFiles: false`), the files uploaded and
+   * checked, the metadata set, and — only when asked — publication. Inputs are checked before any request; if a
+   * later step fails, the error names the draft, which is kept so that nothing already uploaded is lost.
+   */
+  async deposit(
+    input: { files: string[]; metadata?: DepositMetadata; newVersionOf?: DepositionId; replaceFiles?: boolean; publish?: boolean },
+    o: CallOptions & { onProgress?: (p: { file: string; index: number; count: number; bytes: number; total?: number; done: boolean }) => void } = {},
+  ): Promise<{ deposition: R.Deposition; uploaded: UploadedFile[]; published?: PublishResult }> {
+    if (input.metadata) assertValidMetadata(input.metadata);
+    else if (input.newVersionOf === undefined) {
+      throw new ZenodoError({ code: "ZENODO_VALIDATION", message: "A new deposition needs metadata.", hint: "Pass metadata (title, upload_type, creators, description, …)." });
+    }
+    const names = new Set<string>();
+    for (const f of input.files) {
+      const st = await stat(f).catch(() => undefined);
+      if (!st?.isFile()) throw new ZenodoError({ code: "ZENODO_INVALID_REQUEST", message: `${f} is not a file; nothing was sent.`, hint: "Zenodo stores flat files: list files, not folders (zip a folder first)." });
+      const name = path.basename(f);
+      if (names.has(name)) throw new ZenodoError({ code: "ZENODO_INVALID_REQUEST", message: `Two files are named ${name}; Zenodo files are flat, so names must be unique.`, hint: "Rename one of them." });
+      names.add(name);
+    }
+    const draft = input.newVersionOf !== undefined ? await this.newVersion(input.newVersionOf, o) : await this.createDeposition(input.metadata, { ...o, validate: false });
+    const keep = (e: unknown): never => {
+      if (e instanceof ClientError) {
+        throw new ZenodoError({
+          ...(e.toJSON() as unknown as ClientErrorInit),
+          code: e.code,
+          message: `${e.message} (draft ${draft.id} was kept)`,
+          hint: `${e.hint ? `${e.hint} ` : ""}Continue with draft ${draft.id}, or remove it with deleteDeposition(${draft.id}).`,
+          fieldErrors: e instanceof ZenodoError ? e.fieldErrors : undefined,
+          details: { ...(e.details ?? {}), depositionId: draft.id },
+          cause: e,
+        });
+      }
+      throw e;
+    };
+    try {
+      if (input.newVersionOf !== undefined && input.replaceFiles !== false) {
+        for (const f of await this.listFiles(draft.id, o)) await this.deleteFile(draft.id, f.id, o);
+      }
+      const current = await this.getDeposition(draft.id, o);
+      const uploaded: UploadedFile[] = [];
+      for (const [index, f] of input.files.entries()) {
+        const file = path.basename(f);
+        o.onProgress?.({ file, index, count: input.files.length, bytes: 0, done: false });
+        const u = await this.uploadFile(current, f, { signal: o.signal, onProgress: (p) => o.onProgress?.({ file, index, count: input.files.length, bytes: p.bytes, total: p.total, done: false }) });
+        o.onProgress?.({ file, index, count: input.files.length, bytes: u.size, total: u.size, done: true });
+        uploaded.push(u);
+      }
+      let deposition = current;
+      if (input.metadata && input.newVersionOf !== undefined) deposition = await this.updateMetadata(draft.id, input.metadata, { ...o, validate: false });
+      const published = input.publish ? await this.publish(draft.id, o) : undefined;
+      if (published) deposition = published.deposition;
+      return { deposition, uploaded, published };
+    } catch (e) {
+      return keep(e);
+    }
   }
 
   // --- search ------------------------------------------------------------------------------------

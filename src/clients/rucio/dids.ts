@@ -60,8 +60,9 @@ export class Dids {
   /** Builds the filter groups sent for a search (exposed for the magics' --dry-run and tests). */
   static searchFilters(opts: Pick<SearchOptions, "name" | "filters">): FilterGroup[] {
     const groups = typeof opts.filters === "string" ? parseFilterExpression(opts.filters) : [...(opts.filters ?? [])];
-    if (groups.length === 0) groups.push({});
-    return groups.map((g) => ("name" in g ? g : { name: opts.name ?? "*", ...g }));
+    if (groups.length === 0) return [{ name: opts.name ?? "*" }];
+    // A name pattern applies to every OR group that does not set its own.
+    return opts.name === undefined ? groups : groups.map((g) => ("name" in g ? g : { name: opts.name!, ...g }));
   }
 
   /** Searches a scope. Streams results; with `long` each has type, bytes and length. */

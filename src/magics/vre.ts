@@ -1,0 +1,229 @@
+/**
+ * %vre: the notebook's session — which profile each service uses (sandbox or real), switching profiles, logging
+ * in with hidden prompts (secrets stay in memory, never in the notebook), one status table for all services, and
+ * the provenance log of what the notebook read, ran and published.
+ */
+import type { Session, ServiceName } from "../session";
+import type { ProvenanceAction, ProvenanceEntry } from "../session/provenance";
+import type { VerbCall } from "./args";
+import { verbMagic, type Verb } from "./args-dispatch";
+import { UsageError, type MagicContext, type MagicSpec } from "./types";
+import { anySignal } from "./vre-common";
+import { formatDate, tableBundle, withDisplay } from "./vre-format";
+
+type Env = Pick<Session, "rucio" | "reana" | "zenodo" | "profiles" | "use" | "login" | "settings" | "provenance">;
+
+const SERVICES: ServiceName[] = ["rucio", "reana", "zenodo"];
+
+function serviceArg(call: VerbCall, name = "SERVICE"): ServiceName {
+  const s = call.str(name).toLowerCase();
+  if (!SERVICES.includes(s as ServiceName)) throw new UsageError(`${call.prefix()}: ${JSON.stringify(s)} is not a service; use rucio, reana or zenodo.\nUsage: ${call.usage()}`);
+  return s as ServiceName;
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  profile: string;
+  kind: string;
+  endpoint: string;
+  identity?: string;
+  reachable: boolean;
+  ms?: number;
+  version?: string;
+  problem?: string;
+}
+
+const PROBE_TIMEOUT_MS = 15_000;
+
+/** Reachability and identity of one service, never throwing (a problem becomes the row's text). */
+async function probe(env: Env, service: ServiceName, signal: AbortSignal): Promise<ServiceStatus> {
+  const row: ServiceStatus = { service, profile: "", kind: "", endpoint: "", reachable: false };
+  const timeout = anySignal(signal, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+  const started = Date.now();
+  try {
+    const active = await env.settings(service);
+    row.profile = active.profile;
+    row.kind = active.kind;
+    const s = active.settings as unknown as Record<string, unknown>;
+    row.endpoint = String(s.host ?? s.serverUrl ?? s.baseUrl ?? "");
+    if (service === "rucio") {
+      const c = await env.rucio();
+      row.version = (await c.ping({ signal: timeout })).version;
+      row.reachable = true;
+      row.ms = Date.now() - started;
+      row.identity = (await c.whoami({ signal: timeout })).account;
+    } else if (service === "reana") {
+      const c = await env.reana();
+      await c.ping({ signal: timeout });
+      row.reachable = true;
+      row.ms = Date.now() - started;
+      const you = await c.you({ signal: timeout });
+      row.identity = you.email ?? you.username ?? you.fullName;
+      row.version = you.serverVersion;
+    } else {
+      const c = await env.zenodo();
+      await c.searchRecords({ size: 1, signal: timeout });
+      row.reachable = true;
+      row.ms = Date.now() - started;
+      await c.listDepositions({ size: 1, signal: timeout });
+      row.identity = `token valid (${c.settings.local ? "local sandbox" : c.settings.sandbox ? "Zenodo sandbox" : "Zenodo production"})`;
+    }
+  } catch (e) {
+    if (signal.aborted) throw e;
+    const err = e as { message?: string; hint?: string; code?: string };
+    row.problem = `${err.message ?? String(e)}${err.hint ? ` ${err.hint}` : ""}`;
+  }
+  return row;
+}
+
+function provenanceRows(entries: ProvenanceEntry[]) {
+  return tableBundle(
+    entries,
+    [
+      { label: "#", get: (e) => e.seq, align: "right" },
+      { label: "time", get: (e) => formatDate(e.time) },
+      { label: "action", get: (e) => e.action },
+      { label: "service", get: (e) => e.service },
+      { label: "what", get: (e) => `${e.kind} ${e.id}${e.label && e.label !== e.id ? ` (${e.label})` : ""}` },
+      { label: "checksums", get: (e) => Object.entries(e.checksums ?? {}).map(([k, v]) => `${k}:${v}`).join(" ") },
+      { label: "doi", get: (e) => e.doi },
+      { label: "paths", get: (e) => e.paths?.join(", ") },
+    ],
+    { title: `Provenance of this notebook (${entries.length} entr${entries.length === 1 ? "y" : "ies"})` },
+  );
+}
+
+async function login(call: VerbCall, ctx: MagicContext, env: Env) {
+  const service = serviceArg(call);
+  const ask = (prompt: string) => ctx.input(prompt, { password: true });
+  let secrets: Record<string, string>;
+  if (service === "rucio") {
+    if (call.flag("token")) {
+      secrets = { authType: "token", token: (await ask("Rucio token (JWT): ")).trim() };
+    } else {
+      const current = (await env.settings("rucio").catch(() => undefined))?.settings as { username?: string; account?: string } | undefined;
+      let username = call.optStr("username") ?? "";
+      if (!username) {
+        const answer = (await ctx.input(`Rucio username${current?.username ? ` [${current.username}]` : ""}: `)).trim();
+        username = answer || current?.username || "";
+      }
+      if (!username) throw new UsageError(`${call.prefix()}: a username is needed for userpass login (or use --token).`);
+      secrets = { authType: "userpass", username, password: await ask(`Rucio password for ${username}: `) };
+      const account = call.optStr("account");
+      if (account) secrets.account = account;
+    }
+  } else if (service === "reana") {
+    secrets = { accessToken: (await ask("REANA access token: ")).trim() };
+  } else {
+    secrets = { token: (await ask("Zenodo personal access token: ")).trim() };
+  }
+  if (Object.entries(secrets).some(([k, v]) => ["password", "token", "accessToken"].includes(k) && !v)) {
+    throw new UsageError(`${call.prefix()}: nothing was entered; login cancelled.`);
+  }
+  await env.login(service, secrets as never);
+  const row = await probe(env, service, ctx.signal);
+  if (row.problem) {
+    throw new UsageError(`Logged in to ${service} at ${row.endpoint}, but the check failed: ${row.problem}\nRun %vre login ${service} again with other credentials.`);
+  }
+  return withDisplay({ service, endpoint: row.endpoint, identity: row.identity }, () => ({
+    "text/plain": `Logged in to ${service} at ${row.endpoint} as ${row.identity ?? "?"}. The credentials stay in this kernel's memory only.`,
+  }));
+}
+
+export const vreVerbs: Verb<Env>[] = [
+  {
+    name: "profiles",
+    summary: "List the profiles of each service, marking the active one and whether it is the local sandbox or a real service.",
+    examples: ["%vre profiles"],
+    typescript: "session().profiles()",
+    run(_call, _ctx, env) {
+      const rows = env.profiles();
+      return withDisplay(rows, () =>
+        tableBundle(rows, [
+          { label: "service", get: (p) => p.service },
+          { label: "profile", get: (p) => p.name },
+          { label: "active", get: (p) => (p.active ? "●" : "") },
+          { label: "kind", get: (p) => (p.kind === "sandbox" ? "local sandbox" : "real service") },
+          { label: "endpoint", get: (p) => p.endpoint },
+        ], { title: "Profiles", footer: "Switch with %vre use PROFILE (\"sandbox\" for the local sandbox, \"default\" for the configured services)." }),
+      );
+    },
+  },
+  {
+    name: "use",
+    summary: 'Switch every service to a profile: a name from ~/.config/vre-ts/config.json, "sandbox", or "default".',
+    positionals: [{ name: "PROFILE", description: "profile name, sandbox or default" }],
+    examples: ["%vre use sandbox", "%vre use escape"],
+    typescript: 'session().use("escape")',
+    run(call, _ctx, env) {
+      env.use(call.str("PROFILE"));
+      const rows = env.profiles().filter((p) => p.active);
+      return withDisplay(rows, () =>
+        tableBundle(rows, [
+          { label: "service", get: (p) => p.service },
+          { label: "profile", get: (p) => p.name },
+          { label: "kind", get: (p) => (p.kind === "sandbox" ? "local sandbox" : "real service") },
+          { label: "endpoint", get: (p) => p.endpoint },
+        ], { title: `Now using profile ${call.str("PROFILE")}` }),
+      );
+    },
+  },
+  {
+    name: "login",
+    summary: "Log in to a service with hidden prompts; the secrets stay in this kernel's memory (never in the notebook or on disk).",
+    positionals: [{ name: "SERVICE", description: "rucio, reana or zenodo" }],
+    options: {
+      username: { type: "string", short: "u", placeholder: "USER", description: "rucio: the userpass username (asked if not given)" },
+      account: { type: "string", placeholder: "ACCOUNT", description: "rucio: the account to act as" },
+      token: { type: "boolean", description: "rucio: paste a token (e.g. an OIDC JWT) instead of username and password" },
+    },
+    examples: ["%vre login rucio", "%vre login rucio --token", "%vre login zenodo"],
+    typescript: 'await session().login("zenodo", { token })',
+    run: login,
+  },
+  {
+    name: "status",
+    summary: "One table for every service: profile, endpoint, identity and reachability.",
+    examples: ["%vre status"],
+    typescript: "await Promise.all([rucio.whoami(), reana.you(), zenodo.listDepositions({ size: 1 })])",
+    async run(_call, ctx, env) {
+      const rows = await Promise.all(SERVICES.map((s) => probe(env, s, ctx.signal)));
+      return withDisplay(rows, () =>
+        tableBundle(rows, [
+          { label: "service", get: (r) => r.service },
+          { label: "profile", get: (r) => `${r.profile}${r.kind === "sandbox" ? " (local sandbox)" : ""}` },
+          { label: "endpoint", get: (r) => r.endpoint },
+          { label: "identity", get: (r) => r.identity },
+          { label: "reachable", get: (r) => (r.reachable ? `yes (${r.ms} ms)` : "no") },
+          { label: "version", get: (r) => r.version },
+          { label: "problem", get: (r) => r.problem },
+        ], { title: "vre-ts services" }),
+      );
+    },
+  },
+  {
+    name: "provenance",
+    summary: "What this notebook has read, run and published so far: DIDs with checksums, workflows with their specification digest, deposits with DOIs.",
+    options: {
+      action: { type: "string", description: "only one kind of entry", choices: ["read", "write", "run", "publish"] },
+      service: { type: "string", description: "only one service", choices: SERVICES },
+    },
+    examples: ["%vre provenance", "%vre provenance --action publish", "const prov = %vre provenance --json"],
+    typescript: "session().provenance.entries({ action, service })",
+    run(call, _ctx, env) {
+      const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
+      return withDisplay(entries, () => provenanceRows(entries));
+    },
+  },
+];
+
+export function vreMagic(env: () => Env): MagicSpec {
+  return verbMagic({
+    name: "vre",
+    summary: "The notebook's research environment: profiles, login, service status and provenance",
+    verbs: vreVerbs,
+    env,
+    footer: 'In TypeScript: import { session } from "vre-ts"; session().profiles(), session().provenance.entries(), ...',
+  });
+}
+

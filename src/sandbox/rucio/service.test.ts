@@ -95,6 +95,11 @@ describe("auth", () => {
     await expectError(await get("/accounts/whoami", { "X-Rucio-Auth-Token": t2 }), 401, "CannotAuthenticate");
   });
 
+  it("explains that other auth flows are not available in the sandbox", async () => {
+    expect(await expectError(await fetch(`${base}/auth/x509`), 401, "CannotAuthenticate")).toMatch(/supports userpass only/);
+    await expectError(await fetch(`${base}/auth/oidc`), 401, "CannotAuthenticate");
+  });
+
   it("answers whoami with a relative 303 and /auth/validate with a Python repr", async () => {
     const r = await get("/accounts/whoami");
     expect(r.status).toBe(303);

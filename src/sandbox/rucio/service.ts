@@ -154,6 +154,11 @@ export class RucioService implements ServiceHandler {
       r(/^\/ping\/?$/, { GET: async (req, res) => (checkAccept(req, JSON_T), sendJson(res, { version: RUCIO_VERSION })) }, true),
       r(/^\/auth\/userpass\/?$/, { GET: (req, res) => this.authUserpass(req, res) }, true),
       r(/^\/auth\/validate\/?$/, { GET: (req, res) => this.authValidate(req, res) }, true),
+      r(/^\/auth\/(x509|x509_proxy|x509\/webui|oidc|oidc_token|oidc_code|oidc_redirect|oidc_refresh|ssh|ssh_challenge_token|gss|saml)\/?$/, {
+        GET: async (_req, _res, [flow]) => {
+          throw cannotAuthenticate(`Cannot authenticate with ${flow}: the vre-ts sandbox supports userpass only (see the credentials file of its data folder)`);
+        },
+      }, true),
       // accounts
       r(/^\/accounts\/whoami\/?$/, { GET: (req, res, _m, _u, account) => this.whoami(req, res, account) }),
       r(/^\/accounts\/([^/]+)\/scopes\/?$/, { GET: (req, res, [a]) => this.accountScopes(req, res, a!) }),

@@ -113,6 +113,8 @@ class KernelTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.km, cls.kc = start_kernel()
         cls.fe = Frontend(cls.kc)
+        # The first cell builds the TypeScript program; later timings then measure the behaviour under test.
+        cls.fe.execute("0", timeout=TIMEOUT * 2)
 
     @classmethod
     def tearDownClass(cls):

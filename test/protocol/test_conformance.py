@@ -49,7 +49,7 @@ class VreTsKernelTests(jupyter_kernel_test.KernelTests):
 
     code_inspect_sample = "Math.max"
 
-    code_clear_output = "(globalThis as any)[Symbol.for(\"vre-ts.kernel\")].clearOutput()"
+    code_clear_output = 'import { clearOutput } from "vre-ts";\nconsole.log("soon gone");\nclearOutput();'
 
     # test_pager is not applicable: the kernel shows help (`%name?`) as regular output, not as a pager payload,
     # so code_page_something stays empty and jupyter_kernel_test skips it.

@@ -11,7 +11,6 @@ import unittest
 from support import TIMEOUT, Frontend, KernelTestCase, start_kernel, stream_text
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-KERNEL = '(globalThis as any)[Symbol.for("vre-ts.kernel")]'
 ESM = "export default { render({ model, el }) { el.textContent = String(model.get('count')); } };"
 
 
@@ -33,7 +32,7 @@ class WidgetTests(KernelTestCase):
         fe = cls.fe
         msg_id = cls.kc.execute(
             'import { widget } from "vre-ts";\n'
-            "const w = widget({ esm: %r, css: '.x { color: red }', state: { count: 1, blob: new Uint8Array([1, 2, 3]) } });\n"
+            "const w = widget({ esm: %r, css: '.x { color: red }', state: { count: 1, blob: new Uint8Array([1, 2, 3]), flag: false, payload: null as Uint8Array | null } });\n"
             "w" % ESM
         )
         cls.open_reply = fe.shell_reply(msg_id)
@@ -65,6 +64,7 @@ class WidgetTests(KernelTestCase):
         self.assertEqual(state["_esm"], ESM)
         self.assertEqual(state["_css"], ".x { color: red }")
         self.assertEqual(state["count"], 1)
+        self.assertEqual(state["flag"], False)
         self.assertTrue(state["_model_module_version"])
         self.assertEqual(content["data"]["buffer_paths"], [["blob"]])
         self.assertEqual(bytes(self.open_msg["buffers"][0]), b"\x01\x02\x03")
@@ -145,11 +145,11 @@ class CommTests(KernelTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.register = cls.fe.execute(
-            "const kernel = %s;\n"
-            'kernel.comms.registerTarget("echo", (comm: any, open: any) => {\n'
+            'import { registerCommTarget } from "vre-ts";\n'
+            'registerCommTarget("echo", (comm, open) => {\n'
             "  comm.send({ opened: open.data, buffers: open.buffers.length }, { buffers: open.buffers });\n"
-            "  comm.onMessage((m: any) => comm.send({ echo: m.data }, { buffers: m.buffers }));\n"
-            "});" % KERNEL
+            "  comm.onMessage((m) => comm.send({ echo: m.data }, { buffers: m.buffers }));\n"
+            "});"
         )
 
     def test_frontend_opens_comm_with_buffers_and_gets_echoes(self):
@@ -181,7 +181,9 @@ class CommTests(KernelTestCase):
         self.assertEqual(closed["content"]["comm_id"], comm_id)
 
     def test_kernel_opens_comm_to_frontend(self):
-        msgs = self.fe.run_ok(self, '%s.comms.open("my.frontend.target", { hello: "frontend" }, { buffers: [new Uint8Array([9])] })' % KERNEL)
+        msgs = self.fe.run_ok(
+            self, 'import { openComm } from "vre-ts";\nopenComm("my.frontend.target", { hello: "frontend" }, { buffers: [new Uint8Array([9])] });'
+        )
         opens = [m for m in msgs if m["msg_type"] == "comm_open"]
         self.assertEqual(len(opens), 1)
         self.assertEqual(opens[0]["content"]["target_name"], "my.frontend.target")
@@ -304,30 +306,86 @@ class AbortTests(KernelTestCase):
 
 
 class InterruptTests(KernelTestCase):
-    def interrupt_while(self, code, how):
-        msg_id = self.kc.execute(code)
-        time.sleep(1.5)
-        started = time.monotonic()
+    def interrupt(self, msg_id, how):
         if how == "signal":
             self.km.interrupt_kernel()
         else:
             self.fe.send("interrupt_request", {}, channel="control")
-        reply = self.fe.shell_reply(msg_id, timeout=15)
+
+    def check_interrupted(self, msg_id, how, retries=1):
+        """Interrupts the running cell `msg_id`; an interrupt that arrives before the cell runs is ignored (as in
+        ipykernel), so it is repeated up to `retries` times."""
+        started = time.monotonic()
+        for attempt in range(retries):
+            self.interrupt(msg_id, how)
+            try:
+                reply = self.fe.shell_reply(msg_id, timeout=10 if attempt == retries - 1 else 2)
+                break
+            except AssertionError:
+                if attempt == retries - 1:
+                    self.km.interrupt_kernel()  # leave a usable kernel to the next test
+                    raise
         took = time.monotonic() - started
         self.fe.collect(msg_id)
         self.assertEqual(reply["content"]["status"], "error")
-        self.assertLess(took, 5.0)
+        self.assertLess(took, 10.0)
         # The kernel is still usable afterwards.
         self.assertEqual(self.fe.result(self, "1 + 1"), "2")
 
+    def start_awaiting(self, code):
+        # Interrupt only once the cell is really running: it prints a marker first.
+        msg_id = self.kc.execute('console.log("running");\n' + code)
+        self.fe.iopub_until(
+            lambda m: m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == msg_id and "running" in m["content"]["text"]
+        )
+        time.sleep(0.3)
+        return msg_id
+
     def test_sigint_stops_a_busy_loop(self):
-        self.interrupt_while("while (true) {}", "signal")
+        # A synchronous loop blocks the event loop, so no marker can be seen; wait, then signal (repeated if early).
+        msg_id = self.kc.execute("while (true) {}")
+        time.sleep(1.5)
+        self.check_interrupted(msg_id, "signal", retries=4)
 
     def test_sigint_stops_a_pending_await(self):
-        self.interrupt_while("await new Promise(() => {})", "signal")
+        self.check_interrupted(self.start_awaiting("await new Promise(() => {})"), "signal")
 
     def test_control_interrupt_request_stops_a_pending_await(self):
-        self.interrupt_while("await new Promise(() => {})", "message")
+        self.check_interrupted(self.start_awaiting("await new Promise(() => {})"), "message")
+
+    def test_interrupt_aborts_the_cell_signal(self):
+        msg_id = self.start_awaiting(
+            'import { cellSignal } from "vre-ts";\n'
+            "const signal = cellSignal();\n"
+            'signal.addEventListener("abort", () => console.log("cell signal aborted"));\n'
+            "await new Promise(() => {})"
+        )
+        self.km.interrupt_kernel()
+        reply = self.fe.shell_reply(msg_id, timeout=10)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.fe.iopub_until(lambda m: m["msg_type"] == "stream" and "cell signal aborted" in m["content"]["text"], timeout=10)
+
+
+class BusyLoopAfterAwaitTests(unittest.TestCase):
+    """Node can only break synchronous code that `vm` runs with breakOnSigint; a busy loop that starts after an
+    `await` in the same cell runs outside it and blocks the event loop, so SIGINT cannot stop it. Kept as a known
+    limitation (it needs user code in a worker); it turns into an unexpected success once that is solved."""
+
+    @unittest.expectedFailure
+    def test_sigint_stops_a_busy_loop_after_an_await(self):
+        km, kc = start_kernel()
+        try:
+            fe = Frontend(kc)
+            fe.execute("0", timeout=TIMEOUT * 2)
+            msg_id = kc.execute('console.log("running");\nawait new Promise((r) => setTimeout(r, 100));\nwhile (true) {}')
+            fe.iopub_until(lambda m: m["msg_type"] == "stream" and "running" in m["content"]["text"])
+            time.sleep(0.5)
+            km.interrupt_kernel()
+            reply = fe.shell_reply(msg_id, timeout=5)
+            self.assertEqual(reply["content"]["status"], "error")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
 
 
 class ShutdownTests(unittest.TestCase):

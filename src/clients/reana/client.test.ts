@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -112,10 +113,12 @@ describe("ReanaClient against a loopback server checked with the REANA 0.9.11 Op
     const out = path.join(dir, "out");
     const single = await c.download("fitting.1", "results/fit.txt", { dest: path.join(out, "fit.txt") });
     expect(single.unpacked).toBe(false);
+    expect(single.files[0].md5).toBe(createHash("md5").update("chi2=1.2\n").digest("hex"));
     expect(readFileSync(path.join(out, "fit.txt"), "utf8")).toBe("chi2=1.2\n");
     const many = await c.download("fitting.1", "results/plots/*.png", { dest: out });
     expect(many.unpacked).toBe(true);
     expect(readFileSync(path.join(out, "results/plots/b.png"), "utf8")).toBe("PNG-B");
+    expect(many.files.find((f) => f.name === "results/plots/b.png")?.md5).toBe(createHash("md5").update("PNG-B").digest("hex"));
     const oneMatch = await c.download("fitting.1", "results/*.txt", { dest: path.join(out, "glob") });
     expect(oneMatch.files.map((f) => f.name)).toEqual(["fit.txt"]);
     const folder = await c.download("fitting.1", "results/plots", { dest: path.join(out, "folder") + "/" });

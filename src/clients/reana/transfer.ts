@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { commitFile, downloadToFile, uploadFile as coreUpload, type ProgressCallback } from "../http/transfer";
 import { ClientError } from "../errors";
+import { ChecksumAccumulator, ChecksumStream } from "../http/checksum";
 import { encodePath, type ReanaBase } from "./base";
 import { ReanaError } from "./errors";
 import { safeRelativePath } from "./safe-path";
@@ -121,7 +122,7 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
         await fs.rm(zip, { force: true });
       }
     }
-    return { files: [{ name: clean, path: dest, size: r.bytes }], unpacked: false };
+    return { files: [{ name: clean, path: dest, size: r.bytes, md5: r.md5 }], unpacked: false };
   }
 
   const targetDir = path.resolve(options.dest ?? ".");
@@ -131,8 +132,9 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
   try {
     const res = await base.http.send({ ...request, method: "GET", signal: options.signal });
     const disposition = fileNameFromDisposition(res.header("content-disposition"));
+    const sums = new ChecksumAccumulator();
     try {
-      await pipeline(res.body, createWriteStream(part), { signal: options.signal });
+      await pipeline(res.body, new ChecksumStream(sums), createWriteStream(part), { signal: options.signal });
     } catch (e) {
       throw new ReanaError({
         code: (e as Error)?.name === "AbortError" ? "HTTP_ABORTED" : "HTTP_CONNECTION",
@@ -151,8 +153,8 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
     const name = safeRelativePath(path.basename(disposition ?? clean.replace(GLOB, "_")), "downloaded file");
     const dest = path.join(targetDir, name);
     await commitFile(tmp, dest);
-    const { size } = await fs.stat(dest);
-    return { files: [{ name, path: dest, size }], unpacked: false };
+    const digest = sums.digest();
+    return { files: [{ name, path: dest, size: digest.bytes, md5: digest.md5 }], unpacked: false };
   } finally {
     await fs.rm(part, { force: true });
     await fs.rm(tmp, { force: true });

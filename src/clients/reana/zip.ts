@@ -11,6 +11,7 @@ import { createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as yauzl from "yauzl";
+import { ChecksumAccumulator, ChecksumStream } from "../http/checksum";
 import { ReanaError } from "./errors";
 import { safeRelativePath } from "./safe-path";
 
@@ -28,6 +29,8 @@ export interface ExtractedFile {
   /** Absolute path written. */
   path: string;
   size: number;
+  /** md5 of the bytes written, computed while writing. */
+  md5?: string;
 }
 
 const S_IFMT = 0o170000;
@@ -137,15 +140,17 @@ export async function extractZipSafely(zipFile: string, targetDir: string, optio
       if (existing?.isSymbolicLink()) throw unsafe(entry.fileName, "would overwrite a symbolic link");
       if (existing && options.overwrite === false) continue;
       const part = `${target}.part`;
+      const sums = new ChecksumAccumulator();
       try {
         const stream = await openEntry(zip, entry);
-        await pipeline(stream, createWriteStream(part, { flags: "w" }), { signal: options.signal });
+        await pipeline(stream, new ChecksumStream(sums), createWriteStream(part, { flags: "w" }), { signal: options.signal });
         await fs.rename(part, target);
       } catch (e) {
         await fs.rm(part, { force: true });
         throw e;
       }
-      written.push({ name, path: target, size: entry.uncompressedSize });
+      const digest = sums.digest();
+      written.push({ name, path: target, size: digest.bytes, md5: digest.md5 });
     }
   } finally {
     zip.close();

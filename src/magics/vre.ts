@@ -120,7 +120,12 @@ async function login(call: VerbCall, ctx: MagicContext, env: Env) {
   if (Object.entries(secrets).some(([k, v]) => ["password", "token", "accessToken"].includes(k) && !v)) {
     throw new UsageError(`${call.prefix()}: nothing was entered; login cancelled.`);
   }
-  await env.login(service, secrets as never);
+  // The credentials are for the service the notebook is on now: keep its endpoint and settings (a token alone
+  // would otherwise resolve to the production default), minus the old secrets.
+  const active = (await env.settings(service)).settings as unknown as Record<string, unknown>;
+  const keep: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(active)) if (!/password|token|secret/i.test(k) && k !== "authType" && v !== undefined) keep[k] = v;
+  await env.login(service, { ...keep, ...secrets } as never);
   const row = await probe(env, service, ctx.signal);
   if (row.problem) {
     throw new UsageError(`Logged in to ${service} at ${row.endpoint}, but the check failed: ${row.problem}\nRun %vre login ${service} again with other credentials.`);

@@ -1,0 +1,109 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Session } from "../session";
+import { domainMagics, registerDomainMagics } from "./domain";
+import type { MagicSpec } from "./types";
+import { allOutput, bundleOf, testContext } from "./__tests__/harness";
+
+let root: string;
+let session: Session;
+let magics: Record<string, MagicSpec>;
+const cwd = () => path.join(root, "nb");
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "vre-vre-magic-"));
+  fs.mkdirSync(path.join(root, "nb"));
+  session = new Session({ sandboxDir: path.join(root, "sandbox"), env: { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json") }, notice: () => {} });
+  magics = Object.fromEntries(domainMagics({ session: () => session }).map((m) => [m.name, m]));
+});
+
+afterAll(async () => {
+  await session?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe("registerDomainMagics", () => {
+  it("registers %rucio, %reana, %zenodo and %vre with help text", () => {
+    const seen: MagicSpec[] = [];
+    registerDomainMagics((s) => seen.push(s), { session: () => session });
+    expect(seen.map((s) => s.name)).toEqual(["rucio", "reana", "zenodo", "vre"]);
+    expect(seen.map((s) => s.kind)).toEqual(["line", "both", "both", "line"]);
+    for (const s of seen) {
+      expect(s.usage).toContain(`%${s.name} help VERB`);
+      expect(s.examples?.length).toBeGreaterThan(0);
+      expect(s.summary.length).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe("%vre against the sandbox, through the session", () => {
+  it("status: one row per service, reachable, with identity", async () => {
+    const { ctx, rec } = testContext(cwd());
+    const rows = (await magics.vre.run("status", ctx)) as Array<{ service: string; reachable: boolean; identity?: string; kind: string; problem?: string }>;
+    expect(rows.map((r) => r.service)).toEqual(["rucio", "reana", "zenodo"]);
+    for (const r of rows) {
+      expect(r.problem).toBeUndefined();
+      expect(r.reachable).toBe(true);
+      expect(r.kind).toBe("sandbox");
+    }
+    expect(rows[0].identity).toBe("demo");
+    const sb = await session.sandbox();
+    const out = allOutput(rec, rows);
+    for (const secret of [sb.profiles.rucio.password, sb.profiles.reana.accessToken, sb.profiles.zenodo.token]) expect(out).not.toContain(secret);
+  });
+
+  it("profiles and use", async () => {
+    const rows = (await magics.vre.run("profiles", testContext(cwd()).ctx)) as Array<{ service: string; name: string; active: boolean; kind: string }>;
+    expect(rows.filter((r) => r.active).map((r) => `${r.service}:${r.name}`)).toEqual(["rucio:sandbox", "reana:sandbox", "zenodo:sandbox"]);
+    const now = (await magics.vre.run("use sandbox", testContext(cwd()).ctx)) as unknown[];
+    expect(String(bundleOf(now)["text/plain"])).toContain("Now using profile sandbox");
+    const bad = await (async () => {
+      try {
+        await magics.vre.run("use nosuchprofile", testContext(cwd()).ctx);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(bad?.message).toMatch(/nosuchprofile/);
+    session.use("default");
+  });
+
+  it("login asks with hidden prompts, verifies, and never shows or keeps the secret in output", async () => {
+    const sb = await session.sandbox();
+    const { ctx, rec } = testContext(cwd(), { answers: ["demo", sb.profiles.rucio.password] });
+    const v = await magics.vre.run("login rucio", ctx);
+    expect(rec.prompts.map((p) => p.password)).toEqual([false, true]);
+    expect(String(bundleOf(v)["text/plain"])).toMatch(/Logged in to rucio at .* as demo/);
+    const z = testContext(cwd(), { answers: [sb.profiles.zenodo.token] });
+    await magics.vre.run("login zenodo", z.ctx);
+    expect(z.rec.prompts).toEqual([{ prompt: "Zenodo personal access token: ", password: true }]);
+    // a wrong token is reported without echoing it
+    const wrong = "wrong-token-1234567890";
+    const w = testContext(cwd(), { answers: [wrong] });
+    const err = await (async () => {
+      try {
+        await magics.vre.run("login reana", w.ctx);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toMatch(/check failed/);
+    expect(allOutput(w.rec, err, v)).not.toContain(wrong);
+    await session.login("reana", { accessToken: sb.profiles.reana.accessToken });
+  });
+
+  it("provenance lists what the notebook read, ran and published, as a table or --json", async () => {
+    session.provenance.record({ action: "read", kind: "did", service: "rucio", id: "open:dimuon_run001.csv", checksums: { adler32: "1dec3e2c" }, paths: ["/tmp/x.csv"] });
+    session.provenance.record({ action: "publish", kind: "deposit", service: "zenodo", id: "7", doi: "10.5072/zenodo.7" });
+    const all = (await magics.vre.run("provenance", testContext(cwd()).ctx)) as Array<{ id: string }>;
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const text = String(bundleOf(all)["text/plain"]);
+    expect(text).toContain("adler32:1dec3e2c");
+    expect(text).toContain("10.5072/zenodo.7");
+    const pub = (await magics.vre.run("provenance --action publish --json", testContext(cwd()).ctx)) as Array<{ doi: string }>;
+    expect(pub.map((p) => p.doi)).toContain("10.5072/zenodo.7");
+    expect(bundleOf(pub)["application/json"]).toBeTruthy();
+  });
+});

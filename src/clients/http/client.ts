@@ -481,8 +481,9 @@ export function genericStatusError(input: StatusErrorInput, ambiguous = false): 
  * Runs a non-idempotent operation at most once per real effect. When `attempt` fails in a way that leaves
  * the outcome unknown (connection lost after sending, 502/504), `didItHappen` looks at the server state
  * (e.g. lists the DID's rules); if it finds the effect it returns the result, otherwise the attempt is
- * safe to make again. Failures the server reported without acting (429, 503, connection refused) are
- * retried after their delay. Everything else is rethrown.
+ * safe to make again. The same check runs before re-sending after a transient server failure (503).
+ * Failures where nothing was done (429, connection refused) are retried after their delay; everything
+ * else is rethrown. At most `retries` (default 2) extra attempts.
  */
 export async function submitOnce<T>(
   attempt: () => Promise<T>,
@@ -496,11 +497,13 @@ export async function submitOnce<T>(
       return await attempt();
     } catch (e) {
       if (!(e instanceof ClientError) || n >= retries) throw e;
-      if (e.outcomeUnknown) {
+      // Provably not carried out: refused before sending, or rate-limited. Anything else that may be
+      // transient (lost answer, 502/503/504) is checked against the server state first.
+      const notDone = e.code === "HTTP_RATE_LIMITED" || (e.code === "HTTP_CONNECTION" && !e.outcomeUnknown);
+      if (!notDone) {
+        if (!e.outcomeUnknown && !e.retriable) throw e;
         const found = await didItHappen(e);
         if (found !== undefined) return found;
-      } else if (!e.retriable) {
-        throw e;
       }
       const delay = e.retryAfterMs ?? backoffDelay(policy, n);
       if (delay > policy.maxWaitMs) throw e;

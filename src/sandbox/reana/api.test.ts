@@ -1,3 +1,6 @@
+import { readdirSync } from "node:fs";
+import { request } from "node:http";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import yauzl from "yauzl";
 import { call, testSandbox, waitFor, type Reply, type TestSandbox } from "./__tests__/client";
@@ -212,6 +215,21 @@ describe("workspace", () => {
       });
       expect(r.status, escape).toBe(400);
     }
+    // An upload cut off by the client leaves neither the file nor a temporary behind.
+    await new Promise<void>((resolve) => {
+      const req = request(`${sbx.url}/reana/api/workflows/${wf.workflow_id}/workspace?file_name=cut.bin&access_token=${sbx.reanaToken}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(1024 * 1024) },
+      });
+      req.on("error", () => resolve());
+      req.write(Buffer.alloc(128 * 1024));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    await waitFor(async () => (readdirSync(path.join(sbx.dataDir, "reana", "staging")).length === 0 ? true : undefined), 5000, "staging cleanup");
+
     const list = await sbx.reana("GET", `/api/workflows/${wf.workflow_id}/workspace`);
     expectSpec("GET", "/api/workflows/{workflow_id_or_name}/workspace", list);
     const items = (list.body as { items: { name: string; size: { raw: number; human_readable: string } }[] }).items;

@@ -3,7 +3,7 @@ import { createWriteStream, promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { fsyncDir } from "../store";
 
 /**
@@ -73,17 +73,20 @@ export interface StoredUpload {
   md5: string;
 }
 
+export interface StagedUpload extends StoredUpload {
+  /** The fsync'ed bytes in the staging folder, not visible anywhere yet. */
+  tmp: string;
+}
+
 /**
- * Streams a request body into `target`: the bytes go to a fresh file in `stagingDir` (same filesystem), are
- * fsync'ed, then renamed onto `target` and the target folder is fsync'ed. Until the rename nothing is visible at
- * `target`; a dropped connection or a kill leaves at most an orphan in the staging folder (swept at start).
+ * Streams `source` into a fresh file of `stagingDir` (same filesystem as the targets), counting bytes and computing
+ * the md5 on the way, and fsyncs it. `expectedBytes` (a Content-Length) must match what arrived.
  */
-export async function streamToFile(
-  req: IncomingMessage,
-  target: string,
+export async function stageUpload(
+  source: Readable,
   stagingDir: string,
-  options: { maxBytes?: number } = {},
-): Promise<StoredUpload> {
+  options: { maxBytes?: number; expectedBytes?: number } = {},
+): Promise<StagedUpload> {
   await fs.mkdir(stagingDir, { recursive: true });
   const tmp = path.join(stagingDir, `${randomUUID()}.part`);
   const md5 = createHash("md5");
@@ -99,11 +102,11 @@ export async function streamToFile(
       done(null, chunk);
     },
   });
-  const expected = req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : undefined;
   try {
-    await pipeline(req, counter, createWriteStream(tmp, { mode: 0o600 }));
-    if (req.readableAborted || (expected !== undefined && Number.isFinite(expected) && size !== expected)) {
-      throw new HttpError(400, { message: `Upload incomplete: received ${size} of ${expected} bytes.` });
+    await pipeline(source, counter, createWriteStream(tmp, { mode: 0o600 }));
+    const expected = options.expectedBytes;
+    if (source.readableAborted || (expected !== undefined && Number.isFinite(expected) && size !== expected)) {
+      throw new HttpError(400, { message: `Upload incomplete: received ${size} of ${String(expected)} bytes.` });
     }
     const handle = await fs.open(tmp, "r+");
     try {
@@ -111,14 +114,48 @@ export async function streamToFile(
     } finally {
       await handle.close();
     }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.rename(tmp, target);
-    await fsyncDir(path.dirname(target));
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  return { size, md5: md5.digest("hex") };
+  return { tmp, size, md5: md5.digest("hex") };
+}
+
+/** Makes a staged upload visible at `target` (rename, then fsync of the folder). */
+export async function commitUpload(staged: StagedUpload, target: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rename(staged.tmp, target);
+  } catch (err) {
+    await fs.rm(staged.tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/**
+ * Streams a request body into `target`: until the final rename nothing is visible at `target`; a dropped
+ * connection or a kill leaves at most an orphan in the staging folder (swept at start).
+ */
+export async function streamToFile(
+  req: IncomingMessage,
+  target: string,
+  stagingDir: string,
+  options: { maxBytes?: number } = {},
+): Promise<StoredUpload> {
+  const length = req.headers["content-length"];
+  const staged = await stageUpload(req, stagingDir, {
+    maxBytes: options.maxBytes,
+    expectedBytes: length !== undefined ? Number(length) : undefined,
+  });
+  await commitUpload(staged, target);
+  return { size: staged.size, md5: staged.md5 };
+}
+
+/** True when `err` only says that the client went away (nothing to answer, nothing to report as a server fault). */
+export function isClientAbort(err: unknown, req: IncomingMessage): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (req.destroyed && !req.complete);
 }
 
 /** Removes leftovers of interrupted uploads; returns how many there were. */

@@ -8,6 +8,7 @@ import { engineLine, isTerminal, recoverInterruptedRuns, SerialExecutor } from "
 import {
   HttpError,
   humanSize,
+  isClientAbort,
   isPlainObject,
   queryFlag,
   readBody,
@@ -747,6 +748,11 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
         await route(req, res, rawPath, url);
       } catch (err) {
         if (!req.readableEnded) req.resume();
+        if (isClientAbort(err, req)) {
+          ctx.log(`reana: ${req.method ?? "?"} ${rawPath} interrupted by the client`);
+          res.destroy();
+          return;
+        }
         if (res.headersSent) {
           res.destroy(err as Error);
           return;

@@ -3,7 +3,8 @@ import { createReadStream, promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { ServiceContext, ServiceHandler } from "../service";
-import { HttpError, isPlainObject, readJson, sendEmpty, sendJson, streamToFile, sweepStaging, tokenMatches } from "../reana/http";
+import { commitUpload, HttpError, isClientAbort, isPlainObject, readJson, sendEmpty, sendJson, streamToFile, sweepStaging, tokenMatches } from "../reana/http";
+import { receiveMultipartFile } from "./multipart";
 import { readOrCreateToken } from "../reana/index";
 import { validateMetadata, type FieldError } from "./metadata";
 import { score, searchableOf } from "./search";
@@ -33,6 +34,7 @@ export interface ZenodoService extends ServiceHandler {
 
 const MAX_FILES = 100;
 const MAX_FILE_BYTES = 50 * 1000 * 1000 * 1000;
+const OLD_API_MAX_BYTES = 100 * 1000 * 1000;
 const UNAUTHORIZED =
   "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong " +
   "credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.";
@@ -346,9 +348,43 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
   }
 
   // ---------------------------------------------------------------------------------------------- files
+  function isValidKey(key: string): boolean {
+    return key !== "" && !key.includes("/") && key !== "." && key !== ".." && key.length <= 255;
+  }
+
+  /**
+   * Records a committed blob as file `key` of a deposition (replacing a file of the same name when `replace`),
+   * re-checking the deposition: it may have been published or deleted while the bytes were streaming.
+   */
+  async function addFile(depId: number, key: string, blob: string, stored: { size: number; md5: string }, replace: boolean): Promise<FileEntry> {
+    const now = zenodoTime();
+    let entry!: FileEntry;
+    await store.update(() => {
+      const live = store.state.depositions[String(depId)];
+      if (!live || live.published) throw zError(403, "The deposition changed during the upload; the file was not added.");
+      const old = live.files.find((f) => f.key === key);
+      if (old && !replace) throw zError(400, `A file named ${key} already exists in this deposition.`);
+      if (!old && live.files.length >= MAX_FILES) throw zError(403, `A deposition holds at most ${MAX_FILES} files.`);
+      entry = {
+        id: old?.id ?? randomUUID(),
+        key,
+        size: stored.size,
+        md5: stored.md5,
+        mimetype: mimetypeOf(key),
+        blob,
+        version_id: randomUUID(),
+        created: old?.created ?? now,
+        updated: now,
+      };
+      live.files = [...live.files.filter((f) => f.key !== key), entry];
+      live.modified = now;
+    });
+    return entry;
+  }
+
   async function putObject(dep: Deposition, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     assertFilesEditable(dep);
-    if (key === "" || key.includes("/") || key === "." || key === ".." || key.length > 255) {
+    if (!isValidKey(key)) {
       req.resume();
       throw zError(400, `Invalid file name: ${JSON.stringify(key)}. Use a plain file name (no folders).`);
     }
@@ -359,34 +395,35 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
     }
     const blob = randomUUID();
     const stored = await streamToFile(req, blobPath(blob), stagingDir, { maxBytes: MAX_FILE_BYTES });
-    const now = zenodoTime();
-    let entry!: FileEntry;
+    let entry: FileEntry;
     try {
-      await store.update(() => {
-        // Re-check: the deposition may have been published or deleted while the bytes were streaming.
-        const live = store.state.depositions[String(dep.id)];
-        if (!live || live.published) throw zError(403, "The deposition changed during the upload; the file was not added.");
-        const old = live.files.find((f) => f.key === key);
-        entry = {
-          id: old?.id ?? randomUUID(),
-          key,
-          size: stored.size,
-          md5: stored.md5,
-          mimetype: mimetypeOf(key),
-          blob,
-          version_id: randomUUID(),
-          created: old?.created ?? now,
-          updated: now,
-        };
-        live.files = [...live.files.filter((f) => f.key !== key), entry];
-        live.modified = now;
-      });
+      entry = await addFile(dep.id, key, blob, stored, true);
     } catch (err) {
       await fs.rm(blobPath(blob), { force: true });
       throw err;
     }
     if (replaces) await collectGarbage();
     sendJson(res, 200, bucketObject(links, dep.bucket, entry));
+  }
+
+  /** Old files API: POST multipart `file` (+ `name`), limited to 100 MB per file like Zenodo's. */
+  async function postOldFile(dep: Deposition, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    assertFilesEditable(dep);
+    const upload = await receiveMultipartFile(req, stagingDir, OLD_API_MAX_BYTES);
+    const key = (upload.name ?? upload.filename ?? "").trim();
+    const blob = randomUUID();
+    let entry: FileEntry;
+    try {
+      if (!isValidKey(key)) throw zError(400, `Invalid file name: ${JSON.stringify(key)}. Use a plain file name (no folders).`);
+      await commitUpload(upload.staged, blobPath(blob));
+      entry = await addFile(dep.id, key, blob, upload.staged, false);
+    } catch (err) {
+      await fs.rm(upload.staged.tmp, { force: true });
+      await fs.rm(blobPath(blob), { force: true });
+      throw err;
+    }
+    const files = serializeDeposition(store.state, links, store.state.depositions[String(dep.id)]!).files as { id: string }[];
+    sendJson(res, 201, files.find((f) => f.id === entry.id));
   }
 
   async function sendBlob(res: ServerResponse, f: FileEntry, inline = false): Promise<void> {
@@ -646,13 +683,7 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
           if (method === "GET") {
             return sendJson(res, 200, (serializeDeposition(store.state, links, dep).files as unknown[]) ?? []);
           }
-          if (method === "POST") {
-            req.resume();
-            throw zError(
-              400,
-              "Multipart uploads through the old files API are not supported by the sandbox; PUT the bytes to links.bucket/<filename>.",
-            );
-          }
+          if (method === "POST") return postOldFile(dep, req, res);
           throw notAllowed();
         }
         if (args.length === 3) {
@@ -718,6 +749,11 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
         await route(req, res, rawPath, url);
       } catch (err) {
         if (!req.readableEnded) req.resume();
+        if (isClientAbort(err, req)) {
+          ctx.log(`zenodo: ${req.method ?? "?"} ${rawPath} interrupted by the client`);
+          res.destroy();
+          return;
+        }
         if (res.headersSent) {
           res.destroy(err as Error);
           return;

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, testSandbox, type TestSandbox } from "../reana/__tests__/client";
+import { readdirSync } from "node:fs";
+import { request } from "node:http";
+import * as path from "node:path";
+import { call, testSandbox, waitFor, type TestSandbox } from "../reana/__tests__/client";
 import { validateMetadata } from "./metadata";
 
 /** The sandbox Zenodo legacy deposit API over real HTTP: auth, deposit lifecycle, validation, versions, search. */
@@ -235,6 +238,55 @@ describe("deposit lifecycle", () => {
     expect(hits.hits.map((h) => h.id)).toEqual([draft.id]); // latest version only by default
     const allVersions = await sbx.zenodo("GET", "/api/records", { query: { q: '"Versioned dataset"', all_versions: "true" } });
     expect((allVersions.body as { hits: { total: number } }).hits.total).toBe(2);
+  });
+});
+
+describe("old files API", () => {
+  it("POST multipart `file` + `name` adds a file; GET/DELETE by file id", async () => {
+    const dep = await newDeposition();
+    const form = new FormData();
+    form.append("name", "table.csv");
+    form.append("file", new Blob(["a,b\n1,2\n"]), "ignored-local-name.csv");
+    const r = await fetch(`${sbx.url}/zenodo/api/deposit/depositions/${dep.id}/files`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sbx.zenodoToken}` },
+      body: form,
+    });
+    expect(r.status).toBe(201);
+    const file = (await r.json()) as { id: string; filename: string; filesize: number; checksum: string };
+    expect(file).toMatchObject({ filename: "table.csv", filesize: 8, checksum: md5("a,b\n1,2\n") });
+    const dup = new FormData();
+    dup.append("file", new Blob(["x"]), "table.csv");
+    const clash = await fetch(`${sbx.url}/zenodo/api/deposit/depositions/${dep.id}/files`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sbx.zenodoToken}` },
+      body: dup,
+    });
+    expect(clash.status).toBe(400);
+    const one = await sbx.zenodo("GET", `/api/deposit/depositions/${dep.id}/files/${file.id}`);
+    expect(one.body).toMatchObject({ id: file.id, filename: "table.csv" });
+    const notForm = await sbx.zenodo("POST", `/api/deposit/depositions/${dep.id}/files`, { json: { name: "x" } });
+    expect(notForm.status).toBe(400);
+    // A form cut off mid-file adds nothing and leaves nothing behind.
+    await new Promise<void>((resolve) => {
+      const boundary = "----sandbox-test-boundary";
+      const req = request(`${sbx.url}/zenodo/api/deposit/depositions/${dep.id}/files`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${sbx.zenodoToken}`, "Content-Type": `multipart/form-data; boundary=${boundary}` },
+      });
+      req.on("error", () => resolve());
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n`);
+      req.write(Buffer.alloc(64 * 1024, 1));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    await waitFor(async () => (readdirSync(path.join(sbx.dataDir, "zenodo", "staging")).length === 0 ? true : undefined), 5000, "staging cleanup");
+    const names = ((await sbx.zenodo("GET", `/api/deposit/depositions/${dep.id}/files`)).body as { filename: string }[]).map((f) => f.filename);
+    expect(names).toEqual(["table.csv"]);
+    expect((await sbx.zenodo("DELETE", `/api/deposit/depositions/${dep.id}/files/${file.id}`)).status).toBe(204);
+    expect(((await sbx.zenodo("GET", `/api/deposit/depositions/${dep.id}/files`)).body as unknown[]).length).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { request } from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request as undiciRequest } from "undici";
 import yauzl from "yauzl";
 import { call, testSandbox, waitFor, type Reply, type TestSandbox } from "./__tests__/client";
 import { checkResponse } from "./__tests__/openapi";
@@ -327,6 +328,15 @@ describe("runs through the API", () => {
       );
     }
     expect(jobs[0]).toMatchObject({ job_name: "greet", status: "finished", docker_img: "docker.io/library/python:3.12-slim", cmd: "mkdir -p out && echo hello sandbox x2 > out/greeting.txt" });
+    // Step filter as a JSON array in the GET body, as reana-client sends it.
+    const filtered = await undiciRequest(`${sbx.url}/reana/api/workflows/${wf.workflow_id}/logs?access_token=${sbx.reanaToken}`, {
+      method: "GET",
+      body: JSON.stringify(["count"]),
+      headers: { "Content-Type": "application/json" },
+    });
+    const filteredBody = (await filtered.body.json()) as { logs: string };
+    const onlyCount = JSON.parse(filteredBody.logs) as { job_logs: Record<string, { job_name: string }> };
+    expect(Object.values(onlyCount.job_logs).map((j) => j.job_name)).toEqual(["count"]);
     const greeting = await sbx.reana("GET", `/api/workflows/${wf.workflow_id}/workspace/out/greeting.txt`);
     expect(Buffer.from(greeting.bytes).toString()).toBe("hello sandbox x2\n");
 

@@ -316,6 +316,14 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       rec.status = "queued";
       rec.input_parameters = inputParameters;
       rec.operational_options = options;
+      const declared = ((rec.specification.inputs ?? {}) as { parameters?: Record<string, unknown> }).parameters ?? {};
+      const undeclared = Object.keys(inputParameters).filter((k) => !(k in declared));
+      if (undeclared.length > 0) {
+        rec.workflow_logs += engineLine(
+          `Input parameter(s) ${undeclared.join(", ")} are not declared in inputs.parameters of the specification.`,
+          "WARNING",
+        );
+      }
       rec.workflow_logs += engineLine(`Workflow ${rec.id} submitted to the local sandbox queue.`);
     });
     executor.start(wf.id);

@@ -445,6 +445,16 @@ export class Kernel {
   private async runCell(code: string, ctx: RequestContext): Promise<CellResult> {
     try {
       const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });
+      if (pre.kind === "code" && pre.plainMagics) {
+        // Nothing but plain magic lines: run them in order without compiling anything.
+        let value: unknown;
+        for (const call of pre.plainMagics) {
+          value = call.help
+            ? this.help(call.name)
+            : await this.raceAbort(Promise.resolve(resolveMagic(call.name, false).run(call.args, this.magicContext(ctx))), ctx.abort.signal);
+        }
+        return { ok: true, value, hasValue: value !== undefined && value !== null };
+      }
       if (pre.kind === "code") return this.fromOutcome(await this.ts.execute(pre.code), pre.code, code);
       if (pre.help) return { ok: true, value: this.help(pre.name), hasValue: true };
       const spec = resolveMagic(pre.name, true);

@@ -198,3 +198,22 @@ describe("blanking and completion helpers", () => {
     expect(lines.map((l) => l.codeStart)).toEqual([true, true, false, false, true, false, false]);
   });
 });
+
+describe("plain magic cells", () => {
+  it("marks cells made only of plain magic lines so they run without TypeScript", () => {
+    const r = code("%env HOME\n\n%rucio list-dids {{scope}}:*\n%lsmagic?");
+    expect(r.plainMagics).toEqual([
+      { name: "env", args: "HOME", help: false },
+      { name: "rucio", args: "list-dids {scope}:*", help: false },
+      { name: "lsmagic", args: "", help: true },
+    ]);
+  });
+
+  it("needs TypeScript when there is interpolation, an assignment, %time or any code", () => {
+    expect(code("%rucio ls {scope}").plainMagics).toBeUndefined();
+    expect(code("const x = %rucio ls").plainMagics).toBeUndefined();
+    expect(code("%time 1 + 1").plainMagics).toBeUndefined();
+    expect(code("%lsmagic\nconsole.log(1)").plainMagics).toBeUndefined();
+    expect(code("%lsmagic\n%b").plainMagics).toBeUndefined();
+  });
+});

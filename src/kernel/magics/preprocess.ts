@@ -28,8 +28,21 @@ export interface PreprocessOptions {
   isExpression?: (text: string) => boolean;
 }
 
+/** A whole-line magic call that needs no TypeScript (no interpolation, no assignment). */
+export interface PlainMagicCall {
+  name: string;
+  args: string;
+  help: boolean;
+}
+
 export type Preprocessed =
-  | { kind: "code"; code: string; magicCount: number }
+  | {
+      kind: "code";
+      code: string;
+      magicCount: number;
+      /** Set when the cell is nothing but plain magic lines: they can run without compiling anything. */
+      plainMagics?: PlainMagicCall[];
+    }
   | {
       kind: "cell";
       name: string;
@@ -91,7 +104,7 @@ export function scanLines(src: string): LineInfo[] {
   let curStartStack = 0;
   let curPrev = "";
   let reClass = false;
-  const regexAllowedAfter = /[(,=:[!&|?{};+\-*%~^<>]/;
+  const regexAllowedAfter = new Set("(,=:[!&|?{};+-*%~^<>");
   const regexKeywords = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
 
   for (let i = 0; i < src.length; i++) {
@@ -117,7 +130,7 @@ export function scanLines(src: string): LineInfo[] {
         } else if (c === "'") mode = "sq";
         else if (c === '"') mode = "dq";
         else if (c === "`") mode = "tpl";
-        else if (c === "/" && (lastSig === "" || regexAllowedAfter.test(lastSig) || regexKeywords.has(lastWord))) {
+        else if (c === "/" && (lastSig === "" || regexAllowedAfter.has(lastSig) || regexKeywords.has(lastWord))) {
           mode = "re";
           reClass = false;
         } else if (c === "{") {
@@ -133,8 +146,8 @@ export function scanLines(src: string): LineInfo[] {
             tplStack[tplStack.length - 1]--;
           }
         }
-        if (mode === "code" && !/\s/.test(c)) {
-          if (/[\w$]/.test(c)) lastWord = /[\w$]/.test(lastSig) ? lastWord + c : c;
+        if (mode === "code" && !isSpace(c)) {
+          if (isWordChar(c)) lastWord = isWordChar(lastSig) ? lastWord + c : c;
           else lastWord = "";
           lastSig = c;
         } else if (mode !== "code" && mode !== "line" && mode !== "block") {
@@ -183,6 +196,16 @@ export function scanLines(src: string): LineInfo[] {
   }
   pushLine(src.length, src.length, curStartMode, curStartStack, curPrev);
   return lines;
+}
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\t" || c === "\r" || c === "\v" || c === "\f" || c === "\u00a0" || c === "\ufeff";
+}
+
+function isWordChar(c: string): boolean {
+  if (c.length !== 1) return false;
+  const n = c.charCodeAt(0);
+  return (n >= 48 && n <= 57) || (n >= 65 && n <= 90) || (n >= 97 && n <= 122) || n === 95 || n === 36 || n > 127;
 }
 
 /** Whether the previous code ended with an operand, so a `%x` line continues it as a modulo expression. */
@@ -303,7 +326,9 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
   if (!src.includes("%")) return { kind: "code", code: src, magicCount: 0 };
   const lines = scanLines(src);
   let count = 0;
+  let plain: PlainMagicCall[] | undefined = [];
   const out = lines.map((line) => {
+    if (plain && line.text.trim() !== "" && !(line.codeStart && LINE_MAGIC.test(line.text.replace(/\r$/, "")))) plain = undefined;
     if (!line.codeStart || !line.text.includes("%")) return line.text;
     const text = line.text.replace(/\r$/, "");
     const cr = line.text.endsWith("\r") ? "\r" : "";
@@ -311,8 +336,15 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
     if (lm && !text.trimStart().startsWith("%%")) {
       const [, indent, name, help, args = ""] = lm;
       const known = opts.isKnownMagic?.(name) ?? true;
-      if (!known && endsWithOperand(line.prevSignificant)) return line.text; // `a\n%b` is a modulo
+      if (!known && endsWithOperand(line.prevSignificant)) {
+        plain = undefined;
+        return line.text; // `a\n%b` is a modulo
+      }
       count++;
+      if (plain) {
+        if (help || (!CODE_LINE_MAGICS.has(name) && !argsToTemplate(args, opts.isExpression).interpolated)) plain.push({ name, args: unescapeBraces(args), help: !!help });
+        else plain = undefined;
+      }
       if (help) return `${indent}${KERNEL_REF}.help(${JSON.stringify(name)});${cr}`;
       return `${indent}${lineCall(name, args, opts)};${cr}`;
     }
@@ -324,7 +356,14 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
     }
     return line.text;
   });
-  return { kind: "code", code: out.join("\n"), magicCount: count };
+  const result: Preprocessed = { kind: "code", code: out.join("\n"), magicCount: count };
+  if (plain && plain.length > 0 && plain.length === count) result.plainMagics = plain;
+  return result;
+}
+
+/** `{{`/`}}` are literal braces in magic arguments (what the template literal would have produced). */
+function unescapeBraces(args: string): string {
+  return args.replace(/\{\{/g, "{").replace(/\}\}/g, "}");
 }
 
 /**

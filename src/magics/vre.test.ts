@@ -89,9 +89,10 @@ describe("%vre against the sandbox, through the session", () => {
         return e as Error;
       }
     })();
-    expect(err?.message).toMatch(/check failed/);
+    expect(err?.message).toMatch(/login at .* failed: .*\n.*previous credentials stay in use/);
+    // the previous token still works
+    expect(((await magics.reana.run("whoami", testContext(cwd()).ctx)) as { tokenStatus?: string })).toBeTruthy();
     expect(allOutput(w.rec, err, v)).not.toContain(wrong);
-    await session.login("reana", { accessToken: sb.profiles.reana.accessToken });
   });
 
   it("provenance lists what the notebook read, ran and published, as a table or --json", async () => {

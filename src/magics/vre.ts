@@ -128,7 +128,11 @@ async function login(call: VerbCall, ctx: MagicContext, env: Env) {
   await env.login(service, { ...keep, ...secrets } as never);
   const row = await probe(env, service, ctx.signal);
   if (row.problem) {
-    throw new UsageError(`Logged in to ${service} at ${row.endpoint}, but the check failed: ${row.problem}\nRun %vre login ${service} again with other credentials.`);
+    // Put the previous credentials back, so a typo does not break the calls that worked before.
+    await env.login(service, { ...active } as never);
+    throw new UsageError(
+      `The ${service} login at ${row.endpoint} failed: ${row.problem}\nThe previous credentials stay in use; run %vre login ${service} again to retry.`,
+    );
   }
   return withDisplay({ service, endpoint: row.endpoint, identity: row.identity }, () => ({
     "text/plain": `Logged in to ${service} at ${row.endpoint} as ${row.identity ?? "?"}. The credentials stay in this kernel's memory only.`,

@@ -10,7 +10,7 @@ import { RucioClient } from "../clients/rucio";
 import { ReanaClient } from "../clients/reana";
 import { ZenodoClient } from "../clients/zenodo";
 import { ProvenanceLog } from "./provenance";
-import type { Sandbox } from "../sandbox";
+import type { SandboxHandle } from "../sandbox";
 
 export type { ServiceName } from "../clients/config";
 
@@ -64,7 +64,7 @@ export class Session {
   private forceSandbox = false;
   private readonly logins: { [K in ServiceName]?: Partial<SettingsOf[K]> } = {};
   private readonly clients = new Map<ServiceName, Promise<ClientsOf[ServiceName]>>();
-  private sandboxStart: Promise<Sandbox> | undefined;
+  private sandboxStart: Promise<SandboxHandle> | undefined;
   private announced = false;
 
   constructor(private readonly options: SessionOptions = {}) {}
@@ -93,13 +93,14 @@ export class Session {
     return { settings, kind: "sandbox", profile: "sandbox" };
   }
 
-  /** Starts (once) the embedded sandbox, seeded with the demo dataset. */
-  sandbox(): Promise<Sandbox> {
+  /** Opens (once) the embedded sandbox, seeded with the demo dataset. */
+  sandbox(): Promise<SandboxHandle> {
     if (!this.sandboxStart) {
       this.sandboxStart = (async () => {
-        const { startSandbox, defaultSandboxDir } = await import("../sandbox");
+        const { openSandbox, defaultSandboxDir } = await import("../sandbox");
         const dataDir = this.options.sandboxDir ?? this.env.VRE_SANDBOX_DIR ?? defaultSandboxDir(this.env);
-        const sandbox = await startSandbox({ dataDir, seed: true });
+        // Reuses a sandbox already serving this folder (another kernel, `vre-ts sandbox`), else starts one here.
+        const sandbox = await openSandbox({ dataDir, seed: true });
         for (const service of SERVICES) {
           const p = sandbox.profiles[service] as unknown as Record<string, unknown>;
           for (const key of ["password", "token", "accessToken"]) if (typeof p[key] === "string") registerSecret(p[key] as string);
@@ -175,7 +176,7 @@ export class Session {
     return this.sandboxReady ? endpointOf(service, this.sandboxReady.profiles[service] as unknown as SettingsOf[ServiceName]) : "(started on first use)";
   }
 
-  private sandboxReady: Sandbox | undefined;
+  private sandboxReady: SandboxHandle | undefined;
 
   /**
    * Switches every service to a named config.json profile; "sandbox" sends every service to the embedded sandbox
@@ -199,7 +200,7 @@ export class Session {
     this.clients.delete(service);
   }
 
-  /** Stops the embedded sandbox if this session started it. */
+  /** Stops the embedded sandbox if this process started it. */
   async close(): Promise<void> {
     const sandbox = this.sandboxStart;
     this.sandboxStart = undefined;

@@ -44,3 +44,20 @@ describe("lazyClient", () => {
     await expect(c.whoami()).rejects.toThrow("no sandbox");
   });
 });
+
+describe("lazyClient resources", () => {
+  it("replays property chains on the real client with the right `this`", async () => {
+    class Dids {
+      constructor(private readonly prefix: string) {}
+      async *search(q: string) {
+        yield `${this.prefix}:${q}1`;
+        yield `${this.prefix}:${q}2`;
+      }
+    }
+    const c = lazyClient(async () => ({ dids: new Dids("open") }));
+    const seen: string[] = [];
+    for await (const d of c.dids.search("x") as AsyncIterable<string>) seen.push(d);
+    expect(seen).toEqual(["open:x1", "open:x2"]);
+    await expect((c as unknown as { dids: { nope(): Promise<void> } }).dids.nope()).rejects.toThrow(/dids\.nope is not a method/);
+  });
+});

@@ -1,28 +1,38 @@
 /**
- * A stand-in for a client that is created asynchronously (the sandbox may have to start first). Calling a method
- * returns a Promise that is also async-iterable, so both `await c.method()` and `for await (const x of c.list())`
- * work before the real client exists. Only methods can be reached this way; properties need the real client
+ * A stand-in for a client that is created asynchronously (the sandbox may have to start first). Any chain of
+ * property reads ending in a call is replayed on the real client once it exists: `rucio.whoami()`,
+ * `rucio.dids.search(...)`. The call returns a Promise that is also async-iterable, so both
+ * `await c.method()` and `for await (const x of c.list())` work. Plain property values need the real client
  * (`await session().rucio()`).
  */
 export function lazyClient<T extends object>(get: () => Promise<T>): T {
-  return new Proxy({} as T, {
-    get(_target, prop) {
-      if (prop === "then") return undefined; // not a thenable itself: `await rucio` must not hang
-      if (typeof prop === "symbol") return undefined;
-      return (...args: unknown[]) => deferredCall(get(), prop, args);
-    },
-  });
+  return member(get, []) as T;
 }
 
 type Deferred = Promise<unknown> & AsyncIterable<unknown>;
 
-function deferredCall(client: Promise<object>, method: string, args: unknown[]): Deferred {
+function member(get: () => Promise<object>, path: string[]): unknown {
+  const target = function lazyMember() {} as unknown as object;
+  return new Proxy(target, {
+    get(_t, prop) {
+      // Not a thenable itself (`await rucio` must not hang) and no symbol-keyed protocol.
+      if (prop === "then" || typeof prop === "symbol") return undefined;
+      return member(get, [...path, prop]);
+    },
+    apply(_t, _this, args: unknown[]) {
+      return deferredCall(get(), path, args);
+    },
+  });
+}
+
+function deferredCall(client: Promise<object>, path: string[], args: unknown[]): Deferred {
+  const name = path.join(".");
   const result = client.then((c) => {
-    const fn = (c as Record<string, unknown>)[method];
-    if (typeof fn !== "function") {
-      throw new TypeError(`${c.constructor?.name ?? "client"}.${method} is not a method`);
-    }
-    return (fn as (...a: unknown[]) => unknown).apply(c, args);
+    let owner: unknown = c;
+    for (const key of path.slice(0, -1)) owner = (owner as Record<string, unknown> | undefined)?.[key];
+    const fn = (owner as Record<string, unknown> | undefined)?.[path[path.length - 1] ?? ""];
+    if (typeof fn !== "function") throw new TypeError(`${c.constructor?.name ?? "client"}.${name} is not a method`);
+    return (fn as (...a: unknown[]) => unknown).apply(owner, args);
   });
   return Object.assign(result, {
     async *[Symbol.asyncIterator]() {
@@ -32,7 +42,7 @@ function deferredCall(client: Promise<object>, method: string, args: unknown[]):
       } else if (value && typeof (value as Iterable<unknown>)[Symbol.iterator] === "function") {
         yield* value as Iterable<unknown>;
       } else {
-        throw new TypeError(`${method}() does not return a list; use await instead of for await`);
+        throw new TypeError(`${name}() does not return a list; use await instead of for await`);
       }
     },
   });

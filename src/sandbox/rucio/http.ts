@@ -102,7 +102,19 @@ export async function sendStream(res: ServerResponse, items: Iterable<unknown> |
       started = true;
     }
     const ok = res.write(`${pyJson(item)}\n`);
-    if (!ok) await new Promise<void>((resolve) => res.once("drain", resolve));
+    if (!ok) {
+      // Wait for the client to catch up; stop if it went away.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.once("drain", done);
+        res.once("close", done);
+      });
+      if (res.destroyed) return;
+    }
   }
   if (!started) {
     res.writeHead(200, { ...headers, "Content-Length": "0" });

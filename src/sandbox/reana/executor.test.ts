@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
@@ -248,6 +248,18 @@ describe("serial runs", () => {
     expect(js[0]!.logs).toBe("matched\n");
     expect(JSON.stringify(js)).not.toContain("tops3cret");
     await sbx.reana("DELETE", "/api/secrets/", { json: ["RUN_SECRET"] });
+  });
+
+  it("provides file secrets in a private folder named by REANA_SECRETS_DIR, removed after the job", async () => {
+    await sbx.reana("POST", "/api/secrets/", { json: { "user.keytab": { name: "user.keytab", value: Buffer.from("KEYTAB").toString("base64"), type: "file" } } });
+    const id = await run(
+      "filesecret",
+      spec([{ name: "s", commands: ['test "$$(cat "$$REANA_SECRETS_DIR/user.keytab")" = KEYTAB && stat -c %a "$$REANA_SECRETS_DIR" > mode.txt'] }]),
+    );
+    expect((await ended(id)).status).toBe("finished");
+    expect(readFileSync(workspace(id, "mode.txt"), "utf8").trim()).toBe("700");
+    expect(existsSync(path.join(sbx.dataDir, "reana", "run-secrets")) ? readdirSync(path.join(sbx.dataDir, "reana", "run-secrets")) : []).toEqual([]);
+    await sbx.reana("DELETE", "/api/secrets/", { json: ["user.keytab"] });
   });
 });
 

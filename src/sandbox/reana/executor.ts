@@ -21,6 +21,8 @@ export interface ExecutorDeps {
   runtime(): Promise<ContainerRuntime | undefined>;
   /** Environment variables from the user's `env` secrets. */
   secretEnv(): Record<string, string>;
+  /** `file` secrets as name → bytes. */
+  secretFiles(): Record<string, Buffer>;
   log(message: string): void;
 }
 
@@ -159,6 +161,18 @@ export class SerialExecutor {
     await Promise.all(runs.map((run) => run.finished));
   }
 
+  /** Writes the user's file secrets for one job into a private folder (removed when the job ends). */
+  private async writeSecretFiles(jobId: string): Promise<string | undefined> {
+    const files = this.deps.secretFiles();
+    if (Object.keys(files).length === 0) return undefined;
+    const dir = path.join(this.deps.dataDir, "run-secrets", jobId);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const [name, bytes] of Object.entries(files)) {
+      await fs.writeFile(path.join(dir, path.basename(name)), bytes as unknown as Uint8Array, { mode: 0o600 });
+    }
+    return dir;
+  }
+
   private jobLogFile(workflowId: string, jobId: string): string {
     return path.join("logs", workflowId, `${jobId}.log`);
   }
@@ -239,12 +253,14 @@ export class SerialExecutor {
         finished_at: null,
         log_file: logFile,
       };
+      const secretsDir = await this.writeSecretFiles(jobId);
       const handle = startJob(
         {
           workspace,
           command: plannedJob.command,
           image: plannedJob.image,
           env: this.deps.secretEnv(),
+          secretsDir,
           logFile: path.join(this.deps.dataDir, logFile),
           name: `reana-sandbox-run-job-${jobId}`,
         },
@@ -266,6 +282,7 @@ export class SerialExecutor {
       if (run.stopRequested) handle.kill();
       const result = await handle.done;
       run.job = undefined;
+      if (secretsDir) await fs.rm(secretsDir, { recursive: true, force: true });
       const elapsed = Date.now() - startedMs;
       if (run.stopRequested) return this.recordStopped(id, { jobId, elapsed });
       const ok = result.code === 0;

@@ -83,6 +83,13 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     workspaceOf,
     runtime,
     log: ctx.log,
+    secretFiles() {
+      const files: Record<string, Buffer> = {};
+      for (const [name, secret] of Object.entries(store.state.secrets)) {
+        if (secret.type === "file") files[name] = Buffer.from(secret.value, "base64");
+      }
+      return files;
+    },
     secretEnv() {
       const env: Record<string, string> = {};
       for (const [name, secret] of Object.entries(store.state.secrets)) {
@@ -94,6 +101,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
 
   const ready = (async () => {
     await fs.mkdir(workspacesDir, { recursive: true });
+    await fs.rm(path.join(dataDir, "run-secrets"), { recursive: true, force: true });
     const partial = await sweepStaging(stagingDir);
     if (partial > 0) ctx.log(`reana: dropped ${partial} workspace upload(s) cut off by a previous stop (never acknowledged)`);
     await store.load();
@@ -600,6 +608,9 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       }
       if (type === "env" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
         throw new HttpError(400, { message: `Secret ${name}: environment secret names must be valid variable names.` });
+      }
+      if (type === "file" && (name.includes("/") || name === "." || name === "..")) {
+        throw new HttpError(400, { message: `Secret ${name}: file secret names must be plain file names.` });
       }
       incoming[name] = { type, value: raw.value };
     }

@@ -39,6 +39,8 @@ export interface JobSpec {
   command: string;
   image: string;
   env: Record<string, string>;
+  /** Folder holding the user's `file` secrets: mounted read-only at /etc/reana/secrets in containers. */
+  secretsDir?: string;
   logFile: string;
   /** Unique name, used as the container name. */
   name: string;
@@ -63,6 +65,7 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
     if (typeof process.getuid === "function" && typeof process.getgid === "function") {
       args.push("--user", `${process.getuid()}:${process.getgid()}`);
     }
+    if (spec.secretsDir) args.push("-v", `${spec.secretsDir}:/etc/reana/secrets:ro`);
     for (const key of Object.keys(spec.env)) args.push("-e", key);
     args.push(spec.image, "bash", "-c", shellCommand);
     child = spawn(runtime.command, args, {
@@ -77,7 +80,8 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
       cwd: spec.workspace,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...hostEnvironment(), ...spec.env },
+      // On the host /etc/reana/secrets cannot be provided; the file secrets' folder is given by REANA_SECRETS_DIR.
+      env: { ...hostEnvironment(), ...spec.env, ...(spec.secretsDir ? { REANA_SECRETS_DIR: spec.secretsDir } : {}) },
     });
     backendId = `host-pid-${child.pid ?? "unknown"}`;
   }

@@ -23,7 +23,9 @@ module.exports = {
   },
   reporter: [
     ['list'],
-    ['html', { open: 'never', outputFolder: './playwright-report' }]
+    ['html', { open: 'never', outputFolder: './playwright-report' }],
+    // Read by run.sh for its summary line.
+    ['json', { outputFile: './test-results-summary.json' }]
   ],
   use: {
     ...baseConfig.use,

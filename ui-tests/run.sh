@@ -84,7 +84,7 @@ echo "ui-tests: kernels: $(ls "$jupyter_data/kernels" | tr '\n' ' ')"
 
 # ---- 5. browser tests ---------------------------------------------------------------
 phase playwright
-rm -rf test-results playwright-report "$artifacts" "$state/server.log"
+rm -rf test-results playwright-report test-results-summary.json "$artifacts" "$state/server.log"
 status=0
 npx --no-install playwright test "$@" || status=$?
 
@@ -93,7 +93,14 @@ mkdir -p "$artifacts"
 [ -d test-results ] && cp -r test-results "$artifacts/"
 [ -d playwright-report ] && cp -r playwright-report "$artifacts/"
 [ -f "$state/server.log" ] && cp "$state/server.log" "$artifacts/"
+[ -f test-results-summary.json ] && cp test-results-summary.json "$artifacts/results.json"
 report_timings
+if [ -f test-results-summary.json ]; then
+  node -e '
+    const s = require(process.argv[1]).stats;
+    console.log(`ui-tests: ${s.expected + s.flaky} passed, ${s.unexpected} failed, ${s.skipped} skipped`);
+  ' "$ui/test-results-summary.json"
+fi
 if [ "$status" -ne 0 ]; then
   [ -f "$state/server.log" ] && tail -n 30 "$state/server.log" | sed 's/^/ui-tests: server: /' >&2
   echo "ui-tests: FAILED (traces and screenshots in ${artifacts#$repo/})" >&2

@@ -83,7 +83,11 @@ test.describe('vre-ts kernel', () => {
     const output = await runCell(page, 0);
     const button = output.locator('button.vre-counter');
     await expect(button).toHaveText('count is 0');
-    await expect(button).toHaveCSS('background-color', COUNTER_BACKGROUND);
+    // anywidget 0.11 applies `_css` only to models that also carry an `_anywidget_id`.
+    await expect(button, 'the widget\'s _css is applied (needs _anywidget_id in the model state)').toHaveCSS(
+      'background-color',
+      COUNTER_BACKGROUND
+    );
 
     // Frontend → kernel.
     await button.click();

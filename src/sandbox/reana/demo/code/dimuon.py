@@ -183,7 +183,7 @@ def cmd_plot(args):
     width, height, left, right, top, bottom = 720, 420, 70, 20, 30, 50
     plot_w, plot_h = width - left - right, height - top - bottom
     lo, hi = edges[0], edges[-1]
-    ymax = max(max(counts), 1)
+    ymax = max(max(counts), 1) * 2  # headroom above the highest peak
 
     def x_of(m):
         return left + plot_w * math.log(m / lo) / math.log(hi / lo)
@@ -225,7 +225,11 @@ def cmd_plot(args):
             continue
         x = x_of(p["mass_gev"])
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#d62728" stroke-dasharray="4 3"/>' % (x, top, x, top + plot_h))
-        parts.append('<text x="%.1f" y="%d" fill="#d62728" text-anchor="middle">%s</text>' % (x, top + 14, p["name"]))
+        near_right = x > left + 0.75 * plot_w
+        parts.append(
+            '<text x="%.1f" y="%d" fill="#d62728" text-anchor="%s">%s %.3f GeV</text>'
+            % (x - 4 if near_right else x + 4, top + 14, "end" if near_right else "start", p["name"], p["mass_gev"])
+        )
     parts.append("</svg>")
     write_atomic(args.output, "\n".join(parts) + "\n")
     print("wrote %s" % args.output)

@@ -83,7 +83,9 @@ export class RucioService implements ServiceHandler {
     const pending = this.catalog.pendingTransfers();
     if (pending.length > 0) this.ctx.log(`resuming ${pending.length} transfer(s) of replication rules interrupted by the last shutdown`);
     this.transfers.kick();
-    this.cleaner = setInterval(() => void this.cleanExpired(), 30_000);
+    this.cleaner = setInterval(() => {
+      this.cleanExpired().catch((err: unknown) => this.ctx.log(`rule cleaner: ${(err as Error).message}`));
+    }, 30_000);
     this.cleaner.unref();
   }
 

@@ -37,13 +37,15 @@ export class TransferEngine {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again && !this.abort.signal.aborted) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.running = this.drain()
+      .catch((err: unknown) => this.options.log?.(`transfer engine paused after an error: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.abort.signal.aborted) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
   async close(): Promise<void> {

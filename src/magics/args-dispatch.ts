@@ -84,8 +84,9 @@ export function verbMagic<Env>(options: VerbMagicOptions<Env>): MagicSpec {
     name,
     kind: hasCellVerbs ? "both" : "line",
     summary: options.summary,
+    // `%name?` prints its own title line (name and summary), so the usage starts below ours.
     get usage() {
-      return overview();
+      return overview().split("\n").slice(2).join("\n");
     },
     examples: verbs.flatMap((v) => (v.examples ?? []).slice(0, 1)).slice(0, 8),
     async run(args: string, ctx: MagicContext, body?: string): Promise<unknown> {

@@ -51,6 +51,13 @@ export interface ClientErrorInit {
   details?: Record<string, unknown>;
 }
 
+function redactDeep(v: unknown, depth = 0): unknown {
+  if (typeof v === "string") return redact(v);
+  if (depth > 4 || v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map((x) => redactDeep(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactDeep(x, depth + 1)]));
+}
+
 export class ClientError extends Error {
   readonly code: string;
   readonly hint?: string;
@@ -75,7 +82,7 @@ export class ClientError extends Error {
     this.outcomeUnknown = init.outcomeUnknown ?? false;
     this.retriable = init.retriable ?? false;
     this.retryAfterMs = init.retryAfterMs;
-    this.details = init.details;
+    this.details = init.details === undefined ? undefined : (redactDeep(init.details) as Record<string, unknown>);
   }
 
   /** One-paragraph text for notebook output: message, then the hint. */

@@ -7,6 +7,7 @@
  * 401 both for "cannot authenticate" (re-login may help) and for "AccessDenied" (a permission problem).
  */
 import { ClientError, type ClientErrorInit } from "../errors";
+import { redact } from "../http/redact";
 import type { StatusErrorInput } from "../http/client";
 import { genericStatusError } from "../http/client";
 
@@ -47,7 +48,8 @@ export class RucioError extends ClientError {
   constructor(init: Omit<ClientErrorInit, "service"> & { service?: string; exceptionClass?: string; exceptionMessage?: string }) {
     super({ service: "rucio", ...init });
     this.exceptionClass = init.exceptionClass;
-    this.exceptionMessage = init.exceptionMessage;
+    // The server's message can quote what it received (headers, URLs): redact it like every other text.
+    this.exceptionMessage = init.exceptionMessage === undefined ? undefined : redact(init.exceptionMessage);
   }
 
   override toJSON(): Record<string, unknown> {

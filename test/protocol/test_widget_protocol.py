@@ -100,9 +100,12 @@ class WidgetTests(KernelTestCase):
         self.assertEqual(out, "'0,255,97,98'")
 
     def test_kernel_set_sends_update(self):
-        self.fe.run_ok(self, 'w.set("count", 42)')
-        msg = self.fe.iopub_until(comm_msg_for(self.model_id, "update"))
-        self.assertEqual(msg["content"]["data"]["state"], {"count": 42})
+        msgs = self.fe.run_ok(self, 'w.set("count", 42)')
+        updates = [m for m in msgs if comm_msg_for(self.model_id, "update")(m)]
+        self.assertEqual(len(updates), 1)
+        self.assertEqual(updates[0]["content"]["data"]["state"], {"count": 42})
+        # Attributed to the cell that caused it, so frontends route it correctly.
+        self.assertEqual(updates[0]["parent_header"]["msg_type"], "execute_request")
 
     def test_custom_messages_both_ways_with_buffers(self):
         self.fe.run_ok(

@@ -37,7 +37,7 @@ describe("one sandbox per data folder", () => {
       expect((await fetch(`${sb.url}/rucio/ping`)).status).toBe(200);
       expect((await fetch(`${sb.url}/reana/api/ping`)).status).toBe(200);
       expect((await fetch(`${sb.profiles.zenodo.baseUrl}/deposit/depositions?access_token=${sb.profiles.zenodo.token}`)).status).toBe(200);
-      expect((await fetch(`${sb.url}/rucio-storage/SANDBOX-DISK1/nothing/here`)).status).toBe(404);
+      expect((await fetch(`${sb.url}/rucio-storage/SANDBOX-DISK1/nothing/here`)).status).toBe(401);
       const index = (await (await fetch(sb.url)).json()) as { endpoints: string[] };
       expect(index.endpoints).toEqual(["/reana", "/rucio", "/rucio-storage", "/zenodo"]);
     } finally {

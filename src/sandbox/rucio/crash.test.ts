@@ -114,7 +114,7 @@ describe("sandbox killed mid-upload", () => {
     const bigPath = path.join(folder, hashPath("user.demo", "big.bin"));
     expect(existsSync(bigPath)).toBe(false);
     // The acknowledged upload is intact, byte for byte, and still AVAILABLE.
-    const smallBack = Buffer.from(await (await fetch(pfns["user.demo:small.bin"]!.replace(/127\.0\.0\.1:\d+/, new URL(c.url).host))).arrayBuffer());
+    const smallBack = Buffer.from(await (await fetch(pfns["user.demo:small.bin"]!.replace(/127\.0\.0\.1:\d+/, new URL(c.url).host), { headers: { "X-Rucio-Auth-Token": token } })).arrayBuffer());
     expect(createHash("md5").update(u8(smallBack)).digest("hex")).toBe(smallSums.md5);
     const lines = (await (await rucio.send("POST", "/replicas/list", { dids: [{ scope: "user.demo", name: "small.bin" }, { scope: "user.demo", name: "big.bin" }], all_states: true })).text())
       .trim()

@@ -186,17 +186,20 @@ describe("storage data plane", () => {
     const reps = await ndjson(await get("/replicas/open/dimuon_run001.csv?schemes=http"));
     const url = Object.keys(reps[0]!.pfns as object)[0]!;
     expect(url).toMatch(/\/rucio-storage\/SANDBOX-DISK1\/open\/..\/..\/dimuon_run001\.csv$/);
-    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
-    const part = await fetch(url, { headers: { Range: "bytes=10-19" } });
+    expect((await fetch(url)).status).toBe(401);
+    const auth = { Authorization: `Bearer ${token}` };
+    const whole = Buffer.from(await (await fetch(url, { headers: auth })).arrayBuffer());
+    const part = await fetch(url, { headers: { ...auth, Range: "bytes=10-19" } });
     expect(part.status).toBe(206);
     expect(part.headers.get("content-range")).toBe(`bytes 10-19/${whole.length}`);
     expect(Buffer.from(await part.arrayBuffer()).toString()).toBe(whole.subarray(10, 20).toString());
-    const tail = await fetch(url, { headers: { Range: "bytes=-5" } });
+    const tail = await fetch(url, { headers: { "X-Rucio-Auth-Token": token, Range: "bytes=-5" } });
     expect(Buffer.from(await tail.arrayBuffer()).toString()).toBe(whole.subarray(whole.length - 5).toString());
-    expect((await fetch(url, { headers: { Range: `bytes=${whole.length}-` } })).status).toBe(416);
+    expect((await fetch(url, { headers: { ...auth, Range: `bytes=${whole.length}-` } })).status).toBe(416);
     expect((await fetch(url, { method: "PUT", body: "x" })).status).toBe(401);
     expect((await fetch(url, { method: "PUT", body: "x", headers: { Authorization: `Bearer ${token}` } })).status).toBe(409);
-    expect((await fetch(url.replace("dimuon_run001.csv", "../../../secrets.json"))).status).toBeGreaterThanOrEqual(400);
+    expect((await fetch(url.replace("dimuon_run001.csv", "../../../secrets.json"), { headers: auth })).status).toBeGreaterThanOrEqual(400);
+    expect((await fetch(url.replace("dimuon_run001.csv", "..%2F..%2F..%2F..%2Fsecrets.json"), { headers: auth })).status).toBe(400);
   });
 
   it("supports the rucio upload sequence: register C, PUT, mark A", async () => {

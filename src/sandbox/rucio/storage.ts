@@ -10,8 +10,8 @@ export const PART_SUFFIX = ".part";
 
 /**
  * The data plane of the sandbox RSEs at `/rucio-storage/<RSE>/<path>`: GET/HEAD with byte ranges for downloads,
- * PUT for uploads (authenticated with the Rucio token, written to a temporary file, synced, then renamed, so a
- * reader or a crash never sees a partial file at the final path).
+ * PUT for uploads (written to a temporary file, synced, then renamed, so a reader or a crash never sees a partial
+ * file at the final path). Every request needs a valid Rucio token.
  */
 export class RseStorage {
   constructor(private readonly catalog: Catalog) {}
@@ -31,6 +31,14 @@ export class RseStorage {
     const folder = this.catalog.rseFolder(rse);
     const file = path.join(folder, rel);
     if (!file.startsWith(folder + path.sep)) return plain(res, 400, "invalid path\n");
+    // Like a token-protected WebDAV door: every access needs a valid Rucio token (header or bearer).
+    const token = (req.headers["x-rucio-auth-token"] as string | undefined) ?? /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    try {
+      this.catalog.validateToken(token);
+    } catch {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="rucio-storage"');
+      return plain(res, 401, "a valid Rucio token is required (X-Rucio-Auth-Token or Authorization: Bearer)\n");
+    }
     switch (req.method) {
       case "GET":
       case "HEAD":
@@ -102,13 +110,6 @@ export class RseStorage {
   }
 
   private async write(req: IncomingMessage, res: ServerResponse, rse: string, rel: string, file: string): Promise<void> {
-    const token = (req.headers["x-rucio-auth-token"] as string | undefined) ?? /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    try {
-      this.catalog.validateToken(token);
-    } catch {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="rucio-storage"');
-      return plain(res, 401, "a valid Rucio token is required to write\n");
-    }
     // Never overwrite the bytes behind an available replica: that would silently corrupt acknowledged data.
     for (const reps of Object.values(this.catalog.doc.replicas)) {
       const rep = reps[rse];

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   await time(`upload ${mb} MB (PUT /rucio-storage, checksummed, fsync)`, () => fetch(url, { method: "PUT", headers: { "X-Rucio-Auth-Token": token }, body: u8(data) }), rate);
   await send("PUT", "/replicas", { rse: "SANDBOX-DISK1", files: [{ scope: "user.demo", name: "big.bin", state: "A" }] });
   await time(`download ${mb} MB (GET /rucio-storage)`, async () => {
-    const r = await fetch(url);
+    const r = await fetch(url, { headers: { "X-Rucio-Auth-Token": token } });
     let n = 0;
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
     if (n !== size) throw new Error("short download");

@@ -78,6 +78,31 @@ describe("vre-ts kernel over ZeroMQ", () => {
     expect(interp.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "'hello-5'" });
   }, 120_000);
 
+  it("completes TypeScript and magic names, inspects both, checks completeness and keeps history", async () => {
+    const ts = await k.request("shell", "complete_request", { code: "%env HOME\nMath.PI.toFix", cursor_pos: 23 });
+    expect(ts.content.matches).toContain("toFixed");
+    expect(ts.content).toMatchObject({ cursor_start: 18, cursor_end: 23 });
+    const magic = await k.request("shell", "complete_request", { code: "%lsm", cursor_pos: 4 });
+    expect(magic.content).toMatchObject({ matches: ["%lsmagic"], cursor_start: 0, cursor_end: 4 });
+    const cell = await k.request("shell", "complete_request", { code: "%%ba", cursor_pos: 4 });
+    expect(cell.content.matches).toEqual(["%%bash"]);
+    const unicode = await k.request("shell", "complete_request", { code: '"🙂"; Math.PI.toFix', cursor_pos: 18 });
+    expect(unicode.content).toMatchObject({ cursor_start: 13, cursor_end: 18 }); // code points, not UTF-16 units
+    const help = await k.request("shell", "inspect_request", { code: "%env HOME", cursor_pos: 2, detail_level: 0 });
+    expect(help.content.found).toBe(true);
+    expect((help.content.data as Record<string, string>)["text/plain"]).toContain("%env NAME=VALUE");
+    const info = await k.request("shell", "inspect_request", { code: "Math.max", cursor_pos: 7, detail_level: 0 });
+    expect((info.content.data as Record<string, string>)["text/plain"]).toContain("max(");
+    const states = [];
+    for (const code of ["function f() {", "1 +* 2", "%lsmagic", "%%bash\nif then"]) {
+      states.push((await k.request("shell", "is_complete_request", { code })).content.status);
+    }
+    expect(states).toEqual(["incomplete", "invalid", "complete", "complete"]);
+    await k.execute("6 * 7");
+    const tail = await k.request("shell", "history_request", { hist_access_type: "tail", n: 1, output: true, raw: true });
+    expect(tail.content.history).toEqual([[1, expect.any(Number), ["6 * 7", "42"]]]);
+  });
+
   it("delivers a 5000-line burst completely, followed by idle", async () => {
     const r = await k.execute('for (let i = 0; i < 5000; i++) console.log("line " + i)');
     const out = text(r.outputs).split("\n").filter(Boolean);

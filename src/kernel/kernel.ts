@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as KernelMessage from "@jupyterlab/services/lib/kernel/messages";
 import { UsageError, type DisplayOptions, type MagicContext } from "../magics/types";
-import { getMagic, listMagics, magicHelp, resolveMagic } from "../magics/registry";
+import { getMagic, listMagics, magicHelp, registerMagic, resolveMagic } from "../magics/registry";
 import { registerBuiltinMagics, time, type KernelMagicContext } from "../magics/builtins";
 import { rich } from "../magics/render";
 import { setBridge, type KernelBridge } from "./bridge";
@@ -128,8 +128,15 @@ export class Kernel {
     installRuntimeFallback();
     this.patchStreams();
     setBridge(this.bridge());
-    (globalThis as Record<string, unknown>).display = (v: unknown, o?: DisplayOptions) => this.display(v, o);
-    (globalThis as Record<string, unknown>).input = (p?: string, o?: { password?: boolean }) => this.input(p, o);
+    const kernel = this;
+    Object.assign(globalThis, {
+      display: function display(value: unknown, options?: DisplayOptions) {
+        kernel.display(value, options);
+      },
+      input: function input(prompt?: string, options?: { password?: boolean }) {
+        return kernel.input(prompt, options);
+      },
+    });
     setTslabDisplayWriter((data, update) =>
       this.publish(update ? "update_display_data" : "display_data", {
         data: data.data,
@@ -148,9 +155,22 @@ export class Kernel {
     setTimeout(() => this.warmUp(), 150).unref();
   }
 
+  /** Loads the domain magics (%rucio, %reana, %zenodo, %vre); a broken module must not take the kernel down. */
+  private registerDomainMagics(): void {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const domain = require("../magics/domain") as { registerDomainMagics?: (register: typeof registerMagic) => void };
+      domain.registerDomainMagics?.(registerMagic);
+    } catch (e) {
+      this.log(`domain magics unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  /** Everything the first cell needs: domain magics, the type overlay, the TypeScript program. Idempotent. */
   private warmUp(): void {
     if (this.warmedUp) return;
     this.warmedUp = true;
+    this.registerDomainMagics();
     const t0 = Date.now();
     try {
       installTypeOverlay(typescript().sys, this.cwd);
@@ -443,6 +463,7 @@ export class Kernel {
   }
 
   private async runCell(code: string, ctx: RequestContext): Promise<CellResult> {
+    this.warmUp();
     try {
       const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });
       if (pre.kind === "code" && pre.plainMagics) {
@@ -555,6 +576,7 @@ export class Kernel {
   // ---------------------------------------------------------------- complete, inspect, is_complete, history
 
   private complete(code: string, cursorCp: number): JsonObject {
+    this.warmUp();
     const cursor = cpToUtf16(code, cursorCp);
     const prefix = magicPrefixAt(code, cursor);
     if (prefix) {
@@ -580,6 +602,7 @@ export class Kernel {
   }
 
   private inspect(code: string, cursorCp: number): JsonObject {
+    this.warmUp();
     const cursor = cpToUtf16(code, cursorCp);
     const name = magicNameAt(code, cursor);
     if (name && getMagic(name)) return { status: "ok", found: true, data: magicHelp(name), metadata: {} };

@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { ServiceContext, ServiceHandler } from "../service";
-import { engineLine, isTerminal, recoverInterruptedRuns, SerialExecutor } from "./executor";
+import { engineLine, recoverInterruptedRuns, SerialExecutor } from "./executor";
 import {
   HttpError,
   humanSize,
@@ -646,8 +646,8 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
 
   async function route(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {
     const method = req.method ?? "GET";
-    const segments = rawPath.split("/").filter((s, i) => i > 0 || s !== "");
-    if (segments[0] === "") segments.shift();
+    // "/api/secrets/" → ["api", "secrets", ""]: a trailing slash is kept as an empty last segment.
+    const segments = rawPath.replace(/^\/+/, "").split("/");
     if (segments[0] !== "api") throw new HttpError(404, { message: "Not Found" });
     const rest = segments.slice(1);
     const notAllowed = () => new HttpError(405, { message: `The method ${method} is not allowed for the requested URL.` });
@@ -808,4 +808,3 @@ function humanDuration(ms: number): string {
   return [h ? `${h}h` : "", m ? `${m}m` : "", `${s}s`].filter(Boolean).join(" ");
 }
 
-export { isTerminal };

@@ -197,9 +197,11 @@ async function waitForCell(
   const timedOut = new Promise<"timeout">((resolve) => {
     if (options.cellTimeoutMs !== undefined && options.cellTimeoutMs > 0) timers.push(setTimeout(() => resolve("timeout"), options.cellTimeoutMs));
   });
+  let onAbort: (() => void) | undefined;
   const cancelled = new Promise<"cancelled">((resolve) => {
-    if (options.signal?.aborted) resolve("cancelled");
-    options.signal?.addEventListener("abort", () => resolve("cancelled"), { once: true });
+    onAbort = () => resolve("cancelled");
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     const first = await Promise.race([done, dead, timedOut, cancelled]);
@@ -213,6 +215,7 @@ async function waitForCell(
     return { kind: "timeout", recovered: after !== "stuck" };
   } finally {
     timers.forEach(clearTimeout);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
   }
 }
 

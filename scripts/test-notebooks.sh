@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Executes every example notebook end to end with `vre-ts run` (our own Jupyter client over ZeroMQ), each in a fresh
+# copy of notebooks/examples/ under out/notebooks/<name>/ with its own embedded sandbox, so runs never write into
+# the repository and never share state. Executed notebooks are saved to out/<name>.ipynb. Stops at the first failure.
+#   scripts/test-notebooks.sh                                   # every notebook
+#   scripts/test-notebooks.sh notebooks/examples/foo.ipynb      # some of them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+[ -f dist/cli/main.js ] || npm run --silent build
+
+notebooks=("$@")
+if [ "${#notebooks[@]}" -eq 0 ]; then
+  shopt -s nullglob
+  notebooks=(notebooks/examples/*.ipynb)
+  shopt -u nullglob
+fi
+if [ "${#notebooks[@]}" -eq 0 ]; then
+  echo "test-notebooks: no notebooks in notebooks/examples/" >&2
+  exit 1
+fi
+
+# Use this checkout's kernel, not whatever kernelspec the user has installed.
+PRIVATE=$(mktemp -d "${TMPDIR:-/tmp}/vre-ts-notebooks.XXXXXX")
+trap 'rm -rf "$PRIVATE"' EXIT
+export JUPYTER_PATH="$PRIVATE/share/jupyter" JUPYTER_DATA_DIR="$PRIVATE/data"
+
+mkdir -p out/notebooks
+for nb in "${notebooks[@]}"; do
+  name=$(basename "$nb" .ipynb)
+  work="$ROOT/out/notebooks/$name"
+  rm -rf "$work" "$work.sandbox"
+  mkdir -p "$work"
+  cp -R "$(dirname "$nb")/." "$work/"
+  echo "== notebook: $nb"
+  started=$(date +%s)
+  if ! VRE_SANDBOX_DIR="$work.sandbox" node dist/cli/main.js run "$work/$name.ipynb" -o "$ROOT/out/$name.ipynb" --timeout "${VRE_TS_CELL_TIMEOUT:-600}"; then
+    echo "test-notebooks: FAILED: $nb (partial output in out/$name.ipynb)" >&2
+    exit 1
+  fi
+  echo "   ok in $(( $(date +%s) - started )) s -> out/$name.ipynb"
+done
+echo "test-notebooks: all ${#notebooks[@]} notebooks ran"

@@ -9,7 +9,8 @@ import {
   openNotebook,
   reloadWithNotebook,
   runCell,
-  test
+  test,
+  waitForKernelIdle
 } from './fixtures';
 
 const VRE_TS = { name: 'vre-ts', display_name: 'TypeScript (vre-ts)', language: 'typescript' };
@@ -25,6 +26,25 @@ counter
 `.trim();
 
 test.describe('vre-ts kernel', () => {
+  test('is offered by the Launcher and runs what is typed into a new notebook', async ({ page, problems }) => {
+    const card = page.locator('.jp-LauncherCard[data-category="Notebook"][title="TypeScript (vre-ts)"]');
+    await expect(card).toBeVisible();
+    // The kernelspec's logo is served and shown.
+    const logo = card.locator('img.jp-Launcher-kernelIcon');
+    await expect.poll(() => logo.evaluate(img => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+
+    await card.click();
+    await expect(page.getByRole('main').getByRole('tab', { name: 'Untitled.ipynb' })).toBeVisible();
+    await waitForKernelIdle(page);
+    await expect(page.locator('#jp-main-statusbar')).toContainText('TypeScript (vre-ts) | Idle');
+
+    expect(await page.notebook.setCell(0, 'code', 'const word: string = "vre";\nword.toUpperCase().split("")')).toBe(true);
+    await runCell(page, 0);
+    expect(await cellText(page, 0)).toBe("[ 'V', 'R', 'E' ]");
+
+    expect(problems.messages).toEqual([]);
+  });
+
   test('runs TypeScript and magic cells with rich output', async ({ page, tmpPath, problems }) => {
     const path = `${tmpPath}/cells.ipynb`;
     await openNotebook(

@@ -6,6 +6,7 @@ import type { ServiceContext, ServiceHandler } from "../service";
 import { commitUpload, HttpError, isClientAbort, isPlainObject, readJson, sendEmpty, sendJson, streamToFile, sweepStaging, tokenMatches } from "../reana/http";
 import { receiveMultipartFile } from "./multipart";
 import { readOrCreateToken } from "../reana/index";
+import { toBibtex, toCslJson } from "./citation";
 import { validateMetadata, type FieldError } from "./metadata";
 import { score, searchableOf } from "./search";
 import {
@@ -608,7 +609,19 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
       if (method !== "GET") throw notAllowed();
       if (rest.length === 0) return searchRecords(url, res);
       const rec = record(rest[0]!);
-      if (rest.length === 1) return sendJson(res, 200, serializeRecord(store.state, links, rec));
+      if (rest.length === 1) {
+        const accept = (req.headers.accept ?? "").toLowerCase();
+        if (accept.includes("application/x-bibtex")) {
+          const text = toBibtex(rec);
+          res.writeHead(200, { "Content-Type": "application/x-bibtex; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) });
+          res.end(text);
+          return;
+        }
+        if (accept.includes("application/vnd.citationstyles.csl+json")) {
+          return sendJson(res, 200, toCslJson(rec), { "Content-Type": "application/vnd.citationstyles.csl+json" });
+        }
+        return sendJson(res, 200, serializeRecord(store.state, links, rec));
+      }
       if (rest[1] === "files" && rest.length === 2) {
         return sendJson(res, 200, {
           entries: rec.files.map((f) => ({

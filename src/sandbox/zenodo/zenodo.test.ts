@@ -119,6 +119,14 @@ describe("deposit lifecycle", () => {
     expect(page.status).toBe(200);
     expect(Buffer.from(page.bytes).toString()).toContain(METADATA.title);
 
+    const bib = await call(`${sbx.url}/zenodo`, "GET", `/api/records/${dep.id}`, { headers: { Accept: "application/x-bibtex" } });
+    expect(bib.headers.get("content-type")).toContain("application/x-bibtex");
+    const bibText = Buffer.from(bib.bytes).toString();
+    expect(bibText).toMatch(new RegExp(`^@dataset\\{doe_\\d{4}_${dep.id},`));
+    expect(bibText).toContain(`doi          = {10.5072/zenodo.${dep.id}}`);
+    expect(bibText).toContain("author       = {Doe, Jane}");
+    const csl = await call(`${sbx.url}/zenodo`, "GET", `/api/records/${dep.id}`, { headers: { Accept: "application/vnd.citationstyles.csl+json" } });
+    expect(csl.body).toMatchObject({ type: "dataset", DOI: `10.5072/zenodo.${dep.id}`, author: [{ family: "Doe", given: "Jane" }] });
     const record = await sbx.zenodo("GET", `/api/records/${dep.id}`);
     expect(record.status).toBe(200);
     const rec = record.body as { doi: string; metadata: Record<string, unknown>; files: { key: string; checksum: string; links: { self: string } }[] };

@@ -113,6 +113,7 @@ export class Progress {
 
   private finish(phase: ProgressPhase, message: string | undefined, patch: ProgressState = {}): void {
     if (this.phase !== "running") return;
+    if (phase === "done") this.state.current = undefined; // the last item is no longer "current"
     Object.assign(this.state, patch);
     this.phase = phase;
     this.message = message === undefined ? undefined : redact(message);

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sleep } from "../clients/http/retry";
 import { RucioError, parseDid, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
@@ -98,10 +99,7 @@ async function waitForRule(client: RucioClient, ctx: MagicContext, id: string, p
         hint: `Check %rucio rule-info ${id}; Rucio retries stuck transfers on its own, or ask your data manager.`,
       });
     }
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, delay);
-      ctx.signal.addEventListener("abort", () => (clearTimeout(t), reject(ctx.signal.reason)), { once: true });
-    });
+    await sleep(delay, ctx.signal);
     delay = Math.min(delay * 1.5, client.settings.sandbox ? 1000 : 10_000);
   }
 }

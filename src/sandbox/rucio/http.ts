@@ -96,12 +96,14 @@ export function sendCompactJson(res: ServerResponse, value: unknown, status = 20
 export async function sendStream(res: ServerResponse, items: Iterable<unknown> | AsyncIterable<unknown>, opts: { noCache?: boolean } = {}): Promise<void> {
   const headers: Record<string, string> = { ...COMMON_HEADERS, ...(opts.noCache === false ? {} : NO_CACHE), "Content-Type": "application/x-json-stream" };
   let started = false;
-  for await (const item of items as AsyncIterable<unknown>) {
-    if (!started) {
-      res.writeHead(200, headers);
-      started = true;
-    }
-    const ok = res.write(`${pyJson(item)}\n`);
+  // Lines are sent in chunks of ~64 KB: one socket write per line would dominate the cost of long listings.
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<boolean> => {
+    if (pending.length === 0) return true;
+    const ok = res.write(pending.join(""));
+    pending = [];
+    pendingBytes = 0;
     if (!ok) {
       // Wait for the client to catch up; stop if it went away.
       await new Promise<void>((resolve) => {
@@ -113,12 +115,22 @@ export async function sendStream(res: ServerResponse, items: Iterable<unknown> |
         res.once("drain", done);
         res.once("close", done);
       });
-      if (res.destroyed) return;
     }
+    return !res.destroyed;
+  };
+  for await (const item of items as AsyncIterable<unknown>) {
+    if (!started) {
+      res.writeHead(200, headers);
+      started = true;
+    }
+    const line = `${pyJson(item)}\n`;
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= 64 * 1024 && !(await flush())) return;
   }
   if (!started) {
     res.writeHead(200, { ...headers, "Content-Length": "0" });
-  }
+  } else if (!(await flush())) return;
   res.end();
 }
 

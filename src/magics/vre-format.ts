@@ -8,13 +8,13 @@
  */
 import type { MimeBundle } from "./types";
 import { redact } from "../clients/http/redact";
+import { DISPLAY, escapeHtml, rich, table } from "./render";
 
-export const DISPLAY = Symbol.for("Jupyter.display");
+export { DISPLAY, escapeHtml };
 
-/** Attaches a mimebundle producer to an object value and returns the same value. */
+/** Attaches a mimebundle producer to an object value and returns the same value (the kernel's `rich`). */
 export function withDisplay<T extends object>(value: T, bundle: () => MimeBundle): T {
-  Object.defineProperty(value, DISPLAY, { value: bundle, enumerable: false, configurable: true, writable: true });
-  return value;
+  return rich(value, bundle) as unknown as T;
 }
 
 /** The `--json` form of a value: a plain JSON-compatible copy that renders as JSON. */
@@ -27,17 +27,13 @@ export function asJson(value: unknown): unknown {
   }));
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-
 /** Any cell value as display text (secrets scrubbed as a last line of defence). */
 export function cellText(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (v instanceof Date) return formatDate(v);
   if (Array.isArray(v)) return v.map(cellText).join(", ");
   if (typeof v === "object") return redact(JSON.stringify(v));
-  return redact(String(v));
+  return redact(String(v)).replace(/\s*\n\s*/g, " ");
 }
 
 export interface Column<Row> {
@@ -57,55 +53,27 @@ export interface TableOptions {
   maxRows?: number;
 }
 
-const TABLE_CSS =
-  "border-collapse:collapse;font-size:0.9em;margin:0.2em 0;" as const;
-const CELL_CSS = "padding:0.2em 0.7em;border-bottom:1px solid var(--jp-border-color2,#ddd);text-align:left;vertical-align:top;";
+const MAX_CELL = 80;
 
-/** An HTML table plus an aligned text/plain table for a list of rows. */
+/**
+ * An HTML table plus an aligned text/plain table for a list of rows, through the kernel's `table()` helper:
+ * columns are computed per row, long cells are clipped in text/plain, and a note says how many rows were left out.
+ */
 export function tableBundle<Row>(rows: readonly Row[], columns: Column<Row>[], opts: TableOptions = {}): MimeBundle {
   const maxRows = opts.maxRows ?? 500;
   const shown = rows.slice(0, maxRows);
-  const cells = shown.map((r) => columns.map((c) => cellText(c.get(r))));
+  const keys = columns.map((_, i) => `c${i}`);
+  const cells = shown.map((r) => Object.fromEntries(columns.map((c, i) => [keys[i], cellText(c.get(r))])));
+  const clipped = cells.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v.length > MAX_CELL ? `${v.slice(0, MAX_CELL - 1)}…` : v])));
+  const cols = columns.map((c, i) => ({ key: keys[i], label: c.label, align: c.align ?? ("left" as const) }));
+  const html = (table(cells, { columns: cols, title: opts.title }) as unknown as Record<symbol, () => MimeBundle>)[DISPLAY]();
+  const plain = (table(clipped, { columns: cols, title: opts.title }) as unknown as Record<symbol, () => MimeBundle>)[DISPLAY]();
   const more = rows.length - shown.length;
-  const notes = [
-    more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "",
-    opts.footer ?? "",
-  ].filter(Boolean);
-  if (rows.length === 0) notes.unshift("(no results)");
-
-  // text/plain
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.label.length, ...cells.map((row) => row[i].length))));
-  const clip = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
-  const line = (vals: string[]) =>
-    vals
-      .map((v, i) => (columns[i].align === "right" ? clip(v, widths[i]).padStart(widths[i]) : clip(v, widths[i]).padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  const text: string[] = [];
-  if (opts.title) text.push(opts.title);
-  if (rows.length > 0) {
-    text.push(line(columns.map((c) => c.label)));
-    text.push(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of cells) text.push(line(row));
-  }
-  text.push(...notes);
-
-  // text/html
-  const th = columns.map((c) => `<th style="${CELL_CSS}${c.align === "right" ? "text-align:right;" : ""}">${escapeHtml(c.label)}</th>`).join("");
-  const body = cells
-    .map(
-      (row) =>
-        `<tr>${row.map((v, i) => `<td style="${CELL_CSS}${columns[i].align === "right" ? "text-align:right;" : ""}">${escapeHtml(v)}</td>`).join("")}</tr>`,
-    )
-    .join("");
-  const html = [
-    `<div class="vre-result">`,
-    opts.title ? `<div style="font-weight:600;margin:0.2em 0">${escapeHtml(opts.title)}</div>` : "",
-    rows.length > 0 ? `<table class="vre-table" style="${TABLE_CSS}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>` : "",
-    ...notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`),
-    `</div>`,
-  ].join("");
-  return { "text/html": html, "text/plain": text.join("\n") };
+  const notes = [more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "", opts.footer ?? ""].filter(Boolean);
+  return {
+    "text/html": `<div class="vre-result">${String(html["text/html"])}${notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`).join("")}</div>`,
+    "text/plain": [String(plain["text/plain"]), ...notes].join("\n"),
+  };
 }
 
 /** A two-column "field / value" table for one object. */

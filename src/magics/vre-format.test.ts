@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { clearSecrets, registerSecret } from "../clients/http/redact";
+import { asJson, formatBytes, formatDate, formatDuration, recordBundle, tableBundle, withDisplay } from "./vre-format";
+import { bundleOf } from "./__tests__/harness";
+
+afterEach(() => clearSecrets());
+
+const cols = [
+  { label: "name", get: (r: { name: string; bytes: number }) => r.name },
+  { label: "size", get: (r: { name: string; bytes: number }) => formatBytes(r.bytes), align: "right" as const },
+];
+
+describe("tableBundle", () => {
+  it("renders an escaped HTML table and an aligned text table with title and footer", () => {
+    const b = tableBundle([{ name: "<script>alert(1)</script>", bytes: 1500 }, { name: "b", bytes: 12 }], cols, { title: "Files", footer: "2 files" });
+    const html = String(b["text/html"]);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("<table");
+    expect(html).toContain("2 files");
+    const text = String(b["text/plain"]).split("\n");
+    expect(text[0]).toBe("Files");
+    expect(text[1]).toMatch(/^name\s+size$/);
+    expect(text[3]).toMatch(/^<script>alert\(1\)<\/script>\s+1\.5 kB$/);
+    expect(text[4]).toMatch(/^b\s+12 B$/);
+    expect(text[4].length).toBe(text[3].length); // right-aligned sizes
+    expect(text.at(-1)).toBe("2 files");
+  });
+  it("clips long cells in text, keeps them in HTML, and says how many rows were left out", () => {
+    const rows = Array.from({ length: 12 }, (_, i) => ({ name: `${"x".repeat(200)}${i}`, bytes: i }));
+    const b = tableBundle(rows, cols, { maxRows: 10 });
+    expect(String(b["text/plain"])).toContain("…");
+    expect(String(b["text/plain"])).not.toContain("x".repeat(100));
+    expect(String(b["text/html"])).toContain("x".repeat(200));
+    expect(String(b["text/plain"])).toContain("… 2 more rows not shown (the returned value holds all 12)");
+  });
+  it("shows an empty result plainly", () => {
+    expect(String(tableBundle([], cols, { title: "Nothing" })["text/plain"])).toContain("(no rows)");
+  });
+  it("masks registered secrets that reach a cell", () => {
+    registerSecret("tok-abcdef-123456");
+    const b = recordBundle([["url", "https://x/api?access_token=tok-abcdef-123456"], ["note", "plain"]]);
+    expect(JSON.stringify(b)).not.toContain("tok-abcdef-123456");
+  });
+});
+
+describe("values", () => {
+  it("withDisplay keeps the value's data and JSON intact", () => {
+    const v = withDisplay([{ a: 1 }], () => ({ "text/plain": "table" }));
+    expect(JSON.stringify(v)).toBe('[{"a":1}]');
+    expect(Object.keys(v)).toEqual(["0"]);
+    expect(bundleOf(v)["text/plain"]).toBe("table");
+  });
+  it("asJson gives a plain copy rendered as application/json", () => {
+    const v = asJson(withDisplay({ when: new Date(0), n: 1 }, () => ({}))) as Record<string, unknown>;
+    expect(v).toEqual({ when: "1970-01-01T00:00:00.000Z", n: 1 });
+    expect(bundleOf(v)["application/json"]).toEqual(v);
+    expect(asJson(undefined)).toBeNull();
+  });
+  it("formats sizes, durations and dates", () => {
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(85_466)).toBe("85.5 kB");
+    expect(formatBytes(2_000_000_000)).toBe("2.0 GB");
+    expect(formatBytes(null)).toBe("");
+    expect(formatDuration(59.6)).toBe("1m00s");
+    expect(formatDuration(3725)).toBe("1h02m");
+    expect(formatDate("2026-11-25T02:44:29Z")).toBe("2026-11-25 02:44 UTC");
+    expect(formatDate("not a date")).toBe("not a date");
+  });
+});

@@ -10,11 +10,15 @@ import { checkResponse } from "./__tests__/openapi";
 /** The emulated REANA 0.9 REST API, checked against the REANA 0.9.11 OpenAPI document over real HTTP. */
 
 let sbx: TestSandbox;
+const previousRuntime = process.env.VRE_SANDBOX_CONTAINER_RUNTIME;
 beforeAll(async () => {
+  process.env.VRE_SANDBOX_CONTAINER_RUNTIME = "none"; // host shell, whatever daemons the machine has
   sbx = await testSandbox();
 });
 afterAll(async () => {
   await sbx.dispose();
+  if (previousRuntime === undefined) delete process.env.VRE_SANDBOX_CONTAINER_RUNTIME;
+  else process.env.VRE_SANDBOX_CONTAINER_RUNTIME = previousRuntime;
 });
 
 function expectSpec(method: string, path: string, reply: Reply, optional: string[] = []): void {

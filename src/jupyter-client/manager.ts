@@ -75,7 +75,9 @@ export class KernelManager {
     });
     const manager = new KernelManager(spec, child, connection);
     try {
-      await manager.waitForReady(options.startupTimeoutMs ?? 60_000);
+      const deadline = Date.now() + (options.startupTimeoutMs ?? 60_000);
+      await manager.waitForReady(deadline - Date.now());
+      await manager.settle(deadline);
     } catch (err) {
       await manager.kill();
       throw err;
@@ -141,6 +143,16 @@ export class KernelManager {
       }
     }
     throw new KernelClientError(`The kernel did not answer kernel_info_request within ${Math.round(timeoutMs / 1000)} s.${formatLog(this.log)}`, "KERNEL_TIMEOUT");
+  }
+
+  /**
+   * Kernels may answer kernel_info before their language runtime is loaded (ours builds the TypeScript program
+   * right after). A complete_request is answered only once that is done, so the warm-up counts against the startup
+   * timeout instead of the first cell's. Failing to answer is not fatal: some kernels do not implement completion.
+   */
+  private async settle(deadline: number): Promise<void> {
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    await this.client.request("shell", "complete_request", { code: "", cursor_pos: 0 }, { timeoutMs }).reply.catch(() => undefined);
   }
 
   /** Interrupts the running cell: SIGINT to the kernel's process group, or interrupt_request for "message" kernels. */

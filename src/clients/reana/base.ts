@@ -95,7 +95,8 @@ export class ReanaBase {
     this.settings = { ...settings };
     this.token = settings.accessToken?.trim() || undefined;
     registerSecret(this.token);
-    const root = settings.serverUrl.replace(/\/+$/, "");
+    // REANA_SERVER_URL is the server root (https://reana.cern.ch); tolerate a pasted ".../api".
+    const root = settings.serverUrl.trim().replace(/\/+$/, "").replace(/\/api$/, "");
     this.http = new HttpClient({
       service: "reana",
       baseUrl: `${root}/api/`,
@@ -112,7 +113,7 @@ export class ReanaBase {
 
   /** Server root URL as configured (no token in it). */
   get serverUrl(): string {
-    return this.settings.serverUrl.replace(/\/+$/, "");
+    return this.settings.serverUrl.trim().replace(/\/+$/, "").replace(/\/api$/, "");
   }
 
   /** Adds `access_token` to the query. */

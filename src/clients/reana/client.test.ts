@@ -244,6 +244,20 @@ describe("ReanaClient against a loopback server checked with the REANA 0.9.11 Op
     ]);
   });
 
+  it("accepts a server URL pasted with /api and reports progress of archive downloads", async () => {
+    const c = new ReanaClient({ serverUrl: `${fake.url}/api/`, accessToken: fake.token });
+    expect(c.serverUrl).toBe(fake.url);
+    const created = await c.createWorkflow(loadReanaSpec(path.join(project(), "reana.yaml")), "progress");
+    const wf = fake.workflows.get(created.workflowId)!;
+    wf.files.set("out/a.bin", Buffer.alloc(1000, 1));
+    wf.files.set("out/b.bin", Buffer.alloc(2000, 2));
+    const seen: { bytes: number; done: boolean }[] = [];
+    const r = await c.download(created.workflowId, "out/*.bin", { dest: path.join(dir, "p"), onProgress: (p) => seen.push(p) });
+    expect(r.files.map((f) => [f.name, f.size])).toEqual([["out/a.bin", 1000], ["out/b.bin", 2000]]);
+    expect(seen[seen.length - 1]).toMatchObject({ done: true });
+    expect(seen[seen.length - 1].bytes).toBeGreaterThan(3000);
+  });
+
   it("retries idempotent reads through a 503 burst", async () => {
     const c = client();
     const created = await c.createWorkflow(loadReanaSpec(path.join(project(), "reana.yaml")), "bursty");

@@ -133,8 +133,20 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
     const res = await base.http.send({ ...request, method: "GET", signal: options.signal });
     const disposition = fileNameFromDisposition(res.header("content-disposition"));
     const sums = new ChecksumAccumulator();
+    const total = res.contentLength;
+    const started = Date.now();
+    let lastReport = 0;
+    const counter = new ChecksumStream(sums);
+    counter.on("data", () => {
+      const now = Date.now();
+      if (options.onProgress && now - lastReport >= 250) {
+        lastReport = now;
+        options.onProgress({ bytes: sums.bytes, total, rate: sums.bytes / Math.max(0.001, (now - started) / 1000), done: false });
+      }
+    });
     try {
-      await pipeline(res.body, new ChecksumStream(sums), createWriteStream(part), { signal: options.signal });
+      await pipeline(res.body, counter, createWriteStream(part), { signal: options.signal });
+      options.onProgress?.({ bytes: sums.bytes, total, rate: sums.bytes / Math.max(0.001, (Date.now() - started) / 1000), done: true });
     } catch (e) {
       throw new ReanaError({
         code: (e as Error)?.name === "AbortError" ? "HTTP_ABORTED" : "HTTP_CONNECTION",

@@ -249,6 +249,11 @@ describe("ZenodoClient (legacy deposit API) against a loopback Zenodo", () => {
     }
   });
 
+  it("accepts a Zenodo site URL without /api", async () => {
+    const z = new ZenodoClient({ baseUrl: fake.url, token: fake.token, sandbox: true });
+    expect((await z.licenses()).total).toBe(2);
+  });
+
   it("turns a malformed answer into a typed error", async () => {
     fake.failNext.push({ match: /^GET \/api\/deposit\/depositions\/\d+$/, status: 200, body: '{"id":"not-a-number"}', times: 1 });
     const e = await client().getDeposition(1001).catch((x: unknown) => x);

@@ -149,6 +149,18 @@ function depositionId(id: DepositionId): string {
   return s;
 }
 
+/** The API base: `https://zenodo.org` (a pasted site URL) becomes `https://zenodo.org/api/`. */
+function apiBase(url: string): string {
+  const trimmed = url.trim().replace(/\/+$/, "");
+  try {
+    const u = new URL(trimmed);
+    if (u.pathname === "" || u.pathname === "/") return `${trimmed}/api/`;
+  } catch {
+    // HttpClient reports an invalid URL with its own message
+  }
+  return `${trimmed}/`;
+}
+
 const md5Of = (checksum: string) => checksum.replace(/^md5:/i, "").toLowerCase();
 
 export class ZenodoClient {
@@ -164,7 +176,7 @@ export class ZenodoClient {
     this.confirmIntervalMs = options.confirmIntervalMs ?? 1000;
     this.http = new HttpClient({
       service: "zenodo",
-      baseUrl: settings.baseUrl.replace(/\/+$/, "") + "/",
+      baseUrl: apiBase(settings.baseUrl),
       timeouts: options.timeouts,
       retry: options.retry,
       logger: options.logger,

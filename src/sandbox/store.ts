@@ -8,6 +8,9 @@ import * as path from "node:path";
  */
 export class JsonStore<T> {
   private chain: Promise<void> = Promise.resolve();
+  /** A write queued behind the one in progress; later writes join it (group commit). */
+  private queued: Promise<void> | null = null;
+  private latest: T | undefined;
 
   constructor(
     readonly file: string,
@@ -23,9 +26,18 @@ export class JsonStore<T> {
     }
   }
 
-  /** Replaces the whole document; resolves once it is durable on disk. */
+  /**
+   * Replaces the whole document; resolves once it (or a later version) is durable on disk. The document is
+   * serialised when its write starts, so writes queued while another is in progress collapse into one.
+   */
   write(value: T): Promise<void> {
-    const next = this.chain.then(() => writeFileAtomic(this.file, JSON.stringify(value)));
+    this.latest = value;
+    if (this.queued) return this.queued;
+    const next = this.chain.then(() => {
+      this.queued = null;
+      return writeFileAtomic(this.file, JSON.stringify(this.latest));
+    });
+    this.queued = next;
     this.chain = next.catch(() => undefined);
     return next;
   }

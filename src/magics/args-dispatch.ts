@@ -64,12 +64,13 @@ export function toMagicError(err: unknown, what: string, signal?: AbortSignal): 
 export function verbMagic<Env>(options: VerbMagicOptions<Env>): MagicSpec {
   const { name, verbs } = options;
   const byName = new Map(verbs.map((v) => [v.name, v] as const));
+  const byAlias = new Map(verbs.flatMap((v) => (v.aliases ?? []).map((a) => [a, v] as const)));
   const overview = () => magicHelp(name, options.summary, verbs, options.footer);
   const hasCellVerbs = verbs.some((v) => (v.body ?? "none") !== "none");
   const allNames = () => [...byName.keys(), ...Object.keys(options.unavailable ?? {})];
 
   const findVerb = (word: string): Verb<Env> => {
-    const verb = byName.get(word);
+    const verb = byName.get(word) ?? byAlias.get(word);
     if (verb) return verb;
     const later = options.unavailable?.[word];
     if (later !== undefined) throw new UsageError(`%${name} ${word} is not available yet. ${later}`);

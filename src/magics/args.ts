@@ -119,6 +119,8 @@ export interface PositionalSpec {
 
 export interface VerbSpec {
   name: string;
+  /** Other names the verb answers to (e.g. "search" for list-dids). */
+  aliases?: string[];
   summary: string;
   positionals?: PositionalSpec[];
   options?: Record<string, OptionSpec>;
@@ -393,6 +395,7 @@ function wrapIndent(text: string, indent: string, width = 100): string {
 /** Detailed help of one verb: usage, description, arguments, options, examples, typed equivalent. */
 export function verbHelp(magic: string, verb: VerbSpec): string {
   const lines = [`Usage: ${usageLine(magic, verb)}`, "", wrapIndent(verb.summary, "  ")];
+  if (verb.aliases?.length) lines.push(`  Also: ${verb.aliases.map((a) => `%${magic} ${a}`).join(", ")}`);
   if (verb.bodyHelp) lines.push("", "Cell body:", wrapIndent(verb.bodyHelp, "  "));
   const pos = (verb.positionals ?? []).filter((p) => p.description);
   if (pos.length) {

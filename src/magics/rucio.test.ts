@@ -57,7 +57,7 @@ describe("%rucio against the sandbox, through the session", () => {
     const colls = (await magic.run("list-dids open:dimuon* --long", ctx)) as Array<{ did: string; type: string }>;
     expect(colls.map((d) => d.did).sort()).toEqual(["open:dimuon-sim", "open:dimuon-sim.v1"]);
     expect(String(bundleOf(colls)["text/plain"])).toMatch(/did\s+type\s+size\s+files/);
-    const hot = (await magic.run(`list-dids 'open:*' --type file --filter "energy>7500"`, ctx)) as Array<{ name: string }>;
+    const hot = (await magic.run(`search 'open:*' --type file --filter "energy>7500"`, ctx)) as Array<{ name: string }>; // alias of list-dids
     expect(hot.map((d) => d.name).sort()).toEqual(["dimuon_run002.csv", "dimuon_run003.csv"]);
     const stat = (await magic.run("stat open:dimuon-sim.v1", ctx)) as { length: number; bytes: number };
     expect(stat.length).toBe(4);

@@ -202,6 +202,7 @@ export const rucioVerbs: Verb<Env>[] = [
   },
   {
     name: "list-dids",
+    aliases: ["search"],
     summary: "Search DIDs in a scope by name pattern (* wildcards), type and metadata filters.",
     positionals: [{ name: "PATTERN", description: "SCOPE:NAME_PATTERN, e.g. open:dimuon*" }],
     options: {

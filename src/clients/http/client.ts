@@ -292,17 +292,27 @@ export class HttpClient {
     schema: S,
     opts?: Partial<NdjsonOptions<S>>,
     /** Sends the request (default `this.send`); a service passes its authenticated sender. */
-    sender: (req: HttpRequest) => Promise<HttpResponse> = (r) => this.send(r),
+    sender?: (req: HttpRequest) => Promise<HttpResponse>,
   ): AsyncGenerator<z.output<S>, void, undefined> {
+    for await (const batch of this.ndjsonBatches(req, schema, opts, sender)) yield* batch;
+  }
+
+  /** `ndjson` one array per received chunk, for layers that pass listings along. */
+  async *ndjsonBatches<S extends z.ZodType>(
+    req: HttpRequest,
+    schema: S,
+    opts?: Partial<NdjsonOptions<S>>,
+    sender: (req: HttpRequest) => Promise<HttpResponse> = (r) => this.send(r),
+  ): AsyncGenerator<z.output<S>[], void, undefined> {
     const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
     const maxReopen = req.retry === false || !idempotent ? 0 : (req.retry?.retries ?? this.policy.retries);
     for (let reopen = 0; ; reopen++) {
       const res = await sender(req);
       let yielded = 0;
       try {
-        for await (const item of res.ndjson(schema, opts)) {
-          yielded++;
-          yield item;
+        for await (const batch of res.ndjsonBatches(schema, opts)) {
+          yielded += batch.length;
+          yield batch;
         }
         return;
       } catch (e) {

@@ -24,15 +24,21 @@ export interface NdjsonOptions<S extends z.ZodType | undefined = undefined> {
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-export async function* readNdjson<S extends z.ZodType | undefined = undefined>(
+/**
+ * NDJSON values in batches: one array per chunk received (all the lines that chunk completed). Layers that
+ * pass a listing along iterate over batches, so the per-item cost of async iteration is paid once, at the
+ * public edge; memory stays bounded by the chunk size.
+ */
+export async function* readNdjsonBatches<S extends z.ZodType | undefined = undefined>(
   body: AsyncIterable<Buffer | Uint8Array | string>,
   opts: NdjsonOptions<S>,
-): AsyncGenerator<S extends z.ZodType ? z.output<S> : unknown, void, undefined> {
+): AsyncGenerator<(S extends z.ZodType ? z.output<S> : unknown)[], void, undefined> {
   type Out = S extends z.ZodType ? z.output<S> : unknown;
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxBytes = opts.maxBytes ?? Infinity;
   const make = opts.createError ?? ((init) => new HttpError(init));
   const ctx: ParseContext = { what: opts.what, service: opts.service, url: opts.url, createError: opts.createError };
+  const schema = opts.schema;
   const decoder = new StringDecoder("utf8");
   let pending = ""; // text of the current, incomplete line
   let pendingBytes = 0;
@@ -49,17 +55,20 @@ export async function* readNdjson<S extends z.ZodType | undefined = undefined>(
       details: { line: lineNo + 1, limit },
     });
 
-  const emit = (line: string): Out | undefined => {
+  const emit = (line: string, out: Out[]): void => {
     lineNo++;
-    if (line.length === 0 || (line.length < 3 && line.trim() === "")) return undefined;
+    if (line.length === 0) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
-      if (line.trim() === "") return undefined;
+      if (line.trim() === "") return;
       throw malformed({ ...ctx, line: lineNo }, `not valid JSON (${(e as Error).message})`, e);
     }
-    return (opts.schema ? parse(opts.schema, value, { ...ctx, line: lineNo }) : value) as Out;
+    if (schema) {
+      const r = schema.safeParse(value);
+      out.push((r.success ? r.data : parse(schema, value, { ...ctx, line: lineNo })) as Out);
+    } else out.push(value as Out);
   };
 
   for await (const raw of body) {
@@ -67,41 +76,55 @@ export async function* readNdjson<S extends z.ZodType | undefined = undefined>(
     total += chunk.length;
     if (total > maxBytes) throw tooLarge("the stream", maxBytes);
     const text = decoder.write(chunk as Buffer);
-    let start = 0;
-    let nl = text.indexOf("\n", start);
+    let nl = text.indexOf("\n");
     if (nl === -1) {
       pending += text;
       pendingBytes += chunk.length;
       if (pendingBytes > maxLine) throw tooLarge(`line ${lineNo + 1}`, maxLine);
       continue;
     }
-    // First line completes the pending part.
-    {
-      const piece = text.slice(0, nl);
-      const line = pending.length ? pending + piece : piece;
-      pending = "";
-      pendingBytes = 0;
-      if (line.length > maxLine && Buffer.byteLength(line) > maxLine) throw tooLarge(`line ${lineNo + 1}`, maxLine);
-      const v = emit(line.endsWith("\r") ? line.slice(0, -1) : line);
-      if (v !== undefined) yield v;
-      start = nl + 1;
+    const out: Out[] = [];
+    let start = 0;
+    let failure: unknown;
+    try {
+      do {
+        let line = start === 0 && pending.length ? pending + text.slice(0, nl) : text.slice(start, nl);
+        if (start === 0) {
+          pending = "";
+          pendingBytes = 0;
+        }
+        start = nl + 1;
+        if (line.length > maxLine && Buffer.byteLength(line) > maxLine) throw tooLarge(`line ${lineNo + 1}`, maxLine);
+        if (line.endsWith("\r")) line = line.slice(0, -1);
+        emit(line, out);
+      } while ((nl = text.indexOf("\n", start)) !== -1);
+    } catch (e) {
+      failure = e;
     }
-    while ((nl = text.indexOf("\n", start)) !== -1) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (line.length > maxLine && Buffer.byteLength(line) > maxLine) throw tooLarge(`line ${lineNo + 1}`, maxLine);
-      const v = emit(line.endsWith("\r") ? line.slice(0, -1) : line);
-      if (v !== undefined) yield v;
+    // Items before a bad line are delivered first: nothing valid is dropped.
+    if (failure !== undefined) {
+      if (out.length) yield out;
+      throw failure;
     }
     if (start < text.length) {
       pending = text.slice(start);
       pendingBytes = Buffer.byteLength(pending);
       if (pendingBytes > maxLine) throw tooLarge(`line ${lineNo + 1}`, maxLine);
     }
+    if (out.length) yield out;
   }
   const rest = pending + decoder.end();
   if (rest.trim().length) {
-    const v = emit(rest);
-    if (v !== undefined) yield v;
+    const out: Out[] = [];
+    emit(rest, out);
+    if (out.length) yield out;
   }
+}
+
+/** NDJSON values one by one (see readNdjsonBatches). */
+export async function* readNdjson<S extends z.ZodType | undefined = undefined>(
+  body: AsyncIterable<Buffer | Uint8Array | string>,
+  opts: NdjsonOptions<S>,
+): AsyncGenerator<S extends z.ZodType ? z.output<S> : unknown, void, undefined> {
+  for await (const batch of readNdjsonBatches(body, opts)) yield* batch;
 }

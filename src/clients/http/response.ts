@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import type { z } from "zod";
 import type { ClientError, ErrorFactory } from "../errors";
-import { readNdjson, type NdjsonOptions } from "./ndjson";
+import { readNdjsonBatches, type NdjsonOptions } from "./ndjson";
 import { parse, parseJsonText } from "./validate";
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -110,7 +110,12 @@ export class HttpResponse {
   ndjson<S extends z.ZodType>(schema: S, opts?: Partial<NdjsonOptions<S>>): AsyncGenerator<z.output<S>, void, undefined>;
   ndjson(): AsyncGenerator<unknown, void, undefined>;
   async *ndjson(schema?: z.ZodType, opts?: Partial<NdjsonOptions<z.ZodType>>): AsyncGenerator<unknown, void, undefined> {
-    const it = readNdjson(this.body, {
+    for await (const batch of this.ndjsonBatches(schema as z.ZodType, opts)) yield* batch;
+  }
+
+  /** The same, one array per received chunk (cheaper to pass through layers). */
+  async *ndjsonBatches<S extends z.ZodType>(schema?: S, opts?: Partial<NdjsonOptions<S>>): AsyncGenerator<z.output<S>[], void, undefined> {
+    const it = readNdjsonBatches(this.body, {
       schema,
       maxLineBytes: this.init.maxLineBytes,
       what: this.what,
@@ -121,9 +126,9 @@ export class HttpResponse {
     });
     try {
       while (true) {
-        let r: IteratorResult<unknown>;
+        let r: IteratorResult<z.output<S>[]>;
         try {
-          r = await it.next();
+          r = (await it.next()) as IteratorResult<z.output<S>[]>;
         } catch (e) {
           const code = (e as ClientError)?.code;
           if (code === "HTTP_MALFORMED_RESPONSE" || code === "HTTP_RESPONSE_TOO_LARGE") throw e;

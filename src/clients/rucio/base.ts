@@ -134,9 +134,15 @@ export class RucioBase {
     return res.status;
   }
 
-  /** An NDJSON listing, validated line by line, streamed. */
-  list<S extends z.ZodType>(req: RucioRequest, schema: S): AsyncGenerator<z.output<S>, void, undefined> {
-    return this.http.ndjson(req, schema, undefined, (r) => this.send({ ...r, auth: req.auth }));
+  /** An NDJSON listing, validated line by line, streamed; `map` shapes each item on the way out. */
+  list<S extends z.ZodType>(req: RucioRequest, schema: S): AsyncGenerator<z.output<S>, void, undefined>;
+  list<S extends z.ZodType, T>(req: RucioRequest, schema: S, map: (item: z.output<S>) => T): AsyncGenerator<T, void, undefined>;
+  async *list<S extends z.ZodType, T>(req: RucioRequest, schema: S, map?: (item: z.output<S>) => T): AsyncGenerator<unknown, void, undefined> {
+    const batches = this.http.ndjsonBatches(req, schema, undefined, (r) => this.send({ ...r, auth: req.auth }));
+    for await (const batch of batches) {
+      if (map) for (const item of batch) yield map(item);
+      else yield* batch;
+    }
   }
 
   /** The account to act as: the configured one, else the token's (whoami, cached). */

@@ -66,7 +66,7 @@ export class Dids {
   }
 
   /** Searches a scope. Streams results; with `long` each has type, bytes and length. */
-  async *search(scope: string, opts: SearchOptions = {}): AsyncGenerator<DidSummary> {
+  async *search(scope: string, opts: SearchOptions = {}): AsyncGenerator<DidSummary, void, undefined> {
     const long = opts.long ?? true;
     const query: Record<string, string | number | undefined> = {
       type: opts.type ?? "collection",
@@ -75,14 +75,12 @@ export class Dids {
       limit: opts.limit,
       filters: encodeFilters(Dids.searchFilters(opts)),
     };
-    const lines = this.base.list(
+    yield* this.base.list(
       { method: "GET", path: `dids/${encodeSegment(scope)}/dids/search`, query, what: `search DIDs in scope ${scope}`, signal: opts.signal },
       DidSearchLine,
+      (line): DidSummary =>
+        typeof line === "string" ? { scope, name: line } : { scope: line.scope, name: line.name, type: line.did_type, bytes: line.bytes, length: line.length },
     );
-    for await (const line of lines) {
-      if (typeof line === "string") yield { scope, name: line };
-      else yield { scope: line.scope, name: line.name, type: line.did_type, bytes: line.bytes, length: line.length };
-    }
   }
 
   /** The top-level DIDs of a scope (`GET /dids/{scope}/`), good for a tree view. */

@@ -2,16 +2,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReanaClient } from "../clients/reana";
-import { startSandbox, type Sandbox } from "../sandbox";
-import { ProvenanceLog } from "../session/provenance";
+import type { ReanaClient } from "../clients/reana";
+import type { Sandbox } from "../sandbox";
+import { Session } from "../session";
 import { reanaMagic } from "./reana";
 import { UsageError, type MagicSpec } from "./types";
 import { allOutput, bundleOf, testContext } from "./__tests__/harness";
 
 let sandbox: Sandbox;
 let root: string;
-let provenance: ProvenanceLog;
+let session: Session;
 let magic: MagicSpec;
 let client: ReanaClient;
 const cwd = () => path.join(root, "nb");
@@ -40,16 +40,16 @@ outputs:
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "vre-reana-magic-"));
   process.env.VRE_SANDBOX_CONTAINER_RUNTIME = "none"; // run steps on the host: no image pulls in tests
-  sandbox = await startSandbox({ dataDir: path.join(root, "sandbox"), seed: true });
-  client = new ReanaClient(sandbox.profiles.reana);
-  provenance = new ProvenanceLog();
-  magic = reanaMagic(() => ({ reana: async () => client, provenance }));
+  session = new Session({ sandboxDir: path.join(root, "sandbox"), env: { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json") }, notice: () => {} });
+  sandbox = await session.sandbox();
+  client = await session.reana();
+  magic = reanaMagic(() => session);
   fs.mkdirSync(path.join(root, "nb", "data"), { recursive: true });
   fs.writeFileSync(path.join(root, "nb", "data", "events.txt"), "a\nb\nc\n");
 });
 
 afterAll(async () => {
-  await sandbox?.close();
+  await session?.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -89,7 +89,7 @@ describe("%reana against the sandbox", () => {
     const progress = rec.displays.filter((d) => d.options.raw);
     expect(new Set(progress.map((d) => d.options.display_id)).size).toBe(1);
     expect(String((progress.at(-1)!.value as Record<string, unknown>)["text/plain"])).toMatch(/^✔ Workflow counting: finished\n  3\/3 jobs/);
-    const run = provenance.entries({ action: "run" }).at(-1)!;
+    const run = session.provenance.entries({ action: "run" }).at(-1)!;
     expect(run).toMatchObject({ kind: "workflow", service: "reana", id: final.id });
     expect(run.checksums?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(run.details?.inputs).toEqual([expect.objectContaining({ path: "data/events.txt" })]);
@@ -104,7 +104,7 @@ describe("%reana against the sandbox", () => {
     expect(got).toHaveLength(1);
     expect(got[0].path).toBe(path.join(cwd(), "results", "count.txt"));
     expect(fs.readFileSync(got[0].path, "utf8")).toBe("3\ndimuon\n");
-    expect(provenance.entries({ action: "read", service: "reana" }).at(-1)).toMatchObject({ id: `${final.name}:results/count.txt`, checksums: { md5: got[0].md5 } });
+    expect(session.provenance.entries({ action: "read", service: "reana" }).at(-1)).toMatchObject({ id: `${final.name}:results/count.txt`, checksums: { md5: got[0].md5 } });
     const listed = (await magic.run("list --search counting", testContext(cwd()).ctx)) as Array<{ name: string }>;
     expect(listed.length).toBeGreaterThan(0);
   });

@@ -2,9 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZenodoClient, ZenodoError } from "../clients/zenodo";
-import { startSandbox, type Sandbox } from "../sandbox";
-import { ProvenanceLog } from "../session/provenance";
+import { ZenodoError, type ZenodoClient } from "../clients/zenodo";
+import type { Sandbox } from "../sandbox";
+import { Session } from "../session";
+import type { ProvenanceLog } from "../session/provenance";
 import { zenodoMagic } from "./zenodo";
 import { UsageError, type MagicSpec } from "./types";
 import { allOutput, bundleOf, testContext } from "./__tests__/harness";
@@ -14,6 +15,7 @@ let root: string;
 let provenance: ProvenanceLog;
 let magic: MagicSpec;
 let client: ZenodoClient;
+let session: Session;
 
 const META = `title: Dimuon mass spectrum
 upload_type: dataset
@@ -26,18 +28,18 @@ license: cc-by-4.0
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "vre-zenodo-magic-"));
-  sandbox = await startSandbox({ dataDir: path.join(root, "sandbox"), seed: true });
-  client = new ZenodoClient(sandbox.profiles.zenodo, { confirmIntervalMs: 10 });
-  provenance = new ProvenanceLog();
-  magic = zenodoMagic(() => ({ zenodo: async () => client, provenance }));
+  session = new Session({ sandboxDir: path.join(root, "sandbox"), env: { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json") }, notice: () => {} });
+  sandbox = await session.sandbox();
+  client = await session.zenodo();
+  provenance = session.provenance;
+  magic = zenodoMagic(() => session);
   fs.mkdirSync(path.join(root, "nb", "results"), { recursive: true });
   fs.writeFileSync(path.join(root, "nb", "results", "mass.csv"), "mass,count\n3.1,10\n9.4,4\n91.2,30\n");
   fs.writeFileSync(path.join(root, "nb", "results", "fit.json"), JSON.stringify({ mZ: 91.19 }));
 });
 
 afterAll(async () => {
-  await client?.close();
-  await sandbox?.close();
+  await session?.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -110,7 +112,7 @@ describe("%zenodo against the sandbox", () => {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
-    const flakyMagic = zenodoMagic(() => ({ zenodo: async () => flaky, provenance }));
+    const flakyMagic = zenodoMagic(() => ({ zenodo: async () => flaky, provenance: session.provenance }));
     const first = testContext(cwd());
     const err = await fails(flakyMagic.run("deposit --publish --yes", first.ctx, body) as Promise<unknown>);
     expect(err.name).toBe("ZenodoError");

@@ -764,6 +764,7 @@ export class RucioService implements ServiceHandler {
       }
     }
     const base = this.baseUrl;
+    const readProtocols = new Map<string, ReturnType<typeof protocolsOf>>();
     const items = files
       .map((f) => {
         const reps = Object.entries(this.catalog.replicasOf(f.scope, f.name))
@@ -775,9 +776,13 @@ export class RucioService implements ServiceHandler {
         let priority = 0;
         for (const [rse, rep] of reps) {
           const rec = this.catalog.doc.rses[rse]!;
-          const protos = protocolsOf(rec, this.catalog.rseFolder(rse), base)
-            .filter((p) => (p.domains.wan?.read ?? 0) > 0 && (!opts.schemes || opts.schemes.includes(p.scheme)))
-            .sort((a, b) => a.domains.wan!.read! - b.domains.wan!.read!);
+          let protos = readProtocols.get(rse);
+          if (!protos) {
+            protos = protocolsOf(rec, this.catalog.rseFolder(rse), base)
+              .filter((p) => (p.domains.wan?.read ?? 0) > 0 && (!opts.schemes || opts.schemes.includes(p.scheme)))
+              .sort((a, b) => a.domains.wan!.read! - b.domains.wan!.read!);
+            readProtocols.set(rse, protos);
+          }
           const list = protos.slice(0, opts.limit && opts.limit > 0 ? opts.limit : undefined).map((p) => pfnFor(p, rep.path));
           if (list.length === 0) continue;
           for (const pfn of list) {

@@ -22,6 +22,8 @@ describe("REANA parameter expansion (Python string.Template rules)", () => {
     expect(expandCommand("--flag=$flag --ratio=$ratio --empty='$empty'", params)).toBe("--flag=True --ratio=0.5 --empty=''");
     expect(pythonStr(null)).toBe("None");
     expect(pythonStr(false)).toBe("False");
+    expect(pythonStr(["a", 1, true, null])).toBe("['a', 1, True, None]");
+    expect(pythonStr({ k: "it's" })).toBe(`{'k': "it's"}`);
   });
 
   it("fails on an unknown name like REANA does, naming every missing parameter", () => {

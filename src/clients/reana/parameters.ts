@@ -33,17 +33,33 @@ export class ParameterExpansionError extends Error {
 // Same alternatives, in the same order, as string.Template's pattern.
 const PLACEHOLDER = /\$(?:(\$)|([_a-z][_a-z0-9]*)|\{([_a-z][_a-z0-9]*)\}|())/gi;
 
+/** Python's `repr()` of a value loaded from YAML (used inside lists and mappings). */
+function pythonRepr(value: unknown): string {
+  if (typeof value === "string") {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const body = value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+    return quote + (quote === "'" ? body.replace(/'/g, "\\'") : body) + quote;
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(", ")}}`;
+  }
+  return pythonStr(value);
+}
+
 /** Python's `str()` of a YAML value, which is what `Template.substitute` writes into the command. */
 export function pythonStr(value: ParameterValue): string {
   if (value === null || value === undefined) return "None";
   if (value === true) return "True";
   if (value === false) return "False";
   if (typeof value === "number") {
-    if (Number.isInteger(value)) return String(value);
+    if (Number.isNaN(value)) return "nan";
+    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
     return String(value);
   }
   if (typeof value === "string") return value;
-  return JSON.stringify(value);
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return pythonRepr(value);
 }
 
 /** Every `$name` / `${name}` placeholder of a command (escapes `$$` are skipped). */

@@ -31,6 +31,8 @@ export interface ProgressOptions {
   title: string;
   /** Maximum updates per second (default 4). */
   maxRate?: number;
+  /** Shown when the operation is interrupted: what state it leaves behind and how to go on. */
+  interruptNote?: string;
   /** What `steps` counts, e.g. "jobs" (default "steps"). */
   stepUnit?: string;
   /** Clock in milliseconds, for tests. */
@@ -101,8 +103,8 @@ export class Progress {
   }
 
   /** Final state: interrupted by the user. */
-  interrupted(message = "interrupted"): void {
-    this.finish("interrupted", message);
+  interrupted(message?: string): void {
+    this.finish("interrupted", message ?? this.options.interruptNote);
   }
 
   /** Ends with "interrupted" when `signal` aborted, "failed" otherwise. */

@@ -107,7 +107,8 @@ function pollInterval(client: ReanaClient): number {
 
 /** Follows a workflow with a live progress line until it ends; a failed or stopped run becomes an error. */
 async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, progress?: Progress): Promise<WorkflowState> {
-  const p = progress ?? new Progress(ctx, { title: `Workflow ${workflow}`, stepUnit: "jobs" });
+  const note = `The workflow keeps running on REANA: check it with %reana status -w ${workflow}, stop it with %reana stop -w ${workflow}.`;
+  const p = progress ?? new Progress(ctx, { title: `Workflow ${workflow}`, stepUnit: "jobs", interruptNote: note });
   const final = await withProgress(p, ctx.signal, () =>
     client.follow(workflow, {
       signal: ctx.signal,
@@ -362,7 +363,11 @@ export const reanaVerbs: Verb<Env>[] = [
       }
       const client = await env.reana();
       const name = call.str("name");
-      const progress = new Progress(ctx, { title: `Workflow ${name}`, stepUnit: "jobs" });
+      const progress = new Progress(ctx, {
+        title: `Workflow ${name}`,
+        stepUnit: "jobs",
+        interruptNote: `Check with %reana list --search ${name} whether the workflow was created or started before running the cell again.`,
+      });
       progress.update({ status: "creating" });
       const result = await (async () => {
         try {

@@ -95,6 +95,24 @@ describe("%rucio against the sandbox, through the session", () => {
     expect(reads[0].paths?.[0]).toContain(path.join("data", "open"));
   });
 
+  it("an interrupted download stops cleanly, leaves no partial file under a final name, and a rerun completes", async () => {
+    const ac = new AbortController();
+    const first = testContext(cwd(), { signal: ac.signal, onDisplay: () => ac.abort() });
+    const err = await fails(magic.run("download open:dimuon-sim.v1 --dir interrupted", first.ctx));
+    expect(err.name).toBe("InterruptError");
+    const last = String((first.rec.displays.at(-1)!.value as Record<string, unknown>)["text/plain"]);
+    expect(last).toMatch(/^■ Downloading open:dimuon-sim.v1: interrupted/);
+    expect(last).toContain("No partial file is left under its final name");
+    const sizes = new Map(((await magic.run("list-files open:dimuon-sim.v1", testContext(cwd()).ctx)) as Array<{ name: string; bytes: number }>).map((f) => [f.name, f.bytes]));
+    const dir = path.join(cwd(), "interrupted", "open");
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      if (sizes.has(f)) expect(fs.statSync(path.join(dir, f)).size).toBe(sizes.get(f));
+    }
+    const files = (await magic.run("download open:dimuon-sim.v1 --dir interrupted", testContext(cwd()).ctx)) as Array<{ path: string; bytes: number }>;
+    expect(files).toHaveLength(4);
+    for (const f of files) expect(fs.statSync(f.path).size).toBe(f.bytes);
+  });
+
   it("make-available --wait replicates to the destination RSE and returns the mounted paths", async () => {
     // The mounted-path rule (as the Rucio JupyterLab extension): mount path + the PFN's URL path after its n-th "/".
     // For the sandbox's file:// PFNs, n is the depth of the mount path itself; pin it so this test checks the magic.

@@ -447,7 +447,10 @@ export const rucioVerbs: Verb<Env>[] = [
       const sizes = await Promise.all(dids.map((d) => client.dids.get(d, { dynamicDepth: "FILE", signal: ctx.signal })));
       const total = sizes.reduce((n, d) => n + (d.bytes ?? 0), 0);
       const fileCount = sizes.reduce((n, d) => n + (typeOf(d.type) === "file" ? 1 : (d.length ?? 0)), 0);
-      const progress = new Progress(ctx, { title: `Downloading ${dids.map(fmtDid).join(", ")}` });
+      const progress = new Progress(ctx, {
+        title: `Downloading ${dids.map(fmtDid).join(", ")}`,
+        interruptNote: "No partial file is left under its final name; run the cell again to continue (verified files are kept).",
+      });
       progress.update({ bytes: 0, totalBytes: total || undefined, files: 0, totalFiles: fileCount || undefined });
       const files = await withProgress(progress, ctx.signal, async () => {
         const out = [];
@@ -600,7 +603,10 @@ export const rucioVerbs: Verb<Env>[] = [
       }
       env.provenance.record({ action: "read", kind: "did", service: "rucio", id: fmtDid(did), via: "%rucio make-available", endpoint: client.settings.host, details: { rule: rule.id, rse, created } });
       if (call.flag("wait")) {
-        const progress = new Progress(ctx, { title: `Making ${fmtDid(did)} available on ${rse}` });
+        const progress = new Progress(ctx, {
+          title: `Making ${fmtDid(did)} available on ${rse}`,
+          interruptNote: `The rule stays and Rucio keeps replicating: check it with %rucio rule-info ${rule.id}.`,
+        });
         const id = rule.id;
         rule = await withProgress(progress, ctx.signal, () => waitForRule(client, ctx, id, progress));
         if (client.settings.mountPath) {

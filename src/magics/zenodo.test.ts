@@ -138,7 +138,7 @@ describe("%zenodo against the sandbox", () => {
     const first = testContext(cwd(), { signal: ac.signal });
     const err = await fails(magic.run("deposit", first.ctx, body) as Promise<unknown>);
     expect(err.name).toBe("InterruptError");
-    expect(String((first.rec.displays.at(-1)!.value as Record<string, unknown>)["text/plain"])).toMatch(/^■ .*interrupted/);
+    expect(String((first.rec.displays.at(-1)!.value as Record<string, unknown>)["text/plain"])).toMatch(/^■ .*interrupted[^]*Run the cell again to continue the same deposition/);
     const v = (await magic.run("deposit", testContext(cwd()).ctx, body)) as { id: number; state: string };
     expect(v.state).toBe("draft");
     expect((await client.listDepositions({ size: 100 })).filter((d) => d.metadata?.title === "Interrupted deposit")).toHaveLength(1);

@@ -270,7 +270,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   if (state && (state.version !== 1 || state.endpoint !== endpoint)) state = undefined;
 
   const title = String(metadata.title ?? "");
-  const progress = new Progress(ctx, { title: `Depositing "${title}"` });
+  const progress = new Progress(ctx, { title: `Depositing "${title}"`, interruptNote: "Run the cell again to continue the same deposition." });
   const totalBytes = files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
   progress.update({ status: "starting", bytes: 0, totalBytes, files: 0, totalFiles: files.length });
 

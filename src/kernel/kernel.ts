@@ -108,6 +108,7 @@ export class Kernel {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly inputWaiters: { resolve(v: string): void; reject(e: Error): void }[] = [];
   private warmedUp = false;
+  private domainLoaded = false;
   private shuttingDown = false;
   private readonly realStderrWrite = process.stderr.write.bind(process.stderr);
 
@@ -155,8 +156,14 @@ export class Kernel {
     setTimeout(() => this.warmUp(), 150).unref();
   }
 
-  /** Loads the domain magics (%rucio, %reana, %zenodo, %vre); a broken module must not take the kernel down. */
+  /**
+   * Loads the domain magics (%rucio, %reana, %zenodo, %vre) on first need (a cell or completion with `%`) or soon
+   * after warm-up, so a plain TypeScript first cell does not pay for loading the clients. A broken module must not
+   * take the kernel down.
+   */
   private registerDomainMagics(): void {
+    if (this.domainLoaded) return;
+    this.domainLoaded = true;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const domain = require("../magics/domain") as { registerDomainMagics?: (register: typeof registerMagic) => void };
@@ -170,7 +177,6 @@ export class Kernel {
   private warmUp(): void {
     if (this.warmedUp) return;
     this.warmedUp = true;
-    this.registerDomainMagics();
     const t0 = Date.now();
     try {
       installTypeOverlay(typescript().sys, this.cwd);
@@ -179,6 +185,9 @@ export class Kernel {
     } catch (e) {
       this.log(`TypeScript warm-up failed: ${(e as Error).stack ?? e}`);
     }
+    setTimeout(() => {
+      if (!this.running) this.registerDomainMagics();
+    }, 3000).unref();
   }
 
   // ---------------------------------------------------------------- messaging
@@ -464,6 +473,7 @@ export class Kernel {
 
   private async runCell(code: string, ctx: RequestContext): Promise<CellResult> {
     this.warmUp();
+    if (code.includes("%")) this.registerDomainMagics();
     try {
       const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });
       if (pre.kind === "code" && pre.plainMagics) {
@@ -577,6 +587,7 @@ export class Kernel {
 
   private complete(code: string, cursorCp: number): JsonObject {
     this.warmUp();
+    if (code.includes("%")) this.registerDomainMagics();
     const cursor = cpToUtf16(code, cursorCp);
     const prefix = magicPrefixAt(code, cursor);
     if (prefix) {
@@ -603,6 +614,7 @@ export class Kernel {
 
   private inspect(code: string, cursorCp: number): JsonObject {
     this.warmUp();
+    if (code.includes("%")) this.registerDomainMagics();
     const cursor = cpToUtf16(code, cursorCp);
     const name = magicNameAt(code, cursor);
     if (name && getMagic(name)) return { status: "ok", found: true, data: magicHelp(name), metadata: {} };
@@ -617,6 +629,7 @@ export class Kernel {
   }
 
   private isComplete(code: string): JsonObject {
+    if (code.includes("%")) this.registerDomainMagics();
     if (preprocess(code).kind === "cell") return { status: "complete" };
     const r = checkCompleteness(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }));
     return r.status === "incomplete" ? { status: "incomplete", indent: r.indent ?? "" } : { status: r.status };

@@ -24,7 +24,7 @@ import type { VerbCall } from "./args";
 import { MagicServiceError, verbMagic, type Verb } from "./args-dispatch";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
-import { displayPath, plural, resolvePath, withProgress } from "./vre-common";
+import { ask, displayPath, plural, resolvePath, withProgress } from "./vre-common";
 import { escapeHtml, formatBytes, formatDate, recordBundle, tableBundle, withDisplay } from "./vre-format";
 
 type Env = Pick<Session, "reana" | "provenance">;
@@ -578,7 +578,7 @@ export const reanaVerbs: Verb<Env>[] = [
           if (call.flag("from-env")) {
             value = process.env[n];
             if (value === undefined) throw new UsageError(`${call.prefix()} add --from-env: the kernel has no environment variable ${n}.`);
-          } else value = await ctx.input(`Value of secret ${n}: `, { password: true });
+          } else value = await ask(ctx, `Value of secret ${n}: `, { password: true }, "Use --from-env to take the value from the kernel's environment instead.");
           secrets[n] = { value, type: call.flag("as-file") ? "file" : "env" };
         }
         await client.addSecrets(secrets, { overwrite: call.flag("overwrite"), signal: ctx.signal });

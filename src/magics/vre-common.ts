@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { MagicContext } from "./types";
+import { UsageError, type MagicContext } from "./types";
 import type { Progress } from "./progress";
 
 /** A user path resolved against the notebook's folder (`~` expands to the home folder). */
@@ -18,9 +18,22 @@ export function displayPath(ctx: Pick<MagicContext, "cwd">, p: string): string {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
 
+/**
+ * Asks through the frontend; when it cannot ask (no stdin, e.g. a batch run), a UsageError says what to do
+ * instead rather than failing with a protocol error.
+ */
+export async function ask(ctx: Pick<MagicContext, "input">, prompt: string, options: { password?: boolean }, instead: string): Promise<string> {
+  try {
+    return await ctx.input(prompt, options);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UsageError(`Cannot ask "${prompt.trim()}" here (${why}). ${instead}`);
+  }
+}
+
 /** Asks a yes/no question through the frontend; anything but y/yes is a no. */
 export async function confirm(ctx: Pick<MagicContext, "input">, question: string): Promise<boolean> {
-  const answer = await ctx.input(`${question} [y/N] `);
+  const answer = await ask(ctx, `${question} [y/N] `, {}, "Add --yes to confirm in the command itself.");
   return /^\s*y(es)?\s*$/i.test(answer);
 }
 

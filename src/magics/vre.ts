@@ -8,7 +8,7 @@ import type { ProvenanceAction, ProvenanceEntry } from "../session/provenance";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
-import { anySignal } from "./vre-common";
+import { anySignal, ask } from "./vre-common";
 import { formatDate, tableBundle, withDisplay } from "./vre-format";
 
 type Env = Pick<Session, "rucio" | "reana" | "zenodo" | "profiles" | "use" | "login" | "settings" | "provenance">;
@@ -95,27 +95,28 @@ function provenanceRows(entries: ProvenanceEntry[]) {
 
 async function login(call: VerbCall, ctx: MagicContext, env: Env) {
   const service = serviceArg(call);
-  const ask = (prompt: string) => ctx.input(prompt, { password: true });
+  const instead = "Configure the credentials with environment variables or a profile instead (see %vre profiles).";
+  const secret = (prompt: string) => ask(ctx, prompt, { password: true }, instead);
   let secrets: Record<string, string>;
   if (service === "rucio") {
     if (call.flag("token")) {
-      secrets = { authType: "token", token: (await ask("Rucio token (JWT): ")).trim() };
+      secrets = { authType: "token", token: (await secret("Rucio token (JWT): ")).trim() };
     } else {
       const current = (await env.settings("rucio").catch(() => undefined))?.settings as { username?: string; account?: string } | undefined;
       let username = call.optStr("username") ?? "";
       if (!username) {
-        const answer = (await ctx.input(`Rucio username${current?.username ? ` [${current.username}]` : ""}: `)).trim();
+        const answer = (await ask(ctx, `Rucio username${current?.username ? ` [${current.username}]` : ""}: `, {}, instead)).trim();
         username = answer || current?.username || "";
       }
       if (!username) throw new UsageError(`${call.prefix()}: a username is needed for userpass login (or use --token).`);
-      secrets = { authType: "userpass", username, password: await ask(`Rucio password for ${username}: `) };
+      secrets = { authType: "userpass", username, password: await secret(`Rucio password for ${username}: `) };
       const account = call.optStr("account");
       if (account) secrets.account = account;
     }
   } else if (service === "reana") {
-    secrets = { accessToken: (await ask("REANA access token: ")).trim() };
+    secrets = { accessToken: (await secret("REANA access token: ")).trim() };
   } else {
-    secrets = { token: (await ask("Zenodo personal access token: ")).trim() };
+    secrets = { token: (await secret("Zenodo personal access token: ")).trim() };
   }
   if (Object.entries(secrets).some(([k, v]) => ["password", "token", "accessToken"].includes(k) && !v)) {
     throw new UsageError(`${call.prefix()}: nothing was entered; login cancelled.`);

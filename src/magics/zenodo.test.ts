@@ -191,6 +191,18 @@ describe("%zenodo against the sandbox", () => {
     expect(again).toMatchObject({ alreadyPublished: true, doi: pub.doi });
     expect(third.rec.prompts).toHaveLength(0);
 
+    // a frontend without stdin: a usage error that says to add --yes, and nothing is published
+    const noStdin = testContext(cwd());
+    noStdin.ctx.input = async () => {
+      throw new Error("input() is not available: this frontend does not support stdin");
+    };
+    const other = (await magic.run("create", testContext(cwd()).ctx, META)) as { id: number };
+    const refused = await fails(magic.run(`publish ${other.id}`, noStdin.ctx) as Promise<unknown>);
+    expect(refused).toBeInstanceOf(UsageError);
+    expect(refused.message).toMatch(/Cannot ask .* here .*Add --yes/);
+    expect((await client.getDeposition(other.id)).submitted).toBe(false);
+    await magic.run(`delete ${other.id} --yes`, testContext(cwd()).ctx);
+
     const nv = (await magic.run(`newversion ${id}`, testContext(cwd()).ctx)) as { id: number; submitted: boolean };
     expect(nv.id).not.toBe(id);
     expect(nv.submitted).toBe(false);

@@ -51,6 +51,15 @@ describe("ProvenanceLog", () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it("takes the mirror file from VRE_TS_PROVENANCE_FILE when none is given", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-"));
+    const file = path.join(dir, "p.jsonl");
+    new ProvenanceLog({ env: { VRE_TS_PROVENANCE_FILE: file } }).record({ action: "run", kind: "workflow", service: "reana", id: "w1" });
+    expect(ProvenanceLog.readFile(file).map((e) => e.id)).toEqual(["w1"]);
+    expect(new ProvenanceLog({ env: {} }).mirrorStatus().file).toBeUndefined();
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it("keeps working when the mirror cannot be written", () => {
     const blocker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "prov-")), "file");
     fs.writeFileSync(blocker, "");

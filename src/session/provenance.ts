@@ -54,8 +54,13 @@ export interface ProvenanceEntry extends ProvenanceInput {
 }
 
 export interface ProvenanceOptions {
-  /** Mirror every entry to this JSON-lines file (appended; created with mode 0600). */
+  /**
+   * Mirror every entry to this JSON-lines file (appended; created with mode 0600). Default: the
+   * `VRE_TS_PROVENANCE_FILE` environment variable, if set; otherwise the log stays in memory only.
+   */
   file?: string;
+  /** Environment to read `VRE_TS_PROVENANCE_FILE` from (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -82,7 +87,7 @@ export class ProvenanceLog {
   private fileError?: string;
 
   constructor(options: ProvenanceOptions = {}) {
-    this.file = options.file;
+    this.file = options.file ?? ((options.env ?? process.env).VRE_TS_PROVENANCE_FILE || undefined);
     this.now = options.now ?? (() => new Date());
   }
 

@@ -76,7 +76,7 @@ async function probe(env: Env, service: ServiceName, signal: AbortSignal): Promi
   return row;
 }
 
-function provenanceRows(entries: ProvenanceEntry[]) {
+function provenanceRows(entries: ProvenanceEntry[], mirror: { file?: string; error?: string }) {
   return tableBundle(
     entries,
     [
@@ -89,7 +89,12 @@ function provenanceRows(entries: ProvenanceEntry[]) {
       { label: "doi", get: (e) => e.doi },
       { label: "paths", get: (e) => e.paths?.join(", ") },
     ],
-    { title: `Provenance of this notebook (${entries.length} entr${entries.length === 1 ? "y" : "ies"})` },
+    {
+      title: `Provenance of this notebook (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`,
+      footer: mirror.file
+        ? `Also written to ${mirror.file}${mirror.error ? ` (last write failed: ${mirror.error})` : ""}`
+        : "Kept in this kernel's memory; set VRE_TS_PROVENANCE_FILE to also keep it in a JSON-lines file.",
+    },
   );
 }
 
@@ -222,7 +227,7 @@ export const vreVerbs: Verb<Env>[] = [
     typescript: "session().provenance.entries({ action, service })",
     run(call, _ctx, env) {
       const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
-      return withDisplay(entries, () => provenanceRows(entries));
+      return withDisplay(entries, () => provenanceRows(entries, env.provenance.mirrorStatus()));
     },
   },
 ];

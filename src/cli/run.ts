@@ -55,7 +55,15 @@ interface RunArgs {
   quiet: boolean;
 }
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  constructor(
+    message: string,
+    /** Whether the help text helps here (wrong options) or only adds noise (a missing file). */
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
 
 function seconds(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -92,7 +100,7 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
   if (values.help) return "help";
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `Expected one notebook, got ${positionals.length}.` : "No notebook given.");
   const notebook = resolve(positionals[0]);
-  if (!existsSync(notebook)) throw new UsageError(`Notebook not found: ${positionals[0]}`);
+  if (!existsSync(notebook)) throw new UsageError(`Notebook not found: ${positionals[0]}`, false);
   if (values.inplace && values.output) throw new UsageError("Use either --inplace or --output, not both.");
   const output = values.inplace ? notebook : values.output === "-" ? "-" : resolve(values.output ?? defaultOutput(notebook));
   const params = new Map<string, unknown>();
@@ -101,7 +109,7 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
     params.set(k, v);
   }
   const cwd = resolve(values.cwd ?? dirname(notebook));
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${values.cwd} is not a directory.`);
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${values.cwd} is not a directory.`, false);
   return {
     notebook,
     output,
@@ -168,7 +176,8 @@ export async function main(argv: string[]): Promise<number> {
     args = parsed;
   } catch (e) {
     if (e instanceof UsageError || e instanceof ParameterError) {
-      err(`vre-ts run: ${e.message}\n\n${USAGE}`);
+      const usage = e instanceof UsageError && !e.showUsage ? "" : `\n\n${USAGE}`;
+      err(`vre-ts run: ${e.message}${usage}`);
       return 2;
     }
     throw e;

@@ -717,7 +717,8 @@ export const zenodoVerbs: Verb<Env>[] = [
       "YAML: the deposit metadata (title, upload_type, creators, description, license, keywords, ...) plus a files: list " +
       "of paths relative to the notebook. Progress is remembered in .vre-ts/deposits/ next to the notebook, so rerunning " +
       "the cell after a failure continues the same deposition (files already uploaded with the same md5 are skipped) " +
-      "instead of creating a second one; a published deposit is never published again.",
+      "instead of creating a second one; a published deposit is never published again. The progress is keyed by the " +
+      "endpoint and the body's text: an edited body starts a new deposition (discard the old draft with %zenodo delete ID).",
     options: {
       publish: { type: "boolean", description: "publish once everything is uploaded (asks for confirmation unless --yes)" },
       yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },

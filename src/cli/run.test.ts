@@ -170,6 +170,18 @@ describe("vre-ts run (real kernel)", () => {
     expect(r.nb!.cells[2].outputs.at(-1).output_type).toBe("error");
   }, 120_000);
 
+  it("reports a kernel that dies in a cell and keeps the cell's output", async () => {
+    const r = await run(
+      "dies",
+      notebook([{ source: 'console.log("last words");\nsetTimeout(() => process.exit(3), 100);\nawait new Promise((r) => setTimeout(r, 30_000));' }, { source: "1" }]),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Cell 0 (code cell 1 of 2, In [1]) killed the kernel:");
+    expect(r.stderr).toMatch(/DeadKernelError: The kernel (exited with code 3|was killed by SIG\w+) while running this cell/);
+    expect(streams(r.nb!.cells[0])).toBe("last words\n");
+    expect(r.nb!.cells[1].execution_count).toBeNull();
+  }, 120_000);
+
   it("rejects bad arguments with exit 2 and leaves no output file", async () => {
     const r = await run("bad-args", notebook([{ source: "1" }]), "-p", "not a pair");
     expect(r.code).toBe(2);

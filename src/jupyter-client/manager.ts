@@ -106,7 +106,7 @@ export class KernelManager {
   describeExit(): string {
     if (!this.exitInfo) return "running";
     const { code, signal } = this.exitInfo;
-    return signal ? `killed by ${signal}` : `exited with code ${code}`;
+    return signal ? `was killed by ${signal}` : `exited with code ${code}`;
   }
 
   /**

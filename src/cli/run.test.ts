@@ -202,6 +202,15 @@ describe("run arguments and reports", () => {
     expect(parseRunArgs(["--help"])).toBe("help");
   });
 
+  it("reads a YAML parameters file; -p wins", async () => {
+    const file = join(dir, "params.yaml");
+    await writeFile(file, "alpha: 0.5\nruns: [1, 2]\nlabel: dimuon\n");
+    const args = parseRunArgs([join(ROOT, "package.json"), "-f", file, "-p", "alpha=2"]);
+    expect(args !== "help" && Object.fromEntries(args.params)).toEqual({ alpha: 2, runs: [1, 2], label: "dimuon" });
+    await writeFile(file, "- not a mapping\n");
+    expect(() => parseRunArgs([join(ROOT, "package.json"), "-f", file])).toThrow(/must hold a mapping/);
+  });
+
   it("redacts secrets everywhere it prints", () => {
     const r = new Redactor();
     r.add("s3cr3t-token");

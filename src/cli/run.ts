@@ -2,9 +2,10 @@
  * `vre-ts run`: executes a notebook end to end over the Jupyter protocol with our own client, like
  * `jupyter nbconvert --execute` / papermill, and saves the executed copy.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
 import { type CellFailure, executeNotebook, recordKernelMetadata } from "../jupyter-client/executor";
 import { KernelSpecError, resolveKernelSpec } from "../jupyter-client/kernelspec";
 import { KernelManager } from "../jupyter-client/manager";
@@ -21,6 +22,8 @@ Options:
                          next to the input (as \`jupyter nbconvert --execute --to notebook\`).
                          "-" writes it to stdout.
       --inplace          Overwrite NOTEBOOK itself.
+  -f, --parameters-file FILE  Parameters from a YAML or JSON mapping (as papermill's -f);
+                         -p values given as well win.
   -p, --parameter K=V    Set a parameter (repeatable), papermill style: a cell tagged
                          "injected-parameters" is added after the cell tagged "parameters".
                          Values are typed: 3 and 2.5 are numbers, true/false booleans, null,
@@ -83,6 +86,7 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
         output: { type: "string", short: "o" },
         inplace: { type: "boolean" },
         parameter: { type: "string", short: "p", multiple: true },
+        "parameters-file": { type: "string", short: "f" },
         "allow-errors": { type: "boolean" },
         timeout: { type: "string" },
         "startup-timeout": { type: "string" },
@@ -103,7 +107,7 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
   if (!existsSync(notebook)) throw new UsageError(`Notebook not found: ${positionals[0]}`, false);
   if (values.inplace && values.output) throw new UsageError("Use either --inplace or --output, not both.");
   const output = values.inplace ? notebook : values.output === "-" ? "-" : resolve(values.output ?? defaultOutput(notebook));
-  const params = new Map<string, unknown>();
+  const params = values["parameters-file"] ? readParametersFile(values["parameters-file"]) : new Map<string, unknown>();
   for (const p of values.parameter ?? []) {
     const [k, v] = parseParameter(p);
     params.set(k, v);
@@ -122,6 +126,29 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
     logOutput: values["log-output"] ?? false,
     quiet: values.quiet ?? false,
   };
+}
+
+/** A YAML (or JSON, which is YAML) mapping of parameter names to values. */
+export function readParametersFile(path: string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`Cannot read the parameters file ${path}: ${(e as Error).message}`, false);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new UsageError(`The parameters file ${path} is not valid YAML/JSON: ${(e as Error).message}`, false);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) throw new UsageError(`The parameters file ${path} must hold a mapping of names to values.`, false);
+  const params = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(data)) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(k)) throw new UsageError(`Parameter name "${k}" in ${path} is not a valid TypeScript identifier.`, false);
+    params.set(k, v);
+  }
+  return params;
 }
 
 export function defaultOutput(notebook: string): string {

@@ -114,10 +114,6 @@ describe("%rucio against the sandbox, through the session", () => {
   });
 
   it("make-available --wait replicates to the destination RSE and returns the mounted paths", async () => {
-    // The mounted-path rule (as the Rucio JupyterLab extension): mount path + the PFN's URL path after its n-th "/".
-    // For the sandbox's file:// PFNs, n is the depth of the mount path itself; pin it so this test checks the magic.
-    const { mountPath } = (await session.settings("rucio")).settings as { mountPath: string };
-    await session.login("rucio", { pathBeginsAt: mountPath.split(path.sep).filter(Boolean).length });
     const { ctx, rec } = testContext(cwd());
     const paths = (await magic.run("make-available open:dimuon-sim.v1 --wait", ctx)) as string[];
     expect(paths).toHaveLength(4);

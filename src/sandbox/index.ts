@@ -88,8 +88,9 @@ export function sandboxProfiles(url: string, dataDir: string, secrets: { rucioPa
       password: secrets.rucioPassword,
       destinationRse: SANDBOX_DESTINATION_RSE,
       mountPath,
-      // file://localhost/<mountPath>/<scope>/..: the path below the mount starts after 3 + depth(mountPath) slashes.
-      pathBeginsAt: 3 + mountPath.split(path.sep).filter(Boolean).length,
+      // As in the Rucio JupyterLab extension, pathBeginsAt counts segments of the PFN's URL path: for
+      // file://localhost/<mountPath>/<scope>/... the part below the mount starts after depth(mountPath) segments.
+      pathBeginsAt: mountPath.split(path.sep).filter(Boolean).length,
       sandbox: true,
     },
     reana: { serverUrl: `${url}/reana`, accessToken: secrets.reanaToken, sandbox: true },

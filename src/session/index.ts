@@ -196,7 +196,15 @@ export class Session {
   /** Uses the given credentials for a service from now on (kept in memory only, masked everywhere). */
   async login<K extends ServiceName>(service: K, secrets: Partial<SettingsOf[K]>): Promise<void> {
     for (const value of Object.values(secrets)) if (typeof value === "string") registerSecret(value);
-    this.logins[service] = { ...(this.logins[service] ?? {}), ...secrets } as Partial<SettingsOf[K]>;
+    // Credentials without an endpoint are for the service in use now (e.g. a token for the sandbox's Zenodo),
+    // not for the production default that an endpoint-less profile would otherwise resolve to.
+    const endpointKey = service === "rucio" ? "host" : service === "reana" ? "serverUrl" : "baseUrl";
+    const pinned: Record<string, unknown> = {};
+    if ((secrets as Record<string, unknown>)[endpointKey] === undefined && !this.logins[service]) {
+      const { settings } = await this.settings(service);
+      Object.assign(pinned, settings);
+    }
+    this.logins[service] = { ...pinned, ...(this.logins[service] ?? {}), ...secrets } as Partial<SettingsOf[K]>;
     this.clients.delete(service);
   }
 

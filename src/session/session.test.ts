@@ -51,3 +51,15 @@ describe("Session", () => {
     expect(() => session.use("nope")).toThrow(/no profile named "nope"/);
   });
 });
+
+describe("Session.login", () => {
+  it("keeps the service's current endpoint when only a credential is given", async () => {
+    const s = new Session({ env, sandboxDir: join(dir, "sandbox"), notice: () => undefined });
+    const before = await s.settings("zenodo");
+    await s.login("zenodo", { token: before.settings.token });
+    const after = await s.settings("zenodo");
+    expect(after.settings.baseUrl).toBe(before.settings.baseUrl);
+    expect((await (await s.zenodo()).listDepositions()).length).toBeGreaterThanOrEqual(0);
+    await s.close();
+  });
+});

@@ -11,7 +11,7 @@ import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
  * are read back. Python's standard library is all it needs.
  */
 
-const DEMO = path.join(__dirname, "demo");
+const DEMO = path.resolve(__dirname, "..", "..", "..", "notebooks", "examples", "dimuon");
 let sbx: TestSandbox;
 const previousRuntime = process.env.VRE_SANDBOX_CONTAINER_RUNTIME;
 

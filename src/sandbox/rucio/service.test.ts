@@ -76,7 +76,8 @@ describe("profiles and credentials", () => {
   it("maps file PFNs of the destination RSE onto local paths with mountPath + pathBeginsAt", async () => {
     const lines = await ndjson(await send("POST", "/replicas/list", { dids: [{ scope: "open", name: "README.md" }], schemes: ["file"] }));
     const pfn = Object.keys(lines[0]!.pfns as object)[0]!.replace("SANDBOX-DISK1", "SANDBOX-DISK2");
-    const local = path.join(sb.profiles.rucio.mountPath, pfn.split("/").slice(sb.profiles.rucio.pathBeginsAt).join("/"));
+    const segments = new URL(pfn).pathname.split("/").filter(Boolean);
+    const local = path.join(sb.profiles.rucio.mountPath, segments.slice(sb.profiles.rucio.pathBeginsAt).join("/"));
     expect(local).toBe(path.join(dir, "rucio", "rse", "SANDBOX-DISK2", hashPath("open", "README.md")));
   });
 });

@@ -31,3 +31,21 @@ export const COUNTER_CSS = `
   color: #1a1a1a;
 }
 `;
+
+// A second widget with its own stylesheet: both must keep their styles on one page.
+export const BADGE_ESM = `
+export default {
+  render({ model, el }) {
+    const badge = document.createElement("span");
+    badge.className = "vre-badge";
+    badge.textContent = model.get("text");
+    el.appendChild(badge);
+  }
+};
+`;
+
+export const BADGE_COLOR = 'rgb(0, 0, 255)';
+
+export const BADGE_CSS = `
+.vre-badge { color: ${BADGE_COLOR}; font: 14px "DejaVu Sans", sans-serif; }
+`;

@@ -1,6 +1,13 @@
 // The vre-ts kernel in JupyterLab: TypeScript and magic cells, and an anywidget
 // created from TypeScript that syncs both ways and survives a page reload.
-import { COUNTER_BACKGROUND, COUNTER_CSS, COUNTER_ESM } from './counter-widget';
+import {
+  BADGE_COLOR,
+  BADGE_CSS,
+  BADGE_ESM,
+  COUNTER_BACKGROUND,
+  COUNTER_CSS,
+  COUNTER_ESM
+} from './counter-widget';
 import {
   cellText,
   expect,
@@ -23,6 +30,11 @@ const counter = widget({
   state: { count: 0 },
 });
 counter
+`.trim();
+
+const CREATE_BADGE = `
+const badge = widget({ esm: ${JSON.stringify(BADGE_ESM)}, css: ${JSON.stringify(BADGE_CSS)}, state: { text: "vre" } });
+badge
 `.trim();
 
 test.describe('vre-ts kernel', () => {
@@ -95,6 +107,7 @@ test.describe('vre-ts kernel', () => {
       path,
       notebookDocument(VRE_TS, [
         CREATE_WIDGET,
+        CREATE_BADGE,
         'counter.get("count")',
         'counter.set("count", 42)'
       ])
@@ -109,16 +122,25 @@ test.describe('vre-ts kernel', () => {
       COUNTER_BACKGROUND
     );
 
+    // A second widget with its own stylesheet; the first one keeps its style.
+    const badge = (await runCell(page, 1)).locator('span.vre-badge');
+    await expect(badge).toHaveText('vre');
+    await expect(badge).toHaveCSS('color', BADGE_COLOR);
+    await expect(button, 'one widget\'s _css does not replace another\'s').toHaveCSS(
+      'background-color',
+      COUNTER_BACKGROUND
+    );
+
     // Frontend → kernel.
     await button.click();
     await button.click();
     await button.click();
     await expect(button).toHaveText('count is 3');
-    await runCell(page, 1);
-    expect(await cellText(page, 1)).toBe('3');
+    await runCell(page, 2);
+    expect(await cellText(page, 2)).toBe('3');
 
     // Kernel → frontend.
-    await runCell(page, 2);
+    await runCell(page, 3);
     await expect(button).toHaveText('count is 42');
     expect(await button.screenshot()).toMatchSnapshot('vre-ts-counter-42.png');
     await keepScreenshot(page, 'widget-before-reload');
@@ -130,10 +152,12 @@ test.describe('vre-ts kernel', () => {
     const restored = (await page.notebook.getCellOutputLocator(0))!.locator('button.vre-counter');
     await expect(restored).toHaveText('count is 42');
     await expect(restored).toHaveCSS('background-color', COUNTER_BACKGROUND);
+    const restoredBadge = (await page.notebook.getCellOutputLocator(1))!.locator('span.vre-badge');
+    await expect(restoredBadge).toHaveCSS('color', BADGE_COLOR);
     await restored.click();
     await expect(restored).toHaveText('count is 43');
-    await runCell(page, 1);
-    expect(await cellText(page, 1)).toBe('43');
+    await runCell(page, 2);
+    expect(await cellText(page, 2)).toBe('43');
     await keepScreenshot(page, 'widget-after-reload');
 
     expect(problems.messages).toEqual([]);

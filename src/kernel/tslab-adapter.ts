@@ -5,6 +5,7 @@
  * start-up so an unexpected upgrade fails loudly instead of misbehaving.
  */
 import { dirname } from "node:path";
+import { markTopLevelForAwait } from "./top-level-for-await";
 
 export const TSLAB_VERSION = "1.0.22";
 export const TYPESCRIPT_FORK_VERSION = "5.0.4";
@@ -160,7 +161,7 @@ export class TsSession {
     const outcome: ExecOutcome = { ok: false, hasValue: false, diagnostics: [] };
     this.capture = outcome;
     try {
-      outcome.ok = await this.executor!.execute(src);
+      outcome.ok = await this.executor!.execute(markTopLevelForAwait(src));
     } catch (e) {
       outcome.ok = false;
       outcome.error ??= { value: e, interrupted: isInterruptError(e) };

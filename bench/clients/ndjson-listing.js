@@ -1,6 +1,7 @@
 // NDJSON listing throughput and memory: a DID search streaming N results from a loopback server, consumed
 // with `rucio.dids.search()` (zod-validated line by line). Peak RSS must stay flat as N grows.
-//   npm run build && node bench/clients/ndjson-listing.js [N ...]      (default: 100000 1000000)
+//   npm run build && node --expose-gc bench/clients/ndjson-listing.js [N ...]   (default: 100000 1000000)
+// (--expose-gc lets each size start from a collected heap, so the peaks are comparable.)
 "use strict";
 const { requireDist, rssMeter, startServer, fmt } = require("./lib/common");
 const { RucioClient } = requireDist("clients/rucio/index.js");

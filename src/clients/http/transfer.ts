@@ -13,7 +13,7 @@ import { dirname } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ClientError, HttpError } from "../errors";
-import { ChecksumAccumulator, normaliseAdler32, type Checksums } from "./checksum";
+import { checksumFor, normaliseAdler32, type Checksums, type StreamingChecksum } from "./checksum";
 import type { HttpClient, HttpRequest } from "./client";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
 
@@ -86,15 +86,17 @@ class ProgressMeter {
 
 class MeteredChecksum extends Transform {
   constructor(
-    private readonly acc: ChecksumAccumulator,
+    private readonly acc: StreamingChecksum,
     private readonly meter: ProgressMeter,
   ) {
     super({ highWaterMark: IO_HWM });
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.acc.update(chunk);
+    const wait = this.acc.update(chunk);
     this.meter.tick(this.acc.bytes);
-    cb(null, chunk);
+    // When the checksum worker is behind, hold the chunk back: backpressure up to the socket or file.
+    if (wait) wait.then(() => cb(null, chunk), cb);
+    else cb(null, chunk);
   }
 }
 
@@ -176,9 +178,9 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-async function hashPrefix(path: string, acc: ChecksumAccumulator, signal?: AbortSignal): Promise<void> {
+async function hashPrefix(path: string, acc: StreamingChecksum, signal?: AbortSignal): Promise<void> {
   const s = createReadStream(path, { highWaterMark: IO_HWM, signal });
-  for await (const c of s) acc.update(c as Buffer);
+  for await (const c of s) await acc.update(c as Buffer);
 }
 
 /**
@@ -200,7 +202,6 @@ export async function downloadToFile(
   if (opts.resume === false) await rm(part, { force: true });
 
   for (let attempt = 0; ; attempt++) {
-    const acc = new ChecksumAccumulator();
     let offset = (opts.resume === false && attempt === 0 ? undefined : await sizeOf(part)) ?? 0;
     if (total !== undefined && offset > total) {
       await rm(part, { force: true });
@@ -229,6 +230,7 @@ export async function downloadToFile(
         if (attempt >= retries) throw http.createError({ code: "HTTP_STATUS", status: 416, message: `The server refused to resume ${req.what}.` });
         continue;
       }
+      const acc = checksumFor(total ?? res.contentLength);
       if (append) await hashPrefix(part, acc, opts.signal);
       else offset = 0;
       const meter = new ProgressMeter(opts.onProgress, total, acc.bytes, opts.progressIntervalMs ?? 250);
@@ -236,6 +238,7 @@ export async function downloadToFile(
       try {
         await pipeline(res.body, new MeteredChecksum(acc, meter), out, { signal: opts.signal });
       } catch (e) {
+        acc.cancel?.();
         if (e instanceof ClientError) throw e;
         const code = (e as NodeJS.ErrnoException)?.code;
         if (code && /^(ENOSPC|EACCES|EPERM|EROFS|EISDIR|ENOTDIR|EDQUOT)$/.test(code)) throw ioError(e, "Writing", part);
@@ -247,7 +250,7 @@ export async function downloadToFile(
           retriable: true,
         });
       }
-      const sums = acc.digest();
+      const sums = await acc.digest();
       meter.tick(sums.bytes, true);
       let verified: TransferResult["verified"];
       try {
@@ -275,8 +278,9 @@ export async function downloadToFile(
 export async function copyLocalFile(src: string, dest: string, opts: Omit<DownloadOptions, "resume" | "retries"> = {}): Promise<TransferResult> {
   const part = partPath(dest);
   await mkdir(dirname(dest), { recursive: true });
-  const acc = new ChecksumAccumulator();
-  const meter = new ProgressMeter(opts.onProgress, opts.expected?.bytes ?? undefined, 0, opts.progressIntervalMs ?? 250);
+  const size = await sizeOf(src);
+  const acc = checksumFor(size);
+  const meter = new ProgressMeter(opts.onProgress, opts.expected?.bytes ?? size, 0, opts.progressIntervalMs ?? 250);
   try {
     await pipeline(
       createReadStream(src, { highWaterMark: IO_HWM }),
@@ -284,12 +288,13 @@ export async function copyLocalFile(src: string, dest: string, opts: Omit<Downlo
       createWriteStream(part, { highWaterMark: IO_HWM }),
       { signal: opts.signal },
     );
-    const sums = acc.digest();
+    const sums = await acc.digest();
     meter.tick(sums.bytes, true);
     const verified = verifyChecksums(sums, opts.expected, `Copy of ${src}`);
     await commitFile(part, dest);
     return { ...sums, path: dest, verified, resumedFrom: 0 };
   } catch (e) {
+    acc.cancel?.();
     await rm(part, { force: true });
     throw ioError(e, "Copying", src);
   }
@@ -314,8 +319,10 @@ export async function uploadFile(
 ): Promise<Checksums & { status: number; responseText: string; headers: Record<string, string | string[] | undefined> }> {
   const size = await sizeOf(src);
   if (size === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
-  let acc = new ChecksumAccumulator();
-  const res = await http.send({
+  let acc: StreamingChecksum = checksumFor(0);
+  let res: Awaited<ReturnType<HttpClient["send"]>>;
+  try {
+    res = await http.send({
     ...req,
     method: req.method ?? "PUT",
     signal: opts.signal ?? req.signal,
@@ -325,7 +332,8 @@ export async function uploadFile(
       "content-length": String(size),
     },
     body: () => {
-      acc = new ChecksumAccumulator();
+      acc.cancel?.(); // a retry starts over
+      acc = checksumFor(size);
       const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
       const file = createReadStream(src, { highWaterMark: IO_HWM });
       const t = new MeteredChecksum(acc, meter);
@@ -334,8 +342,12 @@ export async function uploadFile(
       return file.pipe(t);
     },
   });
+  } catch (e) {
+    acc.cancel?.();
+    throw e;
+  }
   const responseText = await res.text(1024 * 1024);
-  const sums = acc.digest();
+  const sums = await acc.digest();
   if (sums.bytes !== size) {
     throw http.createError({
       code: "HTTP_IO",

@@ -39,6 +39,11 @@ for nb in "${notebooks[@]}"; do
     echo "test-notebooks: FAILED: $nb (partial output in out/$name.ipynb)" >&2
     exit 1
   fi
-  echo "   ok in $(( $(date +%s) - started )) s -> out/$name.ipynb"
+  # The saved notebook must be valid nbformat for Jupyter's own reader (Debian's nbformat).
+  if ! PYTHONNOUSERSITE=1 /usr/bin/python3 -c 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))' "$ROOT/out/$name.ipynb"; then
+    echo "test-notebooks: FAILED: out/$name.ipynb is not valid nbformat" >&2
+    exit 1
+  fi
+  echo "   ok in $(( $(date +%s) - started )) s -> out/$name.ipynb (valid nbformat)"
 done
 echo "test-notebooks: all ${#notebooks[@]} notebooks ran"

@@ -6,6 +6,8 @@
  */
 import { readConfigFile, configFilePath, resolveProfile, type ResolvedProfile, type ServiceName, type SettingsOf } from "../clients/config";
 import { registerSecret } from "../clients/http/redact";
+import { setAmbientSignal } from "../clients/http/ambient-signal";
+import { getBridge } from "../kernel/bridge";
 import { RucioClient } from "../clients/rucio";
 import { ReanaClient } from "../clients/reana";
 import { ZenodoClient } from "../clients/zenodo";
@@ -222,5 +224,10 @@ const SESSION = Symbol.for("vre-ts.session");
 /** The process-wide session (created on first use). */
 export function session(): Session {
   const g = globalThis as unknown as Record<symbol, Session | undefined>;
-  return (g[SESSION] ??= new Session());
+  if (!g[SESSION]) {
+    g[SESSION] = new Session();
+    // In a kernel, an interrupt cancels the running cell's requests even when the code passed no signal.
+    setAmbientSignal(() => getBridge()?.currentSignal());
+  }
+  return g[SESSION];
 }

@@ -3,7 +3,9 @@
  * auth host gets its own pool), TLS material, timeouts, retries and the translation of every failure
  * into the service's error class.
  */
-import { readFileSync } from "node:fs";
+import { withAmbientSignal } from "./ambient-signal";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import type { z } from "zod";
@@ -114,6 +116,11 @@ const IDEMPOTENT = new Set<HttpMethod>(["GET", "HEAD", "PUT", "DELETE", "OPTIONS
 
 function readPem(path: string, what: string): Buffer {
   try {
+    // A CA *folder* (e.g. /etc/grid-security/certificates) is read as the bundle of its PEM files.
+    if (statSync(path).isDirectory()) {
+      const files = readdirSync(path).filter((f) => /\.(pem|crt|0)$/.test(f)).sort();
+      return Buffer.concat(files.map((f) => readFileSync(join(path, f))) as unknown as Uint8Array[]);
+    }
     return readFileSync(path);
   } catch (e) {
     throw new ConfigError({
@@ -211,6 +218,8 @@ export class HttpClient {
    * service's error (via mapStatusError), transport failures throw HTTP_* codes.
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const signal = withAmbientSignal(req.signal);
+    if (signal !== req.signal) req = { ...req, signal };
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
     const url = this.url(req.path, req.query);
     const shownUrl = redactUrl(url.toString());

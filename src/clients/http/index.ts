@@ -50,6 +50,7 @@
  *    every error message, hint and log line by the core itself.
  */
 export * from "./client";
+export { setAmbientSignal, withAmbientSignal } from "./ambient-signal";
 export * from "./response";
 export * from "./ndjson";
 export * from "./validate";

@@ -1,0 +1,24 @@
+/**
+ * An optional process-wide cancel source for every request, on top of each call's own `signal`. The clients
+ * know nothing of who provides it; a notebook session sets it to "the running cell's signal" so that a kernel
+ * interrupt also cancels requests made from user code that passed no signal.
+ */
+let provider: (() => AbortSignal | undefined) | undefined;
+
+export function setAmbientSignal(get: (() => AbortSignal | undefined) | undefined): void {
+  provider = get;
+}
+
+/** `signal` combined with the ambient one (either aborting aborts the result). */
+export function withAmbientSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  let ambient: AbortSignal | undefined;
+  try {
+    ambient = provider?.();
+  } catch {
+    ambient = undefined;
+  }
+  if (!ambient || ambient === signal) return signal;
+  if (!signal) return ambient;
+  // AbortSignal.any exists from Node 20.3; the pinned @types/node predates it.
+  return (AbortSignal as unknown as { any(signals: AbortSignal[]): AbortSignal }).any([signal, ambient]);
+}

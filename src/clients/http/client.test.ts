@@ -280,3 +280,12 @@ describe("timeouts and cancellation", () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe("configuration errors", () => {
+  it("an unreadable CA file is CONFIG_INVALID naming the setting, before any request", () => {
+    expect(() => new HttpClient({ service: "rucio", baseUrl: "https://r.example", tls: { caFile: "/nonexistent/ca.pem" } })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", hint: expect.stringMatching(/CA certificate/) }),
+    );
+    expect(() => new HttpClient({ service: "rucio", baseUrl: "not a url" })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+  });
+});

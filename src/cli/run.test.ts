@@ -80,12 +80,15 @@ describe("vre-ts run (real kernel)", () => {
         { source: "# Analysis", type: "markdown" },
         { source: 'let alpha: number = 1;\nconst label = "default";\nlet api_token = "";\nconst runs: number[] = [];', tags: ["parameters"] },
         { source: "console.log(alpha * 2, label.toUpperCase(), runs.length, api_token.length)" },
+        { source: 'console.log("token is", api_token)' },
       ]),
       "-p", "alpha=21", "-p", "label=dimuon", "-p", "runs=[1,2,3]", "-p", "api_token=tok-0123456789",
     );
+    // (the last cell below also prints the token by mistake: the saved output masks it)
     expect(r.code, r.stderr).toBe(0);
     const cells = r.nb!.cells;
-    expect(cells.map((c) => c.metadata.tags ?? [])).toEqual([[], ["parameters"], ["injected-parameters"], []]);
+    expect(cells.map((c) => c.metadata.tags ?? [])).toEqual([[], ["parameters"], ["injected-parameters"], [], []]);
+    expect(streams(cells[4])).toBe("token is ***\n");
     expect(text(cells[2].source)).toBe(
       '// Parameters\nlet alpha: number = 21;\nconst label = "dimuon";\nconst runs: number[] = [1,2,3];\n' +
         'let api_token: string = process.env["VRE_TS_PARAM_API_TOKEN"] ?? "";',
@@ -93,7 +96,7 @@ describe("vre-ts run (real kernel)", () => {
     expect(streams(cells[3])).toBe("42 DIMUON 3 14\n");
     expect(JSON.stringify(r.nb)).not.toContain("tok-0123456789");
     expect(r.stdout + r.stderr).not.toContain("tok-0123456789");
-    expect(cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count)).toEqual([1, 2, 3]);
+    expect(cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count)).toEqual([1, 2, 3, 4]);
   }, 120_000);
 
   it("stops at a failing cell, shows it and exits 1; --allow-errors runs on and exits 0", async () => {

@@ -29,7 +29,8 @@ Options:
                          Values are typed: 3 and 2.5 are numbers, true/false booleans, null,
                          [..] {..} "..." JSON; anything else a string. Names that look like
                          secrets (token, password, secret, credential, api_key) are passed
-                         through the kernel's environment and never written into the notebook.
+                         through the kernel's environment, never written into the notebook,
+                         and masked as *** in what the runner prints and in saved outputs.
       --allow-errors     Keep running after a failing cell; exit 0 (the errors stay in the outputs).
       --timeout S        Per-cell time limit in seconds; a cell that runs longer is interrupted
                          and counts as failed. Default: no limit.
@@ -168,6 +169,23 @@ export class Redactor {
     for (const s of this.secrets) out = out.split(s).join("***");
     return out;
   }
+  /** A deep copy of a JSON value with every string redacted. */
+  applyDeep<T>(value: T): T {
+    if (this.secrets.length === 0) return value;
+    if (typeof value === "string") return this.apply(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.applyDeep(v)) as T;
+    if (value && typeof value === "object" && !Buffer.isBuffer(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.applyDeep(v)])) as T;
+    }
+    return value;
+  }
+}
+
+/** Secret parameters printed by the notebook itself are masked in the saved outputs and widget state too. */
+export function redactNotebook(nb: Notebook, redactor: Redactor): void {
+  for (const cell of nb.cells) if (cell.outputs) cell.outputs = redactor.applyDeep(cell.outputs);
+  const meta = nb.metadata as Record<string, unknown>;
+  if (meta.widgets) meta.widgets = redactor.applyDeep(meta.widgets);
 }
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -299,6 +317,7 @@ export async function main(argv: string[]): Promise<number> {
     if (fatal?.kind === "kernel_died" && kernel.log.trim()) {
       say(`Kernel log (last lines):\n${kernel.log.trim().split("\n").slice(-20).join("\n")}`);
     }
+    redactNotebook(nb, redactor);
     await save(nb, args.output);
     const where = args.output === "-" ? "stdout" : args.output;
     if (fatal) {

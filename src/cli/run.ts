@@ -318,8 +318,13 @@ export async function main(argv: string[]): Promise<number> {
       say(`Kernel log (last lines):\n${kernel.log.trim().split("\n").slice(-20).join("\n")}`);
     }
     redactNotebook(nb, redactor);
-    await save(nb, args.output);
     const where = args.output === "-" ? "stdout" : args.output;
+    try {
+      await save(nb, args.output);
+    } catch (e) {
+      say(`vre-ts run: could not save the executed notebook to ${where}: ${(e as Error).message}`);
+      return fatal?.kind === "cancelled" ? 130 : 1;
+    }
     if (fatal) {
       say(`\nvre-ts run: ${fatal.kind === "cancelled" ? "interrupted" : "failed"} in ${args.notebook}\n${formatFailure(fatal, nb, !!process.stderr.isTTY)}`);
       say(`\nSaved the partially executed notebook to ${where}.`);

@@ -26,7 +26,7 @@
  * // zenodo/depositions.ts — one module per resource, one short method per endpoint
  * export const create = (b: ZenodoBase, o) => submitOnce(
  *   () => b.http.json({ method: "POST", path: "deposit/depositions", json: {}, what: "create a deposition" }, Deposition),
- *   async () => undefined /* or: look for the deposition we may have created *\/);
+ *   async () => undefined);   // "did it happen?": look for the deposition we may have created
  * ```
  *
  * What the core guarantees:

@@ -10,6 +10,18 @@ import type { RucioClient } from "./clients/rucio";
 import type { ReanaClient } from "./clients/reana";
 import type { ZenodoClient } from "./clients/zenodo";
 import { lazyClient } from "./session/lazy-client";
+import { provenanceRecorder } from "./session/client-provenance";
+
+/** Records what typed calls from notebook code read, run or publish in the session's provenance log. */
+function record(service: "rucio" | "reana" | "zenodo") {
+  return (client: object, method: string, args: unknown[], result: unknown) => {
+    const recorder = provenanceRecorder(service, method);
+    if (!recorder) return;
+    const settings = (client as { settings?: Record<string, unknown> }).settings ?? {};
+    const endpoint = String(settings.host ?? settings.serverUrl ?? settings.baseUrl ?? "");
+    recorder(session().provenance, args, result, endpoint);
+  };
+}
 
 export * from "./kernel/api";
 export * from "./clients";
@@ -17,8 +29,8 @@ export { session, Session, type ProfileInfo, type ActiveSettings } from "./sessi
 export { ProvenanceLog } from "./session/provenance";
 
 /** The session's Rucio client (the `%rucio` magic's typed equivalent). */
-export const rucio: RucioClient = lazyClient(() => session().rucio());
+export const rucio: RucioClient = lazyClient(() => session().rucio(), record("rucio"));
 /** The session's REANA client (the `%reana` magic's typed equivalent). */
-export const reana: ReanaClient = lazyClient(() => session().reana());
+export const reana: ReanaClient = lazyClient(() => session().reana(), record("reana"));
 /** The session's Zenodo client (the `%zenodo` magic's typed equivalent). */
-export const zenodo: ZenodoClient = lazyClient(() => session().zenodo());
+export const zenodo: ZenodoClient = lazyClient(() => session().zenodo(), record("zenodo"));

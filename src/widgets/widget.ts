@@ -7,6 +7,7 @@
  * is a cell's value or passed to `display()`. `close()` closes the comm and aborts `model.signal`, so polls and
  * transfers started for the widget stop with it.
  */
+import { createHash } from "node:crypto";
 import { getBridge, type MimeBundle } from "../kernel/bridge";
 import type { Comm, CommMessage } from "../kernel/comm/manager";
 import { anywidgetVersionRange } from "./anywidget-version";
@@ -27,6 +28,11 @@ export interface WidgetOptions<S extends WidgetState> {
   state?: S;
   /** Closing happens when this aborts (e.g. tie the widget to a longer-lived task). */
   signal?: AbortSignal;
+  /**
+   * anywidget's `_anywidget_id`: the frontend keys the widget's stylesheet (and hot reloads) by it, so widgets of
+   * one kind share it. Default: derived from the ESM and CSS source.
+   */
+  id?: string;
 }
 
 type ChangeListener<V> = (value: V, previous: V) => void;
@@ -69,6 +75,7 @@ export class WidgetModel<S extends WidgetState = WidgetState> implements Registe
       _view_count: null,
       _esm: options.esm,
       ...(options.css ? { _css: options.css } : {}),
+      _anywidget_id: options.id ?? `vre-ts.widget.${createHash("sha256").update(options.esm).update("\0").update(options.css ?? "").digest("hex").slice(0, 16)}`,
       ...(options.state ?? {}),
     };
     const { state, buffer_paths, buffers } = removeBuffers(this.state);

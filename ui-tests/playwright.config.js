@@ -4,11 +4,13 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const port = Number(process.env.VRE_UI_PORT || 8899);
 const baseURL = `http://127.0.0.1:${port}`;
+// run.sh points these into its run folder; by hand they default to this folder.
+const results = process.env.VRE_UI_RESULTS_DIR || '.';
 
 module.exports = {
   ...baseConfig,
   testDir: './tests',
-  outputDir: './test-results',
+  outputDir: `${results}/test-results`,
   // One server, one browser, tests one after another: deterministic on 2 cores.
   workers: 1,
   fullyParallel: false,
@@ -23,9 +25,9 @@ module.exports = {
   },
   reporter: [
     ['list'],
-    ['html', { open: 'never', outputFolder: './playwright-report' }],
+    ['html', { open: 'never', outputFolder: `${results}/playwright-report` }],
     // Read by run.sh for its summary line.
-    ['json', { outputFile: './test-results-summary.json' }]
+    ['json', { outputFile: `${results}/summary.json` }]
   ],
   use: {
     ...baseConfig.use,
@@ -54,7 +56,8 @@ module.exports = {
   webServer: {
     command: `bash serve.sh ${port}`,
     url: `${baseURL}/lab`,
-    reuseExistingServer: !process.env.CI,
+    // Never reuse a server found on the port: it may belong to another run.
+    reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe'

@@ -11,9 +11,19 @@
 set -euo pipefail
 ui="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$ui")"
-state="${VRE_UI_STATE_DIR:-$ui/.state}"
 artifacts="$repo/ci-artifacts/ui-tests"
+# Each run gets its own server port, Jupyter folders, notebook folder and results, so
+# that two runs in one working tree (two developers' test scripts) cannot disturb
+# each other. The run folder is removed at the end; the artifacts are kept.
+mkdir -p "$ui/.state"
+state="${VRE_UI_STATE_DIR:-$(mktemp -d "$ui/.state/run-XXXXXX")}"
+[ -n "${VRE_UI_STATE_DIR:-}" ] || trap 'rm -rf "$state"' EXIT
 export VRE_UI_STATE_DIR="$state"
+export VRE_UI_RESULTS_DIR="$state/results"
+if [ -z "${VRE_UI_PORT:-}" ]; then
+  VRE_UI_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
+export VRE_UI_PORT
 
 # ---- phase timing -----------------------------------------------------------
 timings=()
@@ -37,6 +47,11 @@ report_timings() {
 locked_npm() {
   if command -v flock >/dev/null; then flock /tmp/vre-npm.lock npm "$@"; else npm "$@"; fi
 }
+# Install and build under a lock of this folder: a concurrent run waits for them.
+if command -v flock >/dev/null; then
+  exec 9>"$ui/.state/install.lock"
+  flock 9
+fi
 
 # ---- 1. system packages -----------------------------------------------------
 phase apt
@@ -68,6 +83,8 @@ if [ ! -f "$stamp" ] || [ -n "$(find app rspack.config.js package-lock.json -new
   touch "$stamp"
 fi
 
+if command -v flock >/dev/null; then flock -u 9; fi
+
 # ---- 4. kernels -------------------------------------------------------------------
 phase kernelspec
 jupyter_data="$state/jupyter/data"
@@ -84,25 +101,26 @@ echo "ui-tests: kernels: $(ls "$jupyter_data/kernels" | tr '\n' ' ')"
 
 # ---- 5. browser tests ---------------------------------------------------------------
 phase playwright
-rm -rf test-results playwright-report test-results-summary.json "$artifacts" "$state/server.log"
+results="$VRE_UI_RESULTS_DIR"
+rm -rf "$results" "$artifacts"
 status=0
 npx --no-install playwright test "$@" || status=$?
 
 # Keep what is needed to look at a failure: traces, screenshots, the HTML report, server log.
 mkdir -p "$artifacts"
-[ -d test-results ] && cp -r test-results "$artifacts/"
-[ -d playwright-report ] && cp -r playwright-report "$artifacts/"
+[ -d "$results/test-results" ] && cp -r "$results/test-results" "$artifacts/"
+[ -d "$results/playwright-report" ] && cp -r "$results/playwright-report" "$artifacts/"
+[ -f "$results/summary.json" ] && cp "$results/summary.json" "$artifacts/results.json"
 [ -f "$state/server.log" ] && cp "$state/server.log" "$artifacts/"
-[ -f test-results-summary.json ] && cp test-results-summary.json "$artifacts/results.json"
 report_timings
-if [ -f test-results-summary.json ]; then
+if [ -f "$artifacts/results.json" ]; then
   node -e '
     const s = require(process.argv[1]).stats;
     console.log(`ui-tests: ${s.expected + s.flaky} passed, ${s.unexpected} failed, ${s.skipped} skipped`);
-  ' "$ui/test-results-summary.json"
+  ' "$artifacts/results.json"
 fi
 if [ "$status" -ne 0 ]; then
-  [ -f "$state/server.log" ] && tail -n 30 "$state/server.log" | sed 's/^/ui-tests: server: /' >&2
+  [ -f "$artifacts/server.log" ] && tail -n 30 "$artifacts/server.log" | sed 's/^/ui-tests: server: /' >&2
   echo "ui-tests: FAILED (traces and screenshots in ${artifacts#$repo/})" >&2
 fi
 exit "$status"

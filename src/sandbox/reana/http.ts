@@ -185,3 +185,40 @@ export function queryFlag(value: string | null): boolean {
   if (value === null) return false;
   return ["true", "1", "yes", "y", "on", ""].includes(value.toLowerCase());
 }
+
+/** A URL path segment decoded, or kept as it is when it is not valid percent-encoding. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * Answers a request whose handler threw: a client that went away gets nothing, an `HttpError` becomes its answer
+ * (`shape` lets a service add fields to error bodies), anything else a logged 500 with `internalBody`.
+ */
+export function answerError(
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { service: string; path: string; log: (message: string) => void; internalBody: unknown; shape?: (e: HttpError) => unknown },
+): void {
+  if (!req.readableEnded) req.resume();
+  if (isClientAbort(err, req)) {
+    opts.log(`${opts.service}: ${req.method ?? "?"} ${opts.path} interrupted by the client`);
+    res.destroy();
+    return;
+  }
+  if (res.headersSent) {
+    res.destroy(err as Error);
+    return;
+  }
+  if (err instanceof HttpError) {
+    sendJson(res, err.status, opts.shape ? opts.shape(err) : err.body, err.headers);
+    return;
+  }
+  opts.log(`${opts.service}: internal error on ${req.method ?? "?"} ${opts.path}: ${(err as Error).stack ?? String(err)}`);
+  sendJson(res, 500, opts.internalBody);
+}

@@ -6,9 +6,10 @@ import * as path from "node:path";
 import type { ServiceContext, ServiceHandler } from "../service";
 import { engineLine, recoverInterruptedRuns, SerialExecutor } from "./executor";
 import {
+  answerError,
+  decodeSegment,
   HttpError,
   humanSize,
-  isClientAbort,
   isPlainObject,
   queryFlag,
   readBody,
@@ -691,9 +692,9 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     }
     if (rest[1] === "move_files" && rest.length === 3) {
       if (method !== "PUT") throw notAllowed();
-      return moveFiles(findWorkflow(decode(rest[2]!)), url, res);
+      return moveFiles(findWorkflow(decodeSegment(rest[2]!)), url, res);
     }
-    const wf = findWorkflow(decode(rest[1]!));
+    const wf = findWorkflow(decodeSegment(rest[1]!));
     const action = rest[2];
     if (rest.length === 3 && action === "start") {
       if (method !== "POST") throw notAllowed();
@@ -751,7 +752,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
         if (method === "POST") return upload(wf, req, url, res);
         throw notAllowed();
       }
-      const rel = rest.slice(3).map(decode).join("/");
+      const rel = rest.slice(3).map(decodeSegment).join("/");
       if (method === "GET") return download(wf, rel, url, res);
       if (method === "DELETE") return deleteFiles(wf, rel, res);
       throw notAllowed();
@@ -766,22 +767,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       try {
         await route(req, res, rawPath, url);
       } catch (err) {
-        if (!req.readableEnded) req.resume();
-        if (isClientAbort(err, req)) {
-          ctx.log(`reana: ${req.method ?? "?"} ${rawPath} interrupted by the client`);
-          res.destroy();
-          return;
-        }
-        if (res.headersSent) {
-          res.destroy(err as Error);
-          return;
-        }
-        if (err instanceof HttpError) {
-          sendJson(res, err.status, err.body, err.headers);
-          return;
-        }
-        ctx.log(`reana: internal error on ${req.method ?? "?"} ${rawPath}: ${(err as Error).stack ?? String(err)}`);
-        sendJson(res, 500, { message: "Internal server error." });
+        answerError(err, req, res, { service: "reana", path: rawPath, log: ctx.log, internalBody: { message: "Internal server error." } });
       }
     },
     async close() {
@@ -791,13 +777,6 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
   };
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 /** CPU quota as REANA prints it ("1m 10s"). */
 function humanDuration(ms: number): string {

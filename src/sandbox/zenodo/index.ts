@@ -3,7 +3,7 @@ import { createReadStream, promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { ServiceContext, ServiceHandler } from "../service";
-import { commitUpload, HttpError, isClientAbort, isPlainObject, readJson, sendEmpty, sendJson, streamToFile, sweepStaging, tokenMatches } from "../reana/http";
+import { answerError, commitUpload, decodeSegment, HttpError, isPlainObject, readJson, sendEmpty, sendJson, streamToFile, sweepStaging, tokenMatches } from "../reana/http";
 import { receiveMultipartFile } from "./multipart";
 import { readOrCreateToken } from "../reana/index";
 import { toBibtex, toCslJson } from "./citation";
@@ -588,7 +588,7 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
   // ---------------------------------------------------------------------------------------------- routing
   async function route(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {
     const method = req.method ?? "GET";
-    const parts = rawPath.split("/").slice(1).map(decode);
+    const parts = rawPath.split("/").slice(1).map(decodeSegment);
     if (parts[parts.length - 1] === "" && parts.length > 1) parts.pop();
     const notAllowed = () => zError(405, "The method is not allowed for the requested URL.");
     await ready;
@@ -761,23 +761,14 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
         }
         await route(req, res, rawPath, url);
       } catch (err) {
-        if (!req.readableEnded) req.resume();
-        if (isClientAbort(err, req)) {
-          ctx.log(`zenodo: ${req.method ?? "?"} ${rawPath} interrupted by the client`);
-          res.destroy();
-          return;
-        }
-        if (res.headersSent) {
-          res.destroy(err as Error);
-          return;
-        }
-        if (err instanceof HttpError) {
-          const body = isPlainObject(err.body) && err.body.status === undefined ? { status: err.status, ...err.body } : err.body;
-          sendJson(res, err.status, body, err.headers);
-          return;
-        }
-        ctx.log(`zenodo: internal error on ${req.method ?? "?"} ${rawPath}: ${(err as Error).stack ?? String(err)}`);
-        sendJson(res, 500, { status: 500, message: "Internal server error." });
+        answerError(err, req, res, {
+          service: "zenodo",
+          path: rawPath,
+          log: ctx.log,
+          internalBody: { status: 500, message: "Internal server error." },
+          // Zenodo's error bodies carry the status too.
+          shape: (e) => (isPlainObject(e.body) && e.body.status === undefined ? { status: e.status, ...e.body } : e.body),
+        });
       }
     },
     async close() {
@@ -786,10 +777,3 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
   };
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}

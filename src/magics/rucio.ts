@@ -433,6 +433,7 @@ export const rucioVerbs: Verb<Env>[] = [
       rse: { type: "string", placeholder: "EXPR", description: "prefer replicas on this RSE" },
       "no-scope-dir": { type: "boolean", description: "put files directly in the target folder, without a <scope>/ folder" },
       overwrite: { type: "boolean", description: "replace local files whose checksum differs" },
+      "verify-all": { type: "boolean", description: "check md5 too when the catalogue has it (default: adler32, as the Rucio client; md5 is slower)" },
     },
     examples: ["%rucio download open:dimuon-sim.v1", "const files = %rucio download open:dimuon_run001.csv --dir data --no-scope-dir"],
     typescript: 'await rucio.download("open:dimuon-sim.v1", { dir, rse, onProgress })',
@@ -463,6 +464,7 @@ export const rucioVerbs: Verb<Env>[] = [
             rse: call.optStr("rse"),
             scopeDir: !call.flag("no-scope-dir"),
             overwrite: call.flag("overwrite"),
+            verify: call.flag("verify-all") ? "all" : "preferred",
             signal: ctx.signal,
             onProgress: (p) => {
               current = p.bytes;

@@ -281,7 +281,8 @@ describe("download", () => {
     client = new RucioClient({ host: lb.url, token }, fast);
     const dir = mkdtempSync(join(tmpdir(), "vre-ts-dl-"));
     const progress: number[] = [];
-    const [f] = await client.download("user.jdoe:big.bin", { dir, onProgress: (p) => progress.push(p.bytes) });
+    // verify "all": the md5 of the resumed file must cover the kept prefix too.
+    const [f] = await client.download("user.jdoe:big.bin", { dir, verify: "all", onProgress: (p) => progress.push(p.bytes) });
     expect(f.path).toBe(join(dir, "user.jdoe", "big.bin"));
     expect(f.verified).toEqual(["bytes", "adler32", "md5"]);
     expect(readFileSync(f.path).equals(data)).toBe(true);
@@ -292,9 +293,10 @@ describe("download", () => {
     expect(readdirSync(join(dir, "user.jdoe"))).toEqual(["big.bin"]);
     // The storage was sent the token (same origin as the Rucio host).
     expect(lb.requests.find((r) => r.url.startsWith("/storage/"))?.headers["x-rucio-auth-token"]).toBe(token);
-    // A second run finds the file complete and skips it.
+    // A second run finds the file complete and skips it; by default (as the Rucio client) adler32 is checked.
     const [again] = await client.download("user.jdoe:big.bin", { dir });
     expect(again.skipped).toBe(true);
+    expect(again.verified).toEqual(["bytes", "adler32"]);
   });
 
   it("a transfer that keeps breaking leaves no file under the final name", async () => {

@@ -2,50 +2,124 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import * as ADLER32 from "adler-32";
-import { ChecksumAccumulator, checksumFile, formatAdler32, ParallelChecksumAccumulator, PARALLEL_MAX_IN_FLIGHT } from "./checksum";
+import { adler32, ChecksumAccumulator, checksumFile, formatAdler32, StreamingChecksum } from "./checksum";
+import { BLOCK_COUNT, BLOCK_SIZE, freeBlocks, MAX_BLOCKS_IN_FLIGHT, WorkerMd5 } from "./md5-worker";
 
-describe("checksums", () => {
-  it("adler32 of known values (as Rucio stores them: 8 lower-case hex digits)", () => {
+/** adler32 as zlib computes it (the trailer of a zlib stream): an implementation independent of ours. */
+const zlibAdler32 = (data: Uint8Array) => {
+  const z = deflateSync(data, { level: 0 });
+  return formatAdler32(z.readUInt32BE(z.length - 4));
+};
+const md5 = (data: Uint8Array) => createHash("md5").update(data).digest("hex");
+
+describe("adler32 (SIMD WebAssembly)", () => {
+  it("matches zlib and the adler-32 library on every length around its 16-byte steps and 4 KiB blocks", () => {
+    for (const n of [0, 1, 2, 15, 16, 17, 31, 32, 33, 4095, 4096, 4097, 4111, 8192 + 7, 65536 + 3, 300_001]) {
+      const data = randomBytes(n);
+      expect(formatAdler32(adler32(data))).toBe(zlibAdler32(data));
+      expect(adler32(data)).toBe(ADLER32.buf(data) >>> 0);
+    }
+  });
+
+  it("holds for the worst case for its sums (all bytes 0xff) and when continued from any seed", () => {
+    const ff = Buffer.alloc(5 * 1024 * 1024 + 13, 0xff);
+    expect(formatAdler32(adler32(ff))).toBe(zlibAdler32(ff));
+    const data = randomBytes(100_003);
+    let v = 1;
+    for (let o = 0; o < data.length; o += 7919) v = adler32(data.subarray(o, o + 7919), v);
+    expect(formatAdler32(v)).toBe(zlibAdler32(data));
+  });
+
+  it("gives Rucio's known values (8 lower-case hex digits)", () => {
     const a = new ChecksumAccumulator();
     a.update(Buffer.from("Wikipedia"));
-    expect(a.digest()).toEqual({ adler32: "11e60398", md5: createHash("md5").update("Wikipedia").digest("hex"), bytes: 9 });
+    expect(a.digest()).toEqual({ adler32: "11e60398", md5: md5(Buffer.from("Wikipedia")), bytes: 9 });
     expect(new ChecksumAccumulator().digest().adler32).toBe("00000001");
   });
+});
 
-  it("the worker-backed accumulator gives the same sums, chunk by chunk, under backpressure", async () => {
-    const data = randomBytes(PARALLEL_MAX_IN_FLIGHT * 2 + 12345);
-    const p = new ParallelChecksumAccumulator();
-    let waited = 0;
-    for (let o = 0; o < data.length; o += 1 << 20) {
-      const w = p.update(data.subarray(o, o + (1 << 20)));
-      if (w) {
-        waited++;
-        await w;
+describe("StreamingChecksum", () => {
+  const data = randomBytes(BLOCK_SIZE * (MAX_BLOCKS_IN_FLIGHT + 3) + 12345);
+
+  for (const variant of [
+    { name: "md5 in the worker", opts: {}, async: true },
+    { name: "md5 on this thread (small size)", opts: { size: 1000 }, async: false },
+    { name: "without md5", opts: { md5: false }, async: false },
+  ]) {
+    it(`${variant.name}: same sums for any chunking, and every worker block back in the pool`, async () => {
+      const h = new StreamingChecksum(variant.opts);
+      let waited = 0;
+      for (let o = 0; o < data.length; ) {
+        const n = 1 + Math.floor(Math.random() * 200_000);
+        const w = h.update(data.subarray(o, o + n));
+        o += n;
+        if (w) {
+          waited++;
+          await w;
+        }
       }
-    }
-    const sums = await p.digest();
-    expect(sums.adler32).toBe(formatAdler32(ADLER32.buf(data)));
-    expect(sums.md5).toBe(createHash("md5").update(data).digest("hex"));
-    expect(sums.bytes).toBe(data.length);
-    expect(waited).toBeGreaterThan(0);
-    // A cancelled session does not disturb the next one.
-    const c = new ParallelChecksumAccumulator();
-    c.update(data.subarray(0, 1000));
+      expect(await h.digest()).toEqual({ adler32: zlibAdler32(data), md5: variant.opts.md5 === false ? "" : md5(data), bytes: data.length });
+      // Work on this thread ends before update returns; the worker makes a fast producer wait.
+      if (variant.async) expect(waited).toBeGreaterThan(0);
+      else expect(waited).toBe(0);
+      expect(freeBlocks()).toBe(BLOCK_COUNT);
+    });
+  }
+});
+
+describe("WorkerMd5", () => {
+  const data = randomBytes(BLOCK_SIZE * 5 + 77);
+
+  it("a cancelled stream frees its blocks and does not disturb the next one", async () => {
+    const c = new WorkerMd5();
+    c.update(data);
     c.cancel();
-    const q = new ParallelChecksumAccumulator();
+    const q = new WorkerMd5();
     q.update(Buffer.from("Wikipedia"));
-    expect((await q.digest()).adler32).toBe("11e60398");
+    expect(await q.digest()).toBe(md5(Buffer.from("Wikipedia")));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(freeBlocks()).toBe(BLOCK_COUNT);
   });
 
-  it("checksums files of both sizes alike", async () => {
+  it("many streams at once share the pool without deadlock (more blocks wanted than exist)", async () => {
+    const run = async () => {
+      const h = new WorkerMd5();
+      for (let o = 0; o < data.length; o += 300_000) await h.update(data.subarray(o, o + 300_000));
+      return h.digest();
+    };
+    const all = await Promise.all(Array.from({ length: 10 }, run));
+    for (const s of all) expect(s).toBe(md5(data));
+    expect(freeBlocks()).toBe(BLOCK_COUNT);
+  });
+
+  it("a wait for a block ends with the stream's signal", async () => {
+    const hogs = Array.from({ length: BLOCK_COUNT / MAX_BLOCKS_IN_FLIGHT }, () => new WorkerMd5());
+    const big = Buffer.alloc(BLOCK_SIZE * MAX_BLOCKS_IN_FLIGHT);
+    for (const h of hogs) h.update(big); // every block taken (some may already be on their way back)
+    const ac = new AbortController();
+    const late = new WorkerMd5(ac.signal);
+    const wait = late.update(big);
+    ac.abort(new Error("interrupted"));
+    if (wait) await expect(wait).rejects.toThrow(/interrupted|already/);
+    late.cancel();
+    for (const h of hogs) await h.digest();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(freeBlocks()).toBe(BLOCK_COUNT);
+  });
+});
+
+describe("checksumFile", () => {
+  it("checksums files of every size alike, read straight into the hash memory", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vre-ts-ck-"));
-    for (const n of [10, 9 * 1024 * 1024]) {
+    for (const n of [0, 10, BLOCK_SIZE, 9 * 1024 * 1024 + 1]) {
       const data = randomBytes(n);
       const f = join(dir, `f${n}`);
       writeFileSync(f, data);
-      expect(await checksumFile(f)).toEqual({ adler32: formatAdler32(ADLER32.buf(data)), md5: createHash("md5").update(data).digest("hex"), bytes: n });
+      expect(await checksumFile(f)).toEqual({ adler32: zlibAdler32(data), md5: md5(data), bytes: n });
+      expect((await checksumFile(f, { md5: false })).md5).toBe("");
     }
   });
 });

@@ -1,19 +1,20 @@
 /**
- * Streamed file transfers in constant memory, with checksums computed on the fly:
- *  - downloadToFile: HTTP GET → `<dest>.part` → verify size/adler32/md5 → fsync → atomic rename to `dest`.
+ * Streamed file transfers in constant memory, with checksums computed on the fly (SIMD adler32 here, md5 in
+ * a worker, overlapping with the I/O), files written with one batched writev at a time (ChunkWriter):
+ *  - downloadToFile: HTTP GET → `<dest>.part` → verify size/adler32/md5 → atomic rename to `dest`.
  *    A failed, interrupted or corrupt download never leaves a file under the final name. A broken
  *    connection is retried, resuming with `Range` when the server answers 206 (the checksum then covers
  *    the kept prefix, re-read from disk).
  *  - copyLocalFile: the same for `file://` replicas on mounted storage.
  *  - uploadFile: streamed PUT from a file, checksummed while read.
+ * md5 costs a CPU core at a few hundred MB/s, so it is computed only when something will check it.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { ClientError, HttpError } from "../errors";
-import { checksumFor, normaliseAdler32, type Checksums, type StreamingChecksum } from "./checksum";
+import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
+import { ChunkWriter } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
 
@@ -52,6 +53,14 @@ export interface DownloadOptions {
   retries?: number;
   /** Progress callback interval. Default 250 ms. */
   progressIntervalMs?: number;
+  /** Compute md5 even when no md5 is expected (to report it). Default: only when `expected.md5` is set. */
+  md5?: boolean;
+  /**
+   * fsync the file before the rename, so that it survives a power cut too (not only a crash of this
+   * process). Costs the time the disk needs to write the whole file. Default false, as curl, wget and the
+   * Rucio client.
+   */
+  durable?: boolean;
 }
 
 const IO_HWM = 1024 * 1024;
@@ -81,22 +90,6 @@ class ProgressMeter {
     } catch {
       // A failing progress display must not break the transfer.
     }
-  }
-}
-
-class MeteredChecksum extends Transform {
-  constructor(
-    private readonly acc: StreamingChecksum,
-    private readonly meter: ProgressMeter,
-  ) {
-    super({ highWaterMark: IO_HWM });
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    const wait = this.acc.update(chunk);
-    this.meter.tick(this.acc.bytes);
-    // When the checksum worker is behind, hold the chunk back: backpressure up to the socket or file.
-    if (wait) wait.then(() => cb(null, chunk), cb);
-    else cb(null, chunk);
   }
 }
 
@@ -149,8 +142,15 @@ export function verifyChecksums(
   return verified;
 }
 
-/** fsync a file, rename it over `dest`, fsync the folder (so the rename survives a crash). */
-export async function commitFile(part: string, dest: string): Promise<void> {
+/**
+ * Renames a complete `.part` over `dest`. With `durable` (the default here), fsyncs the file first and the
+ * folder after, so the rename also survives a power cut.
+ */
+export async function commitFile(part: string, dest: string, opts: { durable?: boolean } = {}): Promise<void> {
+  if (opts.durable === false) {
+    await rename(part, dest);
+    return;
+  }
   const fh = await open(part, "r+");
   try {
     await fh.sync();
@@ -178,9 +178,22 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-async function hashPrefix(path: string, acc: StreamingChecksum, signal?: AbortSignal): Promise<void> {
-  const s = createReadStream(path, { highWaterMark: IO_HWM, signal });
-  for await (const c of s) await acc.update(c as Buffer);
+/** Streams `body` into the checksum and the file, honouring the backpressure of both, with progress. */
+async function drainInto(
+  body: AsyncIterable<Uint8Array>,
+  sums: StreamingChecksum,
+  out: ChunkWriter | undefined,
+  meter: ProgressMeter,
+  signal?: AbortSignal,
+): Promise<void> {
+  for await (const chunk of body) {
+    const hashing = sums.update(chunk);
+    const writing = out?.push(chunk);
+    if (hashing) await hashing;
+    if (writing) await writing;
+    meter.tick(sums.bytes);
+    signal?.throwIfAborted();
+  }
 }
 
 /**
@@ -230,39 +243,57 @@ export async function downloadToFile(
         if (attempt >= retries) throw http.createError({ code: "HTTP_STATUS", status: 416, message: `The server refused to resume ${req.what}.` });
         continue;
       }
-      const acc = checksumFor(total ?? res.contentLength);
-      if (append) await hashPrefix(part, acc, opts.signal);
-      else offset = 0;
-      const meter = new ProgressMeter(opts.onProgress, total, acc.bytes, opts.progressIntervalMs ?? 250);
-      const out = createWriteStream(part, { flags: append ? "a" : "w", highWaterMark: IO_HWM });
+      if (!append) offset = 0;
+      const size = total ?? (res.contentLength === undefined ? undefined : offset + res.contentLength);
+      const md5 = opts.md5 ?? Boolean(opts.expected?.md5);
+      let fh: FileHandle | undefined;
+      let sums: StreamingChecksum | undefined;
+      let result: Checksums;
       try {
-        await pipeline(res.body, new MeteredChecksum(acc, meter), out, { signal: opts.signal });
-      } catch (e) {
-        acc.cancel?.();
-        if (e instanceof ClientError) throw e;
-        const code = (e as NodeJS.ErrnoException)?.code;
-        if (code && /^(ENOSPC|EACCES|EPERM|EROFS|EISDIR|ENOTDIR|EDQUOT)$/.test(code)) throw ioError(e, "Writing", part);
-        throw http.createError({
-          code: (e as Error)?.name === "AbortError" ? "HTTP_ABORTED" : "HTTP_CONNECTION",
-          message: `The download of ${req.what} was interrupted after ${acc.bytes} bytes.`,
-          hint: "Run the download again; it resumes where it stopped when the server allows it.",
-          cause: e,
-          retriable: true,
+        fh = await open(part, append ? "r+" : "w").catch((e) => {
+          throw ioError(e, "Writing", part);
         });
+        sums = new StreamingChecksum({ md5, size, signal: opts.signal });
+        // A kept prefix is read back (the checksums cover the whole file); new bytes are written after it.
+        if (append) await hashFileInto(part, sums, { signal: opts.signal, end: offset });
+        const out = new ChunkWriter(fh, offset);
+        const meter = new ProgressMeter(opts.onProgress, total, sums.bytes, opts.progressIntervalMs ?? 250);
+        try {
+          await drainInto(res.body, sums, out, meter, opts.signal);
+          await out.flush();
+        } catch (e) {
+          await out.flush().catch(() => undefined);
+          if (e instanceof ClientError) throw e;
+          const code = (e as NodeJS.ErrnoException)?.code;
+          if (code && /^(ENOSPC|EACCES|EPERM|EROFS|EISDIR|ENOTDIR|EDQUOT|EFBIG|EIO)$/.test(code)) throw ioError(e, "Writing", part);
+          throw http.createError({
+            code: (e as Error)?.name === "AbortError" || opts.signal?.aborted ? "HTTP_ABORTED" : "HTTP_CONNECTION",
+            message: `The download of ${req.what} was interrupted after ${sums.bytes} bytes.`,
+            hint: "Run the download again; it resumes where it stopped when the server allows it.",
+            cause: e,
+            retriable: true,
+          });
+        }
+        result = await sums.digest();
+        meter.tick(result.bytes, true);
+      } catch (e) {
+        sums?.cancel();
+        res.body.destroy?.();
+        throw e;
+      } finally {
+        await fh?.close().catch(() => undefined);
       }
-      const sums = await acc.digest();
-      meter.tick(sums.bytes, true);
       let verified: TransferResult["verified"];
       try {
-        verified = verifyChecksums(sums, opts.expected, `Download of ${req.what}`, (i) => http.createError(i));
+        verified = verifyChecksums(result, opts.expected, `Download of ${req.what}`, (i) => http.createError(i));
       } catch (e) {
         await rm(part, { force: true });
         throw e;
       }
-      await commitFile(part, dest).catch((e) => {
+      await commitFile(part, dest, { durable: opts.durable ?? false }).catch((e) => {
         throw ioError(e, "Saving", dest);
       });
-      return { ...sums, path: dest, verified, resumedFrom: append ? offset : 0 };
+      return { ...result, path: dest, verified, resumedFrom: append ? offset : 0 };
     } catch (e) {
       const err = e instanceof ClientError ? e : ioError(e, "Download", dest);
       const transient = err.code === "HTTP_CONNECTION" || err.code === "HTTP_TIMEOUT";
@@ -275,26 +306,37 @@ export async function downloadToFile(
 }
 
 /** Copies a local (mounted storage) file atomically with the same checks as a download. */
-export async function copyLocalFile(src: string, dest: string, opts: Omit<DownloadOptions, "resume" | "retries"> = {}): Promise<TransferResult> {
+export async function copyLocalFile(
+  src: string,
+  dest: string,
+  opts: Omit<DownloadOptions, "resume" | "retries"> = {},
+): Promise<TransferResult> {
   const part = partPath(dest);
   await mkdir(dirname(dest), { recursive: true });
   const size = await sizeOf(src);
-  const acc = checksumFor(size);
+  const md5 = opts.md5 ?? Boolean(opts.expected?.md5);
   const meter = new ProgressMeter(opts.onProgress, opts.expected?.bytes ?? size, 0, opts.progressIntervalMs ?? 250);
+  const sums = new StreamingChecksum({ md5, size, signal: opts.signal });
   try {
-    await pipeline(
-      createReadStream(src, { highWaterMark: IO_HWM }),
-      new MeteredChecksum(acc, meter),
-      createWriteStream(part, { highWaterMark: IO_HWM }),
-      { signal: opts.signal },
-    );
-    const sums = await acc.digest();
-    meter.tick(sums.bytes, true);
-    const verified = verifyChecksums(sums, opts.expected, `Copy of ${src}`);
-    await commitFile(part, dest);
-    return { ...sums, path: dest, verified, resumedFrom: 0 };
+    let result: Checksums;
+    const fh = await open(part, "w");
+    try {
+      const out = new ChunkWriter(fh);
+      try {
+        await drainInto(createReadStream(src, { highWaterMark: IO_HWM, signal: opts.signal }), sums, out, meter, opts.signal);
+      } finally {
+        await out.flush();
+      }
+      result = await sums.digest();
+    } finally {
+      await fh.close();
+    }
+    meter.tick(result.bytes, true);
+    const verified = verifyChecksums(result, opts.expected, `Copy of ${src}`);
+    await commitFile(part, dest, { durable: opts.durable ?? false });
+    return { ...result, path: dest, verified, resumedFrom: 0 };
   } catch (e) {
-    acc.cancel?.();
+    sums.cancel();
     await rm(part, { force: true });
     throw ioError(e, "Copying", src);
   }
@@ -305,6 +347,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
   progressIntervalMs?: number;
   contentType?: string;
+  /** Compute md5 while sending (default true); adler32 is always computed. */
+  md5?: boolean;
 }
 
 /**
@@ -319,41 +363,47 @@ export async function uploadFile(
 ): Promise<Checksums & { status: number; responseText: string; headers: Record<string, string | string[] | undefined> }> {
   const size = await sizeOf(src);
   if (size === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
-  let acc: StreamingChecksum = checksumFor(0);
-  let res: Awaited<ReturnType<HttpClient["send"]>>;
+  const signal = opts.signal ?? req.signal;
+  let sums: StreamingChecksum | undefined;
+  const body = () => {
+    sums?.cancel(); // a retry starts over
+    const h = (sums = new StreamingChecksum({ md5: opts.md5 !== false, size, signal }));
+    const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
+    return (async function* () {
+      // The socket gets the read buffers themselves; the checksums are computed from them on the way.
+      for await (const chunk of createReadStream(src, { highWaterMark: IO_HWM })) {
+        const wait = h.update(chunk as Uint8Array);
+        if (wait) await wait;
+        meter.tick(h.bytes);
+        yield chunk as Uint8Array;
+      }
+      meter.tick(h.bytes, true);
+    })();
+  };
   try {
-    res = await http.send({
-    ...req,
-    method: req.method ?? "PUT",
-    signal: opts.signal ?? req.signal,
-    headers: {
-      "content-type": opts.contentType ?? "application/octet-stream",
-      ...req.headers,
-      "content-length": String(size),
-    },
-    body: () => {
-      acc.cancel?.(); // a retry starts over
-      acc = checksumFor(size);
-      const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
-      const file = createReadStream(src, { highWaterMark: IO_HWM });
-      const t = new MeteredChecksum(acc, meter);
-      file.on("error", (e) => t.destroy(e));
-      t.on("end", () => meter.tick(acc.bytes, true));
-      return file.pipe(t);
-    },
-  });
-  } catch (e) {
-    acc.cancel?.();
-    throw e;
-  }
-  const responseText = await res.text(1024 * 1024);
-  const sums = await acc.digest();
-  if (sums.bytes !== size) {
-    throw http.createError({
-      code: "HTTP_IO",
-      message: `${src} changed while it was uploaded (${size} bytes expected, ${sums.bytes} read).`,
-      hint: "Upload the file again once it is no longer being written.",
+    const res = await http.send({
+      ...req,
+      method: req.method ?? "PUT",
+      signal,
+      headers: {
+        "content-type": opts.contentType ?? "application/octet-stream",
+        ...req.headers,
+        "content-length": String(size),
+      },
+      body,
     });
+    const responseText = await res.text(1024 * 1024);
+    const result = await sums!.digest();
+    if (result.bytes !== size) {
+      throw http.createError({
+        code: "HTTP_IO",
+        message: `${src} changed while it was uploaded (${size} bytes expected, ${result.bytes} read).`,
+        hint: "Upload the file again once it is no longer being written.",
+      });
+    }
+    sums = undefined;
+    return { ...result, status: res.status, responseText, headers: res.headers };
+  } finally {
+    sums?.cancel();
   }
-  return { ...sums, status: res.status, responseText, headers: res.headers };
 }

@@ -110,7 +110,8 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
     if (options.overwrite === false && (await fs.lstat(dest).catch(() => undefined))) {
       throw new ReanaError({ code: "HTTP_IO", message: `${dest} already exists.`, hint: "Choose another destination or allow overwriting." });
     }
-    const r = await downloadToFile(base.http, request, dest, { signal: options.signal, onProgress: options.onProgress });
+    // REANA keeps no checksums; the md5 is computed for the caller's record (provenance) of what arrived.
+    const r = await downloadToFile(base.http, request, dest, { signal: options.signal, onProgress: options.onProgress, md5: true });
     if (!clean.toLowerCase().endsWith(".zip") && (await startsWithZipMagic(dest))) {
       // The path was a folder: REANA zipped it. Unpack next to where the file would have gone.
       const zip = `${dest}.${randomBytes(4).toString("hex")}.zip`;

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
+import { bulkGet, type BulkGetRequest, type BulkHead, type BulkOutcome, type BulkSink } from "./bulk-get";
 import type { z } from "zod";
 import { ClientError, ConfigError, HttpError, type ClientErrorInit, type ErrorFactory } from "../errors";
 import { classifyTransportError } from "./classify";
@@ -144,6 +145,8 @@ export class HttpClient {
   /** Per-origin "do not send before" instants from X-RateLimit-* headers. */
   private readonly rateGate = new Map<string, number>();
   private closed = false;
+  /** TLS settings for connections made outside the dispatcher (bulkGet); undefined with an injected dispatcher. */
+  private readonly directTls: BulkGetRequest["tls"] | undefined;
 
   constructor(opts: HttpClientOptions) {
     this.opts = opts;
@@ -173,22 +176,23 @@ export class HttpClient {
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
+      this.directTls = undefined;
     } else {
       const tls = opts.tls ?? {};
       const t = opts.timeouts ?? {};
+      this.directTls = {
+        ca: tls.caFile ? readPem(tls.caFile, "CA certificate") : undefined,
+        cert: tls.certFile ? readPem(tls.certFile, "client certificate") : undefined,
+        key: tls.keyFile ? readPem(tls.keyFile, "client key") : tls.certFile ? readPem(tls.certFile, "client key") : undefined,
+        rejectUnauthorized: !tls.insecure,
+      };
       this.dispatcher = new Agent({
         keepAliveTimeout: opts.keepAliveMs ?? 30_000,
         keepAliveMaxTimeout: 600_000,
         connections: opts.connections ?? 8,
         headersTimeout: t.headersMs ?? 60_000,
         bodyTimeout: t.bodyMs ?? 120_000,
-        connect: {
-          timeout: t.connectMs ?? 10_000,
-          ca: tls.caFile ? readPem(tls.caFile, "CA certificate") : undefined,
-          cert: tls.certFile ? readPem(tls.certFile, "client certificate") : undefined,
-          key: tls.keyFile ? readPem(tls.keyFile, "client key") : tls.certFile ? readPem(tls.certFile, "client key") : undefined,
-          rejectUnauthorized: !tls.insecure,
-        },
+        connect: { timeout: t.connectMs ?? 10_000, ...this.directTls },
       });
       this.ownsDispatcher = true;
     }
@@ -278,6 +282,45 @@ export class HttpClient {
     }
   }
 
+  /**
+   * A GET whose body streams into a sink through a fixed buffer, for large downloads (see bulk-get.ts).
+   * Resolves "declined" (nothing read past the head) when the answer is not a plain 200/206 with a
+   * Content-Length, and undefined when the client cannot open its own connections (an injected
+   * dispatcher): the caller then uses send(). Transport failures throw like send()'s; there is no retry.
+   */
+  async bulkGet(req: HttpRequest, onHead: (head: BulkHead) => Promise<BulkSink | undefined>): Promise<BulkOutcome | undefined> {
+    if (!this.directTls) return undefined;
+    const signal = withAmbientSignal(req.signal);
+    if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
+    const url = this.url(req.path, req.query);
+    const shownUrl = redactUrl(url.toString());
+    await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
+    const t = { ...this.opts.timeouts, ...req.timeouts };
+    let bodyStarted = false;
+    this.log("debug", `GET ${shownUrl} (bulk)`);
+    try {
+      return await bulkGet(
+        {
+          url,
+          headers: this.requestHeaders(req),
+          tls: this.directTls,
+          connectTimeoutMs: t.connectMs ?? 10_000,
+          headersTimeoutMs: t.headersMs ?? 60_000,
+          bodyTimeoutMs: t.bodyMs ?? 120_000,
+          signal,
+        },
+        (head) => {
+          bodyStarted = true;
+          return onHead(head);
+        },
+      );
+    } catch (e) {
+      if (e instanceof ClientError) throw e;
+      const ctx = { service: this.service, method: "GET", url: shownUrl, what: req.what, host: url.host, midStream: bodyStarted };
+      throw this.createError(classifyTransportError(e, ctx));
+    }
+  }
+
   /** send() then JSON-parse and validate the body. */
   async json<S extends z.ZodType>(req: HttpRequest, schema: S): Promise<z.output<S>>;
   async json(req: HttpRequest): Promise<unknown>;
@@ -352,13 +395,18 @@ export class HttpClient {
     return typeof e === "function" ? e(status) : e.includes(status);
   }
 
-  private async dispatch(url: URL, req: HttpRequest): Promise<Dispatcher.ResponseData> {
+  private requestHeaders(req: HttpRequest): Record<string, string> {
     const headers: Record<string, string> = {
       "user-agent": this.opts.userAgent ?? "vre-ts",
       accept: "*/*",
       ...lower(this.opts.defaultHeaders),
     };
     for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+    return headers;
+  }
+
+  private async dispatch(url: URL, req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    const headers = this.requestHeaders(req);
     let body: string | Uint8Array | Readable | AsyncIterable<Uint8Array> | undefined;
     if (req.json !== undefined) {
       body = JSON.stringify(req.json);

@@ -4,18 +4,22 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChunkWriter } from "./file-writer";
+import { BufferedFileWriter } from "./file-writer";
 
-describe("ChunkWriter", () => {
-  it("writes every chunk in order from a start position, asking the producer to wait when far behind", async () => {
-    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-cw-")), "out.bin");
+describe("BufferedFileWriter", () => {
+  it("writes every byte in order from a start position; the caller may reuse its buffer at once; it asks to wait when behind", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-fw-")), "out.bin");
     const fh = await open(f, "w");
     await fh.write(Buffer.from("KEEP"), 0, 4, 0);
-    const w = new ChunkWriter(fh, 4, 256 * 1024);
-    const chunks = Array.from({ length: 300 }, (_, i) => randomBytes(1 + ((i * 7919) % 20000)));
+    const w = new BufferedFileWriter(fh, 4, { bufferSize: 64 * 1024, buffers: 2 });
+    const expected: Buffer[] = [];
+    const reused = Buffer.alloc(30_000);
     let waits = 0;
-    for (const c of chunks) {
-      const p = w.push(c);
+    for (let i = 0; i < 300; i++) {
+      const n = 1 + ((i * 7919) % 30_000);
+      randomBytes(n).copy(reused); // the same memory every time, as the bulk reader's buffer
+      expected.push(Buffer.from(reused.subarray(0, n)));
+      const p = w.write(reused.subarray(0, n));
       if (p) {
         waits++;
         await p;
@@ -23,39 +27,56 @@ describe("ChunkWriter", () => {
     }
     await w.flush();
     await fh.close();
-    expect(readFileSync(f).equals(Buffer.concat([Buffer.from("KEEP"), ...chunks]))).toBe(true);
+    expect(readFileSync(f).equals(Buffer.concat([Buffer.from("KEEP"), ...expected]))).toBe(true);
     expect(waits).toBeGreaterThan(0);
   });
 
-  it("a failing write surfaces on the next push or flush, and nothing more is written", async () => {
+  it("takes bytes that still arrive while it is full (extra buffer) and writes them in order", async () => {
+    const chunks: Buffer[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const fh = {
+      write: async (buf: Uint8Array, off: number, len: number, pos: number) => {
+        await gate;
+        chunks[pos / 4] = Buffer.from(buf.subarray(off, off + len));
+        return { bytesWritten: len, buffer: buf };
+      },
+    };
+    const w = new BufferedFileWriter(fh as never, 0, { bufferSize: 4, buffers: 1 });
+    expect(w.write(Buffer.from("aaaa"))).toBeInstanceOf(Promise);
+    w.write(Buffer.from("bbbbcc")); // ignored the request to wait: still accepted
+    release();
+    await w.flush();
+    expect(Buffer.concat(chunks).toString()).toBe("aaaabbbbcc");
+  });
+
+  it("a failing write surfaces on the next write or flush, and nothing more is written", async () => {
     let calls = 0;
     const fh = {
-      writev: async () => {
+      write: async () => {
         calls++;
         throw Object.assign(new Error("no space"), { code: "ENOSPC" });
       },
-    } as never;
-    const w = new ChunkWriter(fh);
-    w.push(Buffer.from("a"));
+    };
+    const w = new BufferedFileWriter(fh as never, 0, { bufferSize: 4 });
+    w.write(Buffer.from("abcdefgh"));
     await expect(w.flush()).rejects.toMatchObject({ code: "ENOSPC" });
-    expect(() => w.push(Buffer.from("b"))).toThrow("no space");
+    expect(() => w.write(Buffer.from("b"))).toThrow("no space");
     expect(calls).toBe(1);
   });
 
   it("continues a short write where it stopped", async () => {
-    const written: Buffer[] = [];
+    const out: Buffer[] = [];
     const fh = {
-      writev: async (bufs: Uint8Array[]) => {
-        // Accept at most 5 bytes per call.
-        const all = Buffer.concat(bufs.map((b) => Buffer.from(b)));
-        written.push(all.subarray(0, 5));
-        return { bytesWritten: Math.min(5, all.length) };
+      write: async (buf: Uint8Array, off: number, len: number) => {
+        const n = Math.min(3, len); // at most 3 bytes per call
+        out.push(Buffer.from(buf.subarray(off, off + n)));
+        return { bytesWritten: n, buffer: buf };
       },
-    } as never;
-    const w = new ChunkWriter(fh);
-    w.push(Buffer.from("hello "));
-    w.push(Buffer.from("world, again"));
+    };
+    const w = new BufferedFileWriter(fh as never, 0, { bufferSize: 8 });
+    w.write(Buffer.from("hello world, again"));
     await w.flush();
-    expect(Buffer.concat(written).toString()).toBe("hello world, again");
+    expect(Buffer.concat(out).toString()).toBe("hello world, again");
   });
 });

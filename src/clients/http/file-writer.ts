@@ -1,86 +1,104 @@
 /**
- * ChunkWriter: writes a stream of buffers to a file with one `writev` at a time, batching whatever arrived
- * while the previous write was on disk. The buffers are written as received (no copy); memory is bounded
- * by `maxQueuedBytes`, beyond which `push` asks the producer to wait.
+ * BufferedFileWriter: copies incoming bytes into a few large buffers and writes each full buffer with one
+ * positional write, one at a time. The bytes given to `write` may be reused by the caller as soon as the
+ * call returns (the bulk download reads every socket chunk into the same buffer).
  *
- * One write in flight keeps the kernel from serialising concurrent writers on the file's lock, and a
- * batch per round trip keeps the thread-pool hops few.
+ * Memory is fixed (`buffers` × `bufferSize`); when every buffer is full or on its way to disk, `write`
+ * returns a promise and the producer should wait. Bytes that still arrive meanwhile (a read already under
+ * way cannot be stopped) go to a temporary extra buffer rather than being refused. One write in flight
+ * keeps the thread pool hops few and the kernel from serialising writers on the file's lock.
  */
 import type { FileHandle } from "node:fs/promises";
 
-/** The kernel's limit on buffers per writev (IOV_MAX on Linux). */
-const MAX_BUFFERS_PER_WRITE = 1024;
-
-export class ChunkWriter {
-  private queue: Uint8Array[] = [];
-  private queued = 0;
+export class BufferedFileWriter {
+  private readonly spare: Buffer[] = [];
+  private current: Buffer | undefined;
+  private filled = 0;
+  private readonly full: { buf: Buffer; len: number; extra: boolean }[] = [];
+  private currentIsExtra = false;
   private writing: Promise<void> | undefined;
   private failure: unknown;
   private readonly waiters: (() => void)[] = [];
+  private ownedBuffers = 0;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: Pick<FileHandle, "write">,
     /** File position of the next byte. */
     private position = 0,
-    private readonly maxQueuedBytes = 8 * 1024 * 1024,
+    private readonly opts: { bufferSize?: number; buffers?: number } = {},
   ) {}
 
-  /** Queues `chunk` (which must not be modified afterwards); returns a promise when the caller should wait. */
-  push(chunk: Uint8Array): Promise<void> | undefined {
+  private get bufferSize(): number {
+    return this.opts.bufferSize ?? 4 * 1024 * 1024;
+  }
+
+  /** Copies `data`; returns a promise when the caller should wait before writing more. */
+  write(data: Uint8Array): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
-    if (chunk.length === 0) return undefined;
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (!this.writing) this.writing = this.writeLoop();
-    if (this.queued <= this.maxQueuedBytes) return undefined;
+    let off = 0;
+    while (off < data.length) {
+      if (!this.current) this.takeBuffer();
+      const n = Math.min(data.length - off, this.bufferSize - this.filled);
+      this.current!.set(data.subarray(off, off + n), this.filled);
+      this.filled += n;
+      off += n;
+      if (this.filled === this.bufferSize) this.queueCurrent();
+    }
+    if (this.spare.length > 0 || this.ownedBuffers < (this.opts.buffers ?? 4)) return undefined;
     return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
       if (this.failure !== undefined) throw this.failure;
     });
   }
 
-  /** Resolves once everything queued is written; rejects with the first write error. */
+  /** Writes what is buffered and resolves once all of it is on disk (in the page cache); rejects with the first error. */
   async flush(): Promise<void> {
+    if (this.failure === undefined && this.current && this.filled > 0) this.queueCurrent();
     while (this.writing) await this.writing;
     if (this.failure !== undefined) throw this.failure;
   }
 
+  private takeBuffer(): void {
+    const limit = this.opts.buffers ?? 4;
+    this.currentIsExtra = false;
+    if (this.spare.length > 0) this.current = this.spare.pop();
+    else if (this.ownedBuffers < limit) {
+      this.ownedBuffers++;
+      this.current = Buffer.allocUnsafe(this.bufferSize);
+    } else {
+      this.current = Buffer.allocUnsafe(this.bufferSize);
+      this.currentIsExtra = true;
+    }
+    this.filled = 0;
+  }
+
+  private queueCurrent(): void {
+    this.full.push({ buf: this.current!, len: this.filled, extra: this.currentIsExtra });
+    this.current = undefined;
+    this.filled = 0;
+    if (!this.writing) this.writing = this.writeLoop();
+  }
+
   private async writeLoop(): Promise<void> {
     try {
-      while (this.queue.length > 0 && this.failure === undefined) {
-        const batch = this.queue.splice(0, MAX_BUFFERS_PER_WRITE);
-        let size = 0;
-        for (const b of batch) size += b.length;
-        await this.writeAll(batch, size);
-        this.position += size;
-        this.queued -= size;
-        if (this.queued <= this.maxQueuedBytes / 2) for (const wake of this.waiters.splice(0)) wake();
+      while (this.full.length > 0 && this.failure === undefined) {
+        const { buf, len, extra } = this.full[0]!;
+        let done = 0;
+        while (done < len) {
+          const n = (await this.fh.write(buf as unknown as Uint8Array, done, len - done, this.position + done)).bytesWritten;
+          if (n === 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
+          done += n;
+        }
+        this.full.shift();
+        this.position += len;
+        if (!extra) this.spare.push(buf);
+        for (const wake of this.waiters.splice(0)) wake();
       }
     } catch (e) {
       this.failure = e;
-      this.queue = [];
-      this.queued = 0;
+      this.full.length = 0;
       for (const wake of this.waiters.splice(0)) wake();
     } finally {
       this.writing = undefined;
-    }
-  }
-
-  /** writev may write less than asked (a full disk, a signal): continue until all of it is written. */
-  private async writeAll(batch: Uint8Array[], size: number): Promise<void> {
-    let done = (await this.fh.writev(batch, this.position)).bytesWritten;
-    while (done < size) {
-      let skip = done;
-      const rest: Uint8Array[] = [];
-      for (const b of batch) {
-        if (skip >= b.length) skip -= b.length;
-        else {
-          rest.push(skip > 0 ? b.subarray(skip) : b);
-          skip = 0;
-        }
-      }
-      const n = (await this.fh.writev(rest, this.position + done)).bytesWritten;
-      if (n === 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
-      done += n;
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Streamed file transfers in constant memory, with checksums computed on the fly (SIMD adler32 here, md5 in
- * a worker, overlapping with the I/O), files written with one batched writev at a time (ChunkWriter):
+ * a worker, overlapping with the I/O), files written in large buffers, one write at a time (BufferedFileWriter):
  *  - downloadToFile: HTTP GET → `<dest>.part` → verify size/adler32/md5 → atomic rename to `dest`.
  *    A failed, interrupted or corrupt download never leaves a file under the final name. A broken
  *    connection is retried, resuming with `Range` when the server answers 206 (the checksum then covers
@@ -14,7 +14,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises
 import { dirname } from "node:path";
 import { ClientError, HttpError } from "../errors";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
-import { ChunkWriter } from "./file-writer";
+import { BufferedFileWriter } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
 
@@ -178,27 +178,94 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** Streams `body` into the checksum and the file, honouring the backpressure of both, with progress. */
-async function drainInto(
-  body: AsyncIterable<Uint8Array>,
-  sums: StreamingChecksum,
-  out: ChunkWriter | undefined,
-  meter: ProgressMeter,
-  signal?: AbortSignal,
-): Promise<void> {
-  for await (const chunk of body) {
-    const hashing = sums.update(chunk);
-    const writing = out?.push(chunk);
-    if (hashing) await hashing;
-    if (writing) await writing;
-    meter.tick(sums.bytes);
-    signal?.throwIfAborted();
+/**
+ * Where a download's bytes go: the checksums and the `.part` file, with progress. `accept` takes bytes that
+ * may be reused once it returns, and returns a promise when the producer should wait.
+ */
+class Receiver {
+  private constructor(
+    readonly sums: StreamingChecksum,
+    private readonly out: BufferedFileWriter,
+    private readonly fh: FileHandle,
+    private readonly meter: ProgressMeter,
+    private readonly part: string,
+    readonly append: boolean,
+  ) {}
+
+  /** Opens `part` (keeping and re-hashing `offset` bytes when appending) and prepares the checksums. */
+  static async open(part: string, offset: number, append: boolean, opts: DownloadOptions, size: number | undefined, total: number | undefined): Promise<Receiver> {
+    const fh = await open(part, append ? "r+" : "w").catch((e) => {
+      throw ioError(e, "Writing", part);
+    });
+    const sums = new StreamingChecksum({ md5: opts.md5 ?? Boolean(opts.expected?.md5), size, signal: opts.signal });
+    try {
+      // A kept prefix is read back (the checksums cover the whole file); new bytes are written after it.
+      if (append) await hashFileInto(part, sums, { signal: opts.signal, end: offset });
+    } catch (e) {
+      sums.cancel();
+      await fh.close().catch(() => undefined);
+      throw ioError(e, "Reading", part);
+    }
+    const meter = new ProgressMeter(opts.onProgress, total, sums.bytes, opts.progressIntervalMs ?? 250);
+    return new Receiver(sums, new BufferedFileWriter(fh, append ? offset : 0), fh, meter, part, append);
+  }
+
+  readonly accept = (data: Uint8Array): Promise<void> | undefined => {
+    let writing: Promise<void> | undefined;
+    try {
+      writing = this.out.write(data);
+    } catch (e) {
+      throw ioError(e, "Writing", this.part);
+    }
+    const hashing = this.sums.update(data);
+    this.meter.tick(this.sums.bytes);
+    if (!writing && !hashing) return undefined;
+    return Promise.all([writing, hashing]).then(
+      () => undefined,
+      (e) => {
+        throw e instanceof ClientError ? e : ioError(e, "Writing", this.part);
+      },
+    );
+  };
+
+  /** Writes the rest, closes the file and returns the checksums of the whole file. */
+  async finish(): Promise<Checksums> {
+    try {
+      await this.out.flush();
+    } catch (e) {
+      throw ioError(e, "Writing", this.part);
+    } finally {
+      await this.fh.close().catch(() => undefined);
+    }
+    const result = await this.sums.digest();
+    this.meter.tick(result.bytes, true);
+    return result;
+  }
+
+  /** Gives up: waits for the write under way, closes the file; the `.part` stays for a resume. */
+  async abandon(): Promise<void> {
+    this.sums.cancel();
+    await this.out.flush().catch(() => undefined);
+    await this.fh.close().catch(() => undefined);
   }
 }
+
+/** Checks a 206's Content-Range against the offset we asked for. */
+function resumesAt(status: number, contentRange: string | undefined, offset: number): boolean {
+  if (status !== 206 || offset === 0) return false;
+  const m = contentRange ? /^bytes (\d+)-/.exec(contentRange) : null;
+  return m !== null && Number(m[1]) === offset;
+}
+
+const WRITE_ERRORS = /^(ENOSPC|EACCES|EPERM|EROFS|EISDIR|ENOTDIR|EDQUOT|EFBIG|EIO)$/;
 
 /**
  * Downloads `req` (a GET, possibly to another host given as absolute URL) into `dest` atomically.
  * Returns the checksums of the complete file and which expectations were verified.
+ *
+ * The body is read by the client's bulk path (a fixed read buffer, see bulk-get.ts) when the answer is a
+ * plain 200/206; any other answer is fetched again through the general path, which maps errors, retries
+ * and follows the service's rules.
  */
 export async function downloadToFile(
   http: HttpClient,
@@ -213,6 +280,7 @@ export async function downloadToFile(
     throw ioError(e, "Creating the target folder", dirname(dest));
   });
   if (opts.resume === false) await rm(part, { force: true });
+  let bulk = true;
 
   for (let attempt = 0; ; attempt++) {
     let offset = (opts.resume === false && attempt === 0 ? undefined : await sizeOf(part)) ?? 0;
@@ -222,70 +290,67 @@ export async function downloadToFile(
     }
     const headers: Record<string, string> = { ...(req.headers as Record<string, string> | undefined) };
     if (offset > 0) headers["range"] = `bytes=${offset}-`;
-    try {
-      const res = await http.send({
-        ...req,
-        method: "GET",
-        headers,
-        signal: opts.signal,
-        expectStatus: offset > 0 ? [200, 206, 416] : [200],
-      });
-      let append = false;
-      if (res.status === 206 && offset > 0) {
-        const cr = res.header("content-range");
-        const m = cr && /^bytes (\d+)-/.exec(cr);
-        if (m && Number(m[1]) === offset) append = true;
-      }
-      if (res.status === 416) {
-        // Our .part is already the whole file (or the server disagrees): restart from zero.
-        await res.dump();
+    let receiver: Receiver | undefined;
+    /** Opens the receiver for an answer; a 206 for another range than asked is refused. */
+    const start = async (status: number, contentRange: string | undefined, length: number | undefined) => {
+      const append = resumesAt(status, contentRange, offset);
+      if (status === 206 && !append) {
         await rm(part, { force: true });
-        if (attempt >= retries) throw http.createError({ code: "HTTP_STATUS", status: 416, message: `The server refused to resume ${req.what}.` });
-        continue;
-      }
-      if (!append) offset = 0;
-      const size = total ?? (res.contentLength === undefined ? undefined : offset + res.contentLength);
-      const md5 = opts.md5 ?? Boolean(opts.expected?.md5);
-      let fh: FileHandle | undefined;
-      let sums: StreamingChecksum | undefined;
-      let result: Checksums;
-      try {
-        fh = await open(part, append ? "r+" : "w").catch((e) => {
-          throw ioError(e, "Writing", part);
+        throw http.createError({
+          code: "HTTP_CONNECTION",
+          message: `The server answered ${req.what} with another byte range than asked; starting again from zero.`,
+          retriable: true,
         });
-        sums = new StreamingChecksum({ md5, size, signal: opts.signal });
-        // A kept prefix is read back (the checksums cover the whole file); new bytes are written after it.
-        if (append) await hashFileInto(part, sums, { signal: opts.signal, end: offset });
-        const out = new ChunkWriter(fh, offset);
-        const meter = new ProgressMeter(opts.onProgress, total, sums.bytes, opts.progressIntervalMs ?? 250);
-        try {
-          await drainInto(res.body, sums, out, meter, opts.signal);
-          await out.flush();
-        } catch (e) {
-          await out.flush().catch(() => undefined);
-          if (e instanceof ClientError) throw e;
-          const code = (e as NodeJS.ErrnoException)?.code;
-          if (code && /^(ENOSPC|EACCES|EPERM|EROFS|EISDIR|ENOTDIR|EDQUOT|EFBIG|EIO)$/.test(code)) throw ioError(e, "Writing", part);
-          throw http.createError({
-            code: (e as Error)?.name === "AbortError" || opts.signal?.aborted ? "HTTP_ABORTED" : "HTTP_CONNECTION",
-            message: `The download of ${req.what} was interrupted after ${sums.bytes} bytes.`,
-            hint: "Run the download again; it resumes where it stopped when the server allows it.",
-            cause: e,
-            retriable: true,
-          });
-        }
-        result = await sums.digest();
-        meter.tick(result.bytes, true);
-      } catch (e) {
-        sums?.cancel();
-        res.body.destroy?.();
-        throw e;
-      } finally {
-        await fh?.close().catch(() => undefined);
       }
+      const size = total ?? (length === undefined ? undefined : (append ? offset : 0) + length);
+      receiver = await Receiver.open(part, offset, append, opts, size, total);
+      return receiver;
+    };
+    try {
+      let received = false;
+      const outcome = bulk
+        ? await http.bulkGet({ ...req, method: "GET", headers, signal: opts.signal }, async (head) => {
+            if (head.status === 206 && !resumesAt(206, head.headers["content-range"], offset)) return undefined;
+            return (await start(head.status, head.headers["content-range"], head.contentLength)).accept;
+          })
+        : undefined;
+      if (outcome?.kind === "done") received = true;
+      else {
+        // Declined (or not available): the general path, which also turns error statuses into errors.
+        if (outcome?.kind === "declined") bulk = false;
+        const res = await http.send({
+          ...req,
+          method: "GET",
+          headers,
+          signal: opts.signal,
+          expectStatus: offset > 0 ? [200, 206, 416] : [200],
+        });
+        if (res.status === 416) {
+          // Our .part is already the whole file (or the server disagrees): restart from zero.
+          await res.dump();
+          await rm(part, { force: true });
+          if (attempt >= retries) throw http.createError({ code: "HTTP_STATUS", status: 416, message: `The server refused to resume ${req.what}.` });
+          continue;
+        }
+        const r = await start(res.status, res.header("content-range"), res.contentLength);
+        try {
+          for await (const chunk of res.body) {
+            const wait = r.accept(chunk as Uint8Array);
+            if (wait) await wait;
+            opts.signal?.throwIfAborted();
+          }
+        } catch (e) {
+          res.body.destroy?.();
+          throw e;
+        }
+        received = true;
+      }
+      if (!received || !receiver) throw http.createError({ code: "HTTP_CONNECTION", message: `The download of ${req.what} ended early.`, retriable: true });
+      const sums = await receiver.finish();
+      receiver = undefined;
       let verified: TransferResult["verified"];
       try {
-        verified = verifyChecksums(result, opts.expected, `Download of ${req.what}`, (i) => http.createError(i));
+        verified = verifyChecksums(sums, opts.expected, `Download of ${req.what}`, (i) => http.createError(i));
       } catch (e) {
         await rm(part, { force: true });
         throw e;
@@ -293,9 +358,11 @@ export async function downloadToFile(
       await commitFile(part, dest, { durable: opts.durable ?? false }).catch((e) => {
         throw ioError(e, "Saving", dest);
       });
-      return { ...result, path: dest, verified, resumedFrom: append ? offset : 0 };
+      return { ...sums, path: dest, verified, resumedFrom: resumesFrom(sums.bytes, total, offset) };
     } catch (e) {
-      const err = e instanceof ClientError ? e : ioError(e, "Download", dest);
+      const kept = receiver?.sums.bytes;
+      await receiver?.abandon();
+      const err = classifyDownloadFailure(e, http, req.what, part, kept, opts.signal);
       const transient = err.code === "HTTP_CONNECTION" || err.code === "HTTP_TIMEOUT";
       if (!transient || attempt >= retries || opts.signal?.aborted) throw err;
       await sleep(backoffDelay(DEFAULT_RETRY, attempt), opts.signal).catch(() => {
@@ -303,6 +370,27 @@ export async function downloadToFile(
       });
     }
   }
+}
+
+/** The prefix a resumed download kept (0 when it started over). */
+function resumesFrom(bytes: number, _total: number | undefined, offset: number): number {
+  return bytes > 0 && offset > 0 && offset < bytes ? offset : 0;
+}
+
+/** `kept`: bytes received before the failure, undefined when the body was never reached. */
+function classifyDownloadFailure(e: unknown, http: HttpClient, what: string, part: string, kept: number | undefined, signal?: AbortSignal): ClientError {
+  // A connection that broke mid-body is told as what it means here: the download resumes next time.
+  const midBody = kept !== undefined && e instanceof ClientError && (e.code === "HTTP_CONNECTION" || e.code === "HTTP_TIMEOUT");
+  if (e instanceof ClientError && !midBody) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code && WRITE_ERRORS.test(code)) return ioError(e, "Writing", part);
+  return http.createError({
+    code: (e as Error)?.name === "AbortError" || signal?.aborted ? "HTTP_ABORTED" : midBody ? (e as ClientError).code : "HTTP_CONNECTION",
+    message: `The download of ${what} was interrupted after ${kept ?? 0} bytes.`,
+    hint: "Run the download again; it resumes where it stopped when the server allows it.",
+    cause: e,
+    retriable: true,
+  });
 }
 
 /** Copies a local (mounted storage) file atomically with the same checks as a download. */
@@ -321,9 +409,15 @@ export async function copyLocalFile(
     let result: Checksums;
     const fh = await open(part, "w");
     try {
-      const out = new ChunkWriter(fh);
+      const out = new BufferedFileWriter(fh);
       try {
-        await drainInto(createReadStream(src, { highWaterMark: IO_HWM, signal: opts.signal }), sums, out, meter, opts.signal);
+        for await (const chunk of createReadStream(src, { highWaterMark: IO_HWM, signal: opts.signal })) {
+          const hashing = sums.update(chunk as Uint8Array);
+          const writing = out.write(chunk as Uint8Array);
+          if (hashing) await hashing;
+          if (writing) await writing;
+          meter.tick(sums.bytes);
+        }
       } finally {
         await out.flush();
       }

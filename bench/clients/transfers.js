@@ -1,5 +1,5 @@
 // Download and upload of a large file over loopback, side by side with curl in the same run.
-//   npm run build && node bench/clients/transfers.js [--size MB] [--rounds N] [--dir DIR]
+//   npm run build && node bench/clients/transfers.js [--size MB] [--rounds N] [--dir DIR] [--cases a,b]
 // Defaults: 2048 MB, 3 rounds, the OS temp folder (files deleted after). Each round runs curl and vre-ts
 // one after the other for every case, so both see the same machine state; the table shows medians.
 //
@@ -22,7 +22,12 @@ const { downloadToFile, uploadFile } = requireDist("clients/http/transfer.js");
 const { checksumFile } = requireDist("clients/http/checksum.js");
 
 const { values: args } = parseArgs({
-  options: { size: { type: "string", default: "2048" }, rounds: { type: "string", default: "3" }, dir: { type: "string", default: os.tmpdir() } },
+  options: {
+    size: { type: "string", default: "2048" },
+    rounds: { type: "string", default: "3" },
+    dir: { type: "string", default: os.tmpdir() },
+    cases: { type: "string", default: "download,download+md5,upload,upload+md5" },
+  },
 });
 const mb = Number(args.size);
 const rounds = Number(args.rounds);
@@ -88,6 +93,8 @@ async function main() {
     },
   ];
 
+  const chosen = args.cases.split(",");
+  cases.splice(0, cases.length, ...cases.filter((c) => chosen.includes(c.name)));
   const results = new Map(cases.map((c) => [c.name, { curl: [], ours: [], rss: 0 }]));
   try {
     for (let round = 1; round <= rounds; round++) {

@@ -352,6 +352,7 @@ export async function downloadToFile(
         received = true;
       }
       if (!received || !receiver) throw http.createError({ code: "HTTP_CONNECTION", message: `The download of ${req.what} ended early.`, retriable: true });
+      const resumedFrom = receiver.append ? offset : 0;
       const sums = await receiver.finish();
       receiver = undefined;
       let verified: TransferResult["verified"];
@@ -364,7 +365,7 @@ export async function downloadToFile(
       await commitFile(part, dest, { durable: opts.durable ?? false }).catch((e) => {
         throw ioError(e, "Saving", dest);
       });
-      return { ...sums, path: dest, verified, resumedFrom: resumesFrom(sums.bytes, total, offset) };
+      return { ...sums, path: dest, verified, resumedFrom };
     } catch (e) {
       const kept = receiver?.sums.bytes;
       await receiver?.abandon();
@@ -376,11 +377,6 @@ export async function downloadToFile(
       });
     }
   }
-}
-
-/** The prefix a resumed download kept (0 when it started over). */
-function resumesFrom(bytes: number, _total: number | undefined, offset: number): number {
-  return bytes > 0 && offset > 0 && offset < bytes ? offset : 0;
 }
 
 /** `kept`: bytes received before the failure, undefined when the body was never reached. */

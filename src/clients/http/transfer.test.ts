@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent } from "undici";
+import { afterEach, describe, expect, it } from "vitest";
+import { HttpClient } from "./client";
+import { downloadToFile, partPath } from "./transfer";
+
+const data = randomBytes(5 * 1024 * 1024 + 777);
+const md5 = createHash("md5").update(data).digest("hex");
+
+let server: Server | undefined;
+let http: HttpClient | undefined;
+afterEach(async () => {
+  await http?.close();
+  server?.closeAllConnections();
+  server?.close();
+  server = undefined;
+  http = undefined;
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void, opts: { dispatcher?: Agent } = {}): Promise<HttpClient> {
+  server = createServer(handler);
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  http = new HttpClient({ service: "test", baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, retry: { baseDelayMs: 1, maxDelayMs: 5 }, dispatcher: opts.dispatcher });
+  return http;
+}
+
+/** Serves `data`, honouring Range unless told not to; counts requests. */
+function ranged(opts: { ignoreRange?: boolean; chunked?: boolean } = {}) {
+  const seen: (string | undefined)[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    seen.push(req.headers.range);
+    const m = opts.ignoreRange ? null : /bytes=(\d+)-/.exec(req.headers.range ?? "");
+    const start = m ? Number(m[1]) : 0;
+    const body = data.subarray(start);
+    if (opts.chunked) {
+      res.writeHead(200);
+      res.write(body.subarray(0, 1000));
+      return void res.end(body.subarray(1000));
+    }
+    res.writeHead(m ? 206 : 200, { "content-length": body.length, ...(m ? { "content-range": `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+    res.end(body);
+  };
+  return { handler, seen };
+}
+
+const dir = () => mkdtempSync(join(tmpdir(), "vre-ts-dl-"));
+
+describe("downloadToFile", () => {
+  it("resumes a kept .part with Range: only the rest travels, the checksums cover the whole file", async () => {
+    const s = ranged();
+    const client = await serve(s.handler);
+    const dest = join(dir(), "f.bin");
+    writeFileSync(partPath(dest), data.subarray(0, 1_000_003));
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length, md5 } });
+    expect(r).toMatchObject({ resumedFrom: 1_000_003, md5, verified: ["bytes", "md5"], bytes: data.length });
+    expect(s.seen).toEqual(["bytes=1000003-"]);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(existsSync(partPath(dest))).toBe(false);
+  });
+
+  it("starts over when the server ignores the Range (200): nothing is appended twice", async () => {
+    const client = await serve(ranged({ ignoreRange: true }).handler);
+    const dest = join(dir(), "f.bin");
+    writeFileSync(partPath(dest), data.subarray(0, 4096));
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length } });
+    expect(r.resumedFrom).toBe(0);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it("a chunked answer is fetched again by the general path, with the same result", async () => {
+    const s = ranged({ chunked: true });
+    const client = await serve(s.handler);
+    const dest = join(dir(), "f.bin");
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { md5: true });
+    expect(r.md5).toBe(md5);
+    expect(s.seen.length).toBe(2); // declined by the bulk path, then read by undici
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it("with an injected dispatcher (tests, proxies) only the general path is used", async () => {
+    const s = ranged();
+    const client = await serve(s.handler, { dispatcher: new Agent() });
+    const dest = join(dir(), "f.bin");
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length } });
+    expect(r.verified).toEqual(["bytes"]);
+    expect(s.seen.length).toBe(1);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it("an error status is the service's error, and leaves neither file", async () => {
+    const client = await serve((_req, res) => res.writeHead(404, { "content-type": "text/plain" }).end("no such file"));
+    const dest = join(dir(), "f.bin");
+    await expect(downloadToFile(client, { path: "f", what: "f" }, dest)).rejects.toMatchObject({ status: 404 });
+    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(partPath(dest))).toBe(false);
+  });
+
+  it("a wrong checksum removes the .part and never creates the file", async () => {
+    const client = await serve(ranged().handler);
+    const dest = join(dir(), "f.bin");
+    await expect(downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { adler32: "00000001" } })).rejects.toMatchObject({ code: "HTTP_CHECKSUM_MISMATCH" });
+    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(partPath(dest))).toBe(false);
+  });
+});

@@ -6,9 +6,10 @@
 import { withAmbientSignal } from "./ambient-signal";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import { bulkGet, type BulkGetRequest, type BulkHead, type BulkOutcome, type BulkSink } from "./bulk-get";
+import { bulkPut, type BulkPutAnswer } from "./bulk-put";
 import type { z } from "zod";
 import { ClientError, ConfigError, HttpError, type ClientErrorInit, type ErrorFactory } from "../errors";
 import { classifyTransportError } from "./classify";
@@ -319,6 +320,64 @@ export class HttpClient {
       const ctx = { service: this.service, method: "GET", url: shownUrl, what: req.what, host: url.host, midStream: bodyStarted };
       throw this.createError(classifyTransportError(e, ctx));
     }
+  }
+
+  /**
+   * A PUT of a local file through reused buffers, for large uploads (see bulk-put.ts). Resolves with the
+   * answer when its status is expected; an unexpected status throws the service's error, as send() does.
+   * Resolves undefined when the bulk path does not apply (an injected dispatcher), and "retry" when the
+   * exchange failed in a way the general path should take over (a transport failure, or a status that
+   * send() would retry): the caller then uploads through send(). PUTs are idempotent, so this is safe.
+   */
+  async bulkPut(req: HttpRequest, file: string, size: number, onData?: (data: Uint8Array) => Promise<void> | undefined): Promise<HttpResponse | "retry" | undefined> {
+    if (!this.directTls || req.method !== "PUT") return undefined;
+    const signal = withAmbientSignal(req.signal);
+    if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
+    const url = this.url(req.path, req.query);
+    const shownUrl = redactUrl(url.toString());
+    await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
+    const t = { ...this.opts.timeouts, ...req.timeouts };
+    this.log("debug", `PUT ${shownUrl} (bulk)`);
+    let answer: BulkPutAnswer;
+    try {
+      answer = await bulkPut({
+        url,
+        headers: this.requestHeaders(req),
+        tls: this.directTls,
+        connectTimeoutMs: t.connectMs ?? 10_000,
+        headersTimeoutMs: t.headersMs ?? 60_000,
+        bodyTimeoutMs: t.bodyMs ?? 120_000,
+        signal,
+        file,
+        size,
+        onData,
+      });
+    } catch (e) {
+      if (e instanceof ClientError) throw e;
+      const init = classifyTransportError(e, { service: this.service, method: "PUT", url: shownUrl, what: req.what, host: url.host });
+      if (init.code === "HTTP_ABORTED" || !init.retriable) throw this.createError(init);
+      this.log("warn", `${this.createError(init).message} Sending again through the general path.`);
+      return "retry";
+    }
+    const gate = rateLimitUntil(answer.headers);
+    if (gate !== undefined) this.rateGate.set(url.origin, gate);
+    else this.rateGate.delete(url.origin);
+    const ctx = { service: this.service, method: "PUT", url: shownUrl, what: req.what, host: url.host };
+    const response = this.wrap(
+      { statusCode: answer.status, headers: answer.headers, body: Readable.from([answer.body]) } as unknown as Dispatcher.ResponseData,
+      { ...req, method: "PUT" },
+      shownUrl,
+      ctx,
+    );
+    if (this.isExpected(req, answer.status) && answer.sent === size) return response;
+    if (this.policy.statuses.includes(answer.status)) {
+      await response.dump();
+      return "retry";
+    }
+    if (this.isExpected(req, answer.status)) {
+      throw this.createError({ code: "HTTP_IO", message: `The server accepted ${req.what} before all of it was sent.`, hint: "Upload the file again." });
+    }
+    throw await this.statusError(response, req, parseRetryAfter(response.header("retry-after")), false);
   }
 
   /** send() then JSON-parse and validate the body. */

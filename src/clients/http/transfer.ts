@@ -16,6 +16,7 @@ import { ClientError, HttpError } from "../errors";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
 import { BufferedFileWriter } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
+import type { HttpResponse } from "./response";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
 
 export interface TransferProgress {
@@ -477,17 +478,31 @@ export async function uploadFile(
     })();
   };
   try {
-    const res = await http.send({
-      ...req,
-      method: req.method ?? "PUT",
-      signal,
-      headers: {
-        "content-type": opts.contentType ?? "application/octet-stream",
-        ...req.headers,
-        "content-length": String(size),
-      },
-      body,
-    });
+    let res: HttpResponse | "retry" | undefined;
+    if ((req.method ?? "PUT") === "PUT") {
+      // The bulk path (reused buffers, no stream); "retry"/undefined hand over to the general path below.
+      const h = (sums = new StreamingChecksum({ md5: opts.md5 !== false, size, signal }));
+      const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
+      res = await http.bulkPut({ ...req, method: "PUT", signal, headers: { "content-type": opts.contentType ?? "application/octet-stream", ...req.headers } }, src, size, (data) => {
+        const wait = h.update(data);
+        meter.tick(h.bytes);
+        return wait;
+      });
+      if (res instanceof Object) meter.tick(h.bytes, true);
+    }
+    if (!(res instanceof Object)) {
+      res = await http.send({
+        ...req,
+        method: req.method ?? "PUT",
+        signal,
+        headers: {
+          "content-type": opts.contentType ?? "application/octet-stream",
+          ...req.headers,
+          "content-length": String(size),
+        },
+        body,
+      });
+    }
     const responseText = await res.text(1024 * 1024);
     const result = await sums!.digest();
     if (result.bytes !== size) {

@@ -9,14 +9,14 @@
  * is declined before the body is read, and the caller repeats the request on the general undici path,
  * which handles every case. Failures carry the codes undici uses, so they are classified alike.
  */
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import type { Socket } from "node:net";
+import { connectTo, MAX_HEAD_BYTES, parseHead, requestHead, transportError, type Http1Tls } from "./http1";
 
 export interface BulkGetRequest {
   url: URL;
   /** Request headers (lower-case names); Host and Connection are set here. */
   headers: Record<string, string>;
-  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+  tls?: Http1Tls;
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   /** Longest silence while reading the body. */
@@ -36,44 +36,11 @@ export interface BulkHead {
 /** Receives the body. `data` is valid only during the call; return a promise to pause reading until it settles. */
 export type BulkSink = (data: Uint8Array) => Promise<void> | undefined;
 
+export { parseHead } from "./http1";
+
 export type BulkOutcome =
   | { kind: "done"; head: BulkHead; bytes: number }
   | { kind: "declined"; status: number; headers: Record<string, string>; reason: string };
-
-const MAX_HEAD_BYTES = 64 * 1024;
-
-function transportError(code: string, message: string, cause?: unknown): Error {
-  return Object.assign(new Error(message, cause ? { cause } : undefined), { code });
-}
-
-/** Parses "HTTP/1.1 200 OK\r\nName: value\r\n..." (without the final blank line). */
-export function parseHead(text: string): { status: number; headers: Record<string, string> } {
-  const lines = text.split("\r\n");
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-  if (!m) throw transportError("UND_ERR_SOCKET", "the server's answer does not start with an HTTP/1.x status line");
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(":");
-    if (i <= 0 || /^[ \t]/.test(line)) throw transportError("UND_ERR_SOCKET", "the server sent a malformed header line");
-    const name = line.slice(0, i).trim().toLowerCase();
-    const value = line.slice(i + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-  }
-  return { status: Number(m[1]), headers };
-}
-
-function requestHead(req: BulkGetRequest): string {
-  const lines = [`GET ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`];
-  for (const [k, v] of Object.entries(req.headers)) {
-    const name = k.toLowerCase();
-    if (name === "host" || name === "connection") continue;
-    // Header values come from code and configuration; a line break would split the request.
-    if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw transportError("UND_ERR_INVALID_ARG", `invalid header ${JSON.stringify(k)}`);
-    lines.push(`${k}: ${v}`);
-  }
-  lines.push("connection: close", "", "");
-  return lines.join("\r\n");
-}
 
 /**
  * Sends the GET and, once the head has arrived, asks `onHead` for a sink (undefined declines). Resolves
@@ -83,9 +50,6 @@ export function bulkGet(req: BulkGetRequest, onHead: (head: BulkHead) => Promise
   return new Promise<BulkOutcome>((resolve, reject) => {
     const signal = req.signal;
     if (signal?.aborted) return reject(signal.reason);
-    const secure = req.url.protocol === "https:";
-    const port = Number(req.url.port || (secure ? 443 : 80));
-    const host = req.url.hostname.replace(/^\[|\]$/g, "");
     const readBuffer = new Uint8Array(req.readBufferBytes ?? 1 << 20);
 
     let phase: "connect" | "head" | "wait" | "body" | "ended" = "connect";
@@ -201,20 +165,20 @@ export function bulkGet(req: BulkGetRequest, onHead: (head: BulkHead) => Promise
       return true;
     };
 
-    const options = { host, port, onread: { buffer: readBuffer, callback: onRead } };
-    const socket: Socket = secure
-      ? tlsConnect({ ...options, servername: /^[\d.]+$|:/.test(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...req.tls })
-      : netConnect(options);
-    socket.setNoDelay(true);
-    socket.once(secure ? "secureConnect" : "connect", () => {
-      phase = "head";
-      arm(req.headersTimeoutMs ?? 300_000, "UND_ERR_HEADERS_TIMEOUT", "headers timeout");
-      try {
-        socket.write(requestHead(req));
-      } catch (e) {
-        finish(e);
-      }
-    });
+    const socket: Socket = connectTo(
+      req.url,
+      req.tls,
+      () => {
+        phase = "head";
+        arm(req.headersTimeoutMs ?? 300_000, "UND_ERR_HEADERS_TIMEOUT", "headers timeout");
+        try {
+          socket.write(requestHead("GET", req.url, req.headers));
+        } catch (e) {
+          finish(e);
+        }
+      },
+      { buffer: readBuffer, callback: onRead },
+    );
     socket.on("error", (e) => finish(e));
     socket.on("close", () => {
       if (phase === "ended") return done();

@@ -8,9 +8,9 @@
  * for anything but a clean exchange.
  */
 import { open } from "node:fs/promises";
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import { parseHead, type BulkGetRequest } from "./bulk-get";
+import type { Socket } from "node:net";
+import type { BulkGetRequest } from "./bulk-get";
+import { connectTo, MAX_HEAD_BYTES, parseHead, requestHead, transportError } from "./http1";
 
 export interface BulkPutRequest extends Omit<BulkGetRequest, "readBufferBytes"> {
   file: string;
@@ -32,12 +32,6 @@ export interface BulkPutAnswer {
 
 const RING = 4;
 const CHUNK = 1024 * 1024;
-const MAX_HEAD_BYTES = 64 * 1024;
-
-function transportError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 /** Decodes a complete chunked body; undefined while incomplete. */
 export function decodeChunked(buf: Buffer): Buffer | undefined {
   const parts: Buffer[] = [];
@@ -58,9 +52,6 @@ export function bulkPut(req: BulkPutRequest): Promise<BulkPutAnswer> {
   return new Promise<BulkPutAnswer>((resolve, reject) => {
     const signal = req.signal;
     if (signal?.aborted) return reject(signal.reason);
-    const secure = req.url.protocol === "https:";
-    const port = Number(req.url.port || (secure ? 443 : 80));
-    const host = req.url.hostname.replace(/^\[|\]$/g, "");
     const maxAnswer = req.maxAnswerBytes ?? 1024 * 1024;
     let settled = false;
     let sent = 0;
@@ -154,23 +145,14 @@ export function bulkPut(req: BulkPutRequest): Promise<BulkPutAnswer> {
       }
     };
 
-    const options = { host, port };
-    const socket: Socket = secure
-      ? tlsConnect({ ...options, servername: /^[\d.]+$|:/.test(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...req.tls })
-      : netConnect(options);
-    socket.setNoDelay(true);
-    socket.once(secure ? "secureConnect" : "connect", () => {
+    const socket: Socket = connectTo(req.url, req.tls, () => {
       clearTimeout(timer);
       timer = undefined;
-      const lines = [`PUT ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`];
-      for (const [k, v] of Object.entries(req.headers)) {
-        const name = k.toLowerCase();
-        if (name === "host" || name === "connection" || name === "content-length" || name === "transfer-encoding") continue;
-        if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) return finish(transportError("UND_ERR_INVALID_ARG", `invalid header ${JSON.stringify(k)}`));
-        lines.push(`${k}: ${v}`);
+      try {
+        socket.write(requestHead("PUT", req.url, req.headers, [`content-length: ${req.size}`]));
+      } catch (e) {
+        return finish(e);
       }
-      lines.push(`content-length: ${req.size}`, "connection: close", "", "");
-      socket.write(lines.join("\r\n"));
       pump().catch((e) => finish(e));
     });
     socket.on("data", (chunk: Buffer) => {

@@ -12,7 +12,7 @@ import { bulkGet, type BulkGetRequest, type BulkHead, type BulkOutcome, type Bul
 import { bulkPut, type BulkPutAnswer } from "./bulk-put";
 import type { z } from "zod";
 import { ClientError, ConfigError, HttpError, type ClientErrorInit, type ErrorFactory } from "../errors";
-import { classifyTransportError } from "./classify";
+import { classifyTransportError, type TransportContext } from "./classify";
 import { safeLogger, type Logger } from "./log";
 import type { NdjsonOptions } from "./ndjson";
 import { DEFAULT_MAX_LINE_BYTES } from "./ndjson";
@@ -291,35 +291,39 @@ export class HttpClient {
    */
   async bulkGet(req: HttpRequest, onHead: (head: BulkHead) => Promise<BulkSink | undefined>): Promise<BulkOutcome | undefined> {
     if (!this.directTls) return undefined;
-    const signal = withAmbientSignal(req.signal);
+    const { connection, ctx } = await this.bulkTarget({ ...req, method: "GET" });
+    let bodyStarted = false;
+    try {
+      return await bulkGet(connection, (head) => {
+        bodyStarted = true;
+        return onHead(head);
+      });
+    } catch (e) {
+      if (e instanceof ClientError) throw e;
+      throw this.createError(classifyTransportError(e, { ...ctx, midStream: bodyStarted }));
+    }
+  }
+
+  /** What both bulk paths need before they open their own connection (the rate-limit wait included). */
+  private async bulkTarget(req: HttpRequest): Promise<{ connection: BulkGetRequest; ctx: TransportContext }> {
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
     const url = this.url(req.path, req.query);
     const shownUrl = redactUrl(url.toString());
     await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
     const t = { ...this.opts.timeouts, ...req.timeouts };
-    let bodyStarted = false;
-    this.log("debug", `GET ${shownUrl} (bulk)`);
-    try {
-      return await bulkGet(
-        {
-          url,
-          headers: this.requestHeaders(req),
-          tls: this.directTls,
-          connectTimeoutMs: t.connectMs ?? 10_000,
-          headersTimeoutMs: t.headersMs ?? 60_000,
-          bodyTimeoutMs: t.bodyMs ?? 120_000,
-          signal,
-        },
-        (head) => {
-          bodyStarted = true;
-          return onHead(head);
-        },
-      );
-    } catch (e) {
-      if (e instanceof ClientError) throw e;
-      const ctx = { service: this.service, method: "GET", url: shownUrl, what: req.what, host: url.host, midStream: bodyStarted };
-      throw this.createError(classifyTransportError(e, ctx));
-    }
+    this.log("debug", `${req.method} ${shownUrl} (bulk)`);
+    return {
+      connection: {
+        url,
+        headers: this.requestHeaders(req),
+        tls: this.directTls,
+        connectTimeoutMs: t.connectMs ?? 10_000,
+        headersTimeoutMs: t.headersMs ?? 60_000,
+        bodyTimeoutMs: t.bodyMs ?? 120_000,
+        signal: withAmbientSignal(req.signal),
+      },
+      ctx: { service: this.service, method: req.method, url: shownUrl, what: req.what, host: url.host },
+    };
   }
 
   /**
@@ -331,30 +335,14 @@ export class HttpClient {
    */
   async bulkPut(req: HttpRequest, file: string, size: number, onData?: (data: Uint8Array) => Promise<void> | undefined): Promise<HttpResponse | "retry" | undefined> {
     if (!this.directTls || req.method !== "PUT") return undefined;
-    const signal = withAmbientSignal(req.signal);
-    if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
-    const url = this.url(req.path, req.query);
-    const shownUrl = redactUrl(url.toString());
-    await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
-    const t = { ...this.opts.timeouts, ...req.timeouts };
-    this.log("debug", `PUT ${shownUrl} (bulk)`);
+    const { connection, ctx } = await this.bulkTarget(req);
+    const url = connection.url;
     let answer: BulkPutAnswer;
     try {
-      answer = await bulkPut({
-        url,
-        headers: this.requestHeaders(req),
-        tls: this.directTls,
-        connectTimeoutMs: t.connectMs ?? 10_000,
-        headersTimeoutMs: t.headersMs ?? 60_000,
-        bodyTimeoutMs: t.bodyMs ?? 120_000,
-        signal,
-        file,
-        size,
-        onData,
-      });
+      answer = await bulkPut({ ...connection, file, size, onData });
     } catch (e) {
       if (e instanceof ClientError) throw e;
-      const init = classifyTransportError(e, { service: this.service, method: "PUT", url: shownUrl, what: req.what, host: url.host });
+      const init = classifyTransportError(e, ctx);
       if (init.code === "HTTP_ABORTED" || !init.retriable) throw this.createError(init);
       this.log("warn", `${this.createError(init).message} Sending again through the general path.`);
       return "retry";
@@ -362,11 +350,10 @@ export class HttpClient {
     const gate = rateLimitUntil(answer.headers);
     if (gate !== undefined) this.rateGate.set(url.origin, gate);
     else this.rateGate.delete(url.origin);
-    const ctx = { service: this.service, method: "PUT", url: shownUrl, what: req.what, host: url.host };
     const response = this.wrap(
       { statusCode: answer.status, headers: answer.headers, body: Readable.from([answer.body]) } as unknown as Dispatcher.ResponseData,
-      { ...req, method: "PUT" },
-      shownUrl,
+      req,
+      ctx.url,
       ctx,
     );
     if (this.isExpected(req, answer.status) && answer.sent === size) return response;

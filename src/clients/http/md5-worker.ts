@@ -61,7 +61,7 @@ function start(): NonNullable<typeof shared> {
     if (!s) return;
     if (m.md5 !== undefined) {
       sessions.delete(m.id);
-      settle();
+      track(-1);
       s.onDigest?.(m.md5);
     } else if (m.off !== undefined) s.onAck(m.off);
   });
@@ -85,10 +85,6 @@ function track(delta: number): void {
   busy += delta;
   if (busy === 1 && delta > 0) shared?.worker.ref();
   if (busy === 0) shared?.worker.unref();
-}
-
-function settle(): void {
-  track(-1);
 }
 
 /** A block goes straight to the longest waiting session, or back to the pool. */

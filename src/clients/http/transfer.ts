@@ -405,35 +405,20 @@ export async function copyLocalFile(
   const part = partPath(dest);
   await mkdir(dirname(dest), { recursive: true });
   const size = await sizeOf(src);
-  const md5 = opts.md5 ?? Boolean(opts.expected?.md5);
-  const meter = new ProgressMeter(opts.onProgress, opts.expected?.bytes ?? size, 0, opts.progressIntervalMs ?? 250);
-  const sums = new StreamingChecksum({ md5, size, signal: opts.signal });
+  let receiver: Receiver | undefined;
   try {
-    let result: Checksums;
-    const fh = await open(part, "w");
-    try {
-      const out = new BufferedFileWriter(fh);
-      try {
-        for await (const chunk of createReadStream(src, { highWaterMark: IO_HWM, signal: opts.signal })) {
-          const hashing = sums.update(chunk as Uint8Array);
-          const writing = out.write(chunk as Uint8Array);
-          if (hashing) await hashing;
-          if (writing) await writing;
-          meter.tick(sums.bytes);
-        }
-      } finally {
-        await out.flush();
-      }
-      result = await sums.digest();
-    } finally {
-      await fh.close();
+    receiver = await Receiver.open(part, 0, false, opts, size, opts.expected?.bytes ?? size);
+    for await (const chunk of createReadStream(src, { highWaterMark: IO_HWM, signal: opts.signal })) {
+      const wait = receiver.accept(chunk as Uint8Array);
+      if (wait) await wait;
     }
-    meter.tick(result.bytes, true);
+    const result = await receiver.finish();
+    receiver = undefined;
     const verified = verifyChecksums(result, opts.expected, `Copy of ${src}`);
     await commitFile(part, dest, { durable: opts.durable ?? false });
     return { ...result, path: dest, verified, resumedFrom: 0 };
   } catch (e) {
-    sums.cancel();
+    await receiver?.abandon();
     await rm(part, { force: true });
     throw ioError(e, "Copying", src);
   }
@@ -462,10 +447,14 @@ export async function uploadFile(
   if (size === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
   const signal = opts.signal ?? req.signal;
   let sums: StreamingChecksum | undefined;
+  /** Fresh checksums and progress for one attempt: a retry starts over. */
+  const attempt = () => {
+    sums?.cancel();
+    sums = new StreamingChecksum({ md5: opts.md5 !== false, size, signal });
+    return { h: sums, meter: new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250) };
+  };
   const body = () => {
-    sums?.cancel(); // a retry starts over
-    const h = (sums = new StreamingChecksum({ md5: opts.md5 !== false, size, signal }));
-    const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
+    const { h, meter } = attempt();
     return (async function* () {
       // The socket gets the read buffers themselves; the checksums are computed from them on the way.
       for await (const chunk of createReadStream(src, { highWaterMark: UPLOAD_READ_BYTES })) {
@@ -481,8 +470,7 @@ export async function uploadFile(
     let res: HttpResponse | "retry" | undefined;
     if ((req.method ?? "PUT") === "PUT") {
       // The bulk path (reused buffers, no stream); "retry"/undefined hand over to the general path below.
-      const h = (sums = new StreamingChecksum({ md5: opts.md5 !== false, size, signal }));
-      const meter = new ProgressMeter(opts.onProgress, size, 0, opts.progressIntervalMs ?? 250);
+      const { h, meter } = attempt();
       res = await http.bulkPut({ ...req, method: "PUT", signal, headers: { "content-type": opts.contentType ?? "application/octet-stream", ...req.headers } }, src, size, (data) => {
         const wait = h.update(data);
         meter.tick(h.bytes);

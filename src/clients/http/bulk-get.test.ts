@@ -7,16 +7,19 @@ import type { AddressInfo, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { hashBuffersLent } from "./adler32";
 import { bulkGet, parseHead, type BulkSink } from "./bulk-get";
 
 const data = randomBytes(3 * 1024 * 1024 + 4321);
 const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
 
 let servers: { close(): void }[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const s of servers) s.close();
   servers = [];
+  // The read buffer is borrowed from the hash memory; every download gives it back, however it ended.
+  await vi.waitFor(() => expect(hashBuffersLent()).toBe(0));
 });
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<URL> {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import * as ADLER32 from "adler-32";
+import { hashBuffersLent, lendHashBuffer, returnHashBuffer } from "./adler32";
 import { adler32, ChecksumAccumulator, checksumFile, formatAdler32, StreamingChecksum } from "./checksum";
 import { BLOCK_COUNT, BLOCK_SIZE, freeBlocks, MAX_BLOCKS_IN_FLIGHT, WorkerMd5 } from "./md5-worker";
 
@@ -31,6 +32,37 @@ describe("adler32 (SIMD WebAssembly)", () => {
     let v = 1;
     for (let o = 0; o < data.length; o += 7919) v = adler32(data.subarray(o, o + 7919), v);
     expect(formatAdler32(v)).toBe(zlibAdler32(data));
+  });
+
+  it("hashes lent buffers in place; lends separate memory until it runs out, then ordinary buffers", () => {
+    const data = randomBytes(200_001);
+    const lent = lendHashBuffer(data.length);
+    lent.set(data);
+    expect(formatAdler32(adler32(lent))).toBe(zlibAdler32(data));
+    expect(formatAdler32(adler32(lent.subarray(7, 100_007)))).toBe(zlibAdler32(data.subarray(7, 100_007)));
+    // Take everything that is left (large loans, then small ones): each loan is its own memory.
+    const inArena = (b: Uint8Array) => b.buffer === lent.buffer;
+    const more: Uint8Array[] = [];
+    for (const size of [1 << 20, 128 * 1024]) {
+      for (let b = lendHashBuffer(size); inArena(b); b = lendHashBuffer(size)) more.push(b.fill(more.length));
+    }
+    expect(more.length).toBeGreaterThanOrEqual(8);
+    more.forEach((b, i) => expect(b.every((x) => x === i % 256)).toBe(true));
+    expect(Buffer.from(lent.buffer, lent.byteOffset, lent.length).equals(data)).toBe(true);
+    const ordinary = lendHashBuffer(1000);
+    expect(inArena(ordinary)).toBe(false);
+    ordinary.set(data.subarray(0, 1000));
+    expect(formatAdler32(adler32(ordinary))).toBe(zlibAdler32(data.subarray(0, 1000)));
+    expect(hashBuffersLent()).toBe(1 + more.length);
+    returnHashBuffer(ordinary); // not lent: nothing happens
+    returnHashBuffer(lent);
+    returnHashBuffer(lent); // twice: must not free another loan
+    expect(hashBuffersLent()).toBe(more.length);
+    const again = lendHashBuffer(data.length);
+    expect(inArena(again)).toBe(true);
+    more.forEach((b, i) => expect(b.every((x) => x === i % 256)).toBe(true));
+    for (const b of [again, ...more]) returnHashBuffer(b);
+    expect(hashBuffersLent()).toBe(0);
   });
 
   it("gives Rucio's known values (8 lower-case hex digits)", () => {

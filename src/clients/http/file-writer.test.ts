@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BufferedFileWriter } from "./file-writer";
+import { BufferedFileWriter, DirectFileWriter } from "./file-writer";
 
 describe("BufferedFileWriter", () => {
   it("writes every byte in order from a start position; the caller may reuse its buffer at once; it asks to wait when behind", async () => {
@@ -78,5 +78,52 @@ describe("BufferedFileWriter", () => {
     w.write(Buffer.from("hello world, again"));
     await w.flush();
     expect(Buffer.concat(out).toString()).toBe("hello world, again");
+  });
+});
+
+describe("DirectFileWriter", () => {
+  it("writes each chunk before returning, at its position, so the caller may reuse its buffer", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-fw-")), "out.bin");
+    const fh = await open(f, "w");
+    await fh.write(Buffer.from("KEEP"), 0, 4, 0);
+    const w = new DirectFileWriter(fh, 4);
+    const reused = Buffer.alloc(70_000);
+    const expected: Buffer[] = [Buffer.from("KEEP")];
+    for (let i = 0; i < 50; i++) {
+      const n = 1 + ((i * 7919) % 70_000);
+      randomBytes(n).copy(reused);
+      expected.push(Buffer.from(reused.subarray(0, n)));
+      expect(w.write(reused.subarray(0, n))).toBeUndefined();
+      expect(readFileSync(f).length).toBe(Buffer.concat(expected).length); // already in the file
+    }
+    await w.flush();
+    await fh.close();
+    expect(w.buffered).toBe(false);
+    expect(readFileSync(f).equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  it("after a slow write, hands the rest to the thread pool (buffered), still in order", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-fw-")), "out.bin");
+    const fh = await open(f, "w");
+    const w = new DirectFileWriter(fh, 0, { slowWriteMs: -1 }); // every write counts as slow
+    const chunks = Array.from({ length: 40 }, (_, i) => randomBytes(10_000 + i));
+    const reused = Buffer.alloc(20_000);
+    for (const c of chunks) {
+      c.copy(reused);
+      const wait = w.write(reused.subarray(0, c.length));
+      if (wait) await wait;
+    }
+    expect(w.buffered).toBe(true);
+    await w.flush();
+    await fh.close();
+    expect(readFileSync(f).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it("a failing write throws at once, with the system's code", async () => {
+    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-fw-")), "ro.bin");
+    await (await open(f, "w")).close();
+    const fh = await open(f, "r"); // not writable
+    expect(() => new DirectFileWriter(fh).write(Buffer.from("x"))).toThrow(expect.objectContaining({ code: "EBADF" }));
+    await fh.close();
   });
 });

@@ -1,4 +1,7 @@
 /**
+ * How a download's bytes reach its file. DirectFileWriter is the fast path; BufferedFileWriter the one for
+ * slow file systems.
+ *
  * BufferedFileWriter: copies incoming bytes into a few large buffers and writes each full buffer with one
  * positional write, one at a time. The bytes given to `write` may be reused by the caller as soon as the
  * call returns (the bulk download reads every socket chunk into the same buffer).
@@ -8,9 +11,17 @@
  * way cannot be stopped) go to a temporary extra buffer rather than being refused. One write in flight
  * keeps the thread pool hops few and the kernel from serialising writers on the file's lock.
  */
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 
-export class BufferedFileWriter {
+/** Where a download's bytes go: `write` copies or writes them before it returns, and asks to wait with a promise. */
+export interface FileSink {
+  write(data: Uint8Array): Promise<void> | undefined;
+  /** Resolves once every byte is written (to the page cache); rejects with the first error. */
+  flush(): Promise<void>;
+}
+
+export class BufferedFileWriter implements FileSink {
   private readonly spare: Buffer[] = [];
   private current: Buffer | undefined;
   private filled = 0;
@@ -100,5 +111,51 @@ export class BufferedFileWriter {
     } finally {
       this.writing = undefined;
     }
+  }
+}
+
+/** A write to the page cache takes well under a millisecond; one this slow means a remote or saturated file system. */
+const SLOW_WRITE_MS = 20;
+
+/**
+ * DirectFileWriter: writes each chunk at once, on this thread, from the caller's own buffer, which is still
+ * in the CPU cache (the download reads the socket into a small buffer). Handing large buffers to the thread
+ * pool instead costs twice the kernel time per byte on a fast link: the data has gone cold, and the other
+ * core is the one serving or receiving it.
+ *
+ * A synchronous write holds the event loop, so the first write slower than SLOW_WRITE_MS (a network file
+ * system, a disk that cannot keep up) hands the rest of the file to a BufferedFileWriter.
+ */
+export class DirectFileWriter implements FileSink {
+  private slow: BufferedFileWriter | undefined;
+
+  constructor(
+    private readonly fh: Pick<FileHandle, "write" | "fd">,
+    /** File position of the next byte. */
+    private position = 0,
+    private readonly opts: { slowWriteMs?: number } = {},
+  ) {}
+
+  /** Whether writes have moved to the thread pool. */
+  get buffered(): boolean {
+    return this.slow !== undefined;
+  }
+
+  write(data: Uint8Array): Promise<void> | undefined {
+    if (this.slow) return this.slow.write(data);
+    const start = performance.now();
+    let done = 0;
+    while (done < data.length) {
+      const n = writeSync(this.fh.fd, data, done, data.length - done, this.position + done);
+      if (n === 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
+      done += n;
+    }
+    this.position += done;
+    if (performance.now() - start > (this.opts.slowWriteMs ?? SLOW_WRITE_MS)) this.slow = new BufferedFileWriter(this.fh, this.position);
+    return undefined;
+  }
+
+  flush(): Promise<void> {
+    return this.slow ? this.slow.flush() : Promise.resolve();
   }
 }

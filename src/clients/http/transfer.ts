@@ -1,6 +1,6 @@
 /**
  * Streamed file transfers in constant memory, with checksums computed on the fly (SIMD adler32 here, md5 in
- * a worker, overlapping with the I/O), files written in large buffers, one write at a time (BufferedFileWriter):
+ * a worker, overlapping with the I/O), each chunk written while it is still in the CPU cache (DirectFileWriter):
  *  - downloadToFile: HTTP GET → `<dest>.part` → verify size/adler32/md5 → atomic rename to `dest`.
  *    A failed, interrupted or corrupt download never leaves a file under the final name. A broken
  *    connection is retried, resuming with `Range` when the server answers 206 (the checksum then covers
@@ -14,7 +14,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises
 import { dirname } from "node:path";
 import { ClientError, HttpError } from "../errors";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
-import { BufferedFileWriter } from "./file-writer";
+import { DirectFileWriter, type FileSink } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import type { HttpResponse } from "./response";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
@@ -192,7 +192,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 class Receiver {
   private constructor(
     readonly sums: StreamingChecksum,
-    private readonly out: BufferedFileWriter,
+    private readonly out: FileSink,
     private readonly fh: FileHandle,
     private readonly meter: ProgressMeter,
     private readonly part: string,
@@ -214,7 +214,7 @@ class Receiver {
       throw ioError(e, "Reading", part);
     }
     const meter = new ProgressMeter(opts.onProgress, total, sums.bytes, opts.progressIntervalMs ?? 250);
-    return new Receiver(sums, new BufferedFileWriter(fh, append ? offset : 0), fh, meter, part, append);
+    return new Receiver(sums, new DirectFileWriter(fh, append ? offset : 0), fh, meter, part, append);
   }
 
   readonly accept = (data: Uint8Array): Promise<void> | undefined => {

@@ -1,7 +1,9 @@
 // Download and upload of a large file over loopback, side by side with curl in the same run.
-//   npm run build && node bench/clients/transfers.js [--size MB] [--rounds N] [--dir DIR] [--cases a,b]
-// Defaults: 2048 MB, 3 rounds, the OS temp folder (files deleted after). Each round runs curl and vre-ts
-// one after the other for every case, so both see the same machine state; the table shows medians.
+//   npm run build && node bench/clients/transfers.js [--size MB] [--rounds N] [--warmup N] [--dir DIR] [--cases a,b]
+// Defaults: 2048 MB, 3 rounds after 1 warm-up round (run, not counted), the OS temp folder (files deleted
+// after). Each round runs curl and vre-ts one after the other for every case, so both see the same machine
+// state; the table shows medians. The warm-up matters: in the first round the kernel spent up to twice as
+// much time per byte as in later ones (seen for both tools), which says nothing about either.
 //
 // Cases (what vre-ts does is what the clients do by default):
 //   download       downloadToFile → .part, size + adler32 verified, rename      vs  curl -o FILE
@@ -25,12 +27,14 @@ const { values: args } = parseArgs({
   options: {
     size: { type: "string", default: "2048" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     dir: { type: "string", default: os.tmpdir() },
     cases: { type: "string", default: "download,download+md5,upload,upload+md5" },
   },
 });
 const mb = Number(args.size);
 const rounds = Number(args.rounds);
+const warmup = Number(args.warmup);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -97,9 +101,9 @@ async function main() {
   cases.splice(0, cases.length, ...cases.filter((c) => chosen.includes(c.name)));
   const results = new Map(cases.map((c) => [c.name, { curl: [], ours: [], rss: 0 }]));
   try {
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1 - warmup; round <= rounds; round++) {
       for (const c of cases) {
-        const r = results.get(c.name);
+        const r = round > 0 ? results.get(c.name) : { curl: [], ours: [], rss: 0 };
         let t0 = now();
         c.curl();
         r.curl.push(mb / (now() - t0));
@@ -111,10 +115,10 @@ async function main() {
         r.rss = Math.max(r.rss, meter.peakMB());
         fs.rmSync(dest, { force: true });
       }
-      process.stderr.write(`round ${round}/${rounds} done\n`);
+      process.stderr.write(round > 0 ? `round ${round}/${rounds} done\n` : "warm-up round done\n");
     }
     const ceiling = md5Ceiling();
-    console.log(`${mb} MB over loopback, ${rounds} rounds (medians), node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    console.log(`${mb} MB over loopback, ${rounds} rounds after ${warmup} warm-up (medians), node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
     console.log(`md5 ceiling on this machine: ${fmt(ceiling, 0)} MB/s (one core, bytes in memory)`);
     console.log("case            curl MB/s   vre-ts MB/s   vre-ts/curl   peak RSS MB   (all rounds: curl | vre-ts)");
     for (const c of cases) {

@@ -87,11 +87,18 @@ describe("Rucio client ↔ sandbox", () => {
     const profile = sandbox.profiles.rucio;
     const mapped = new RucioClient({ ...profile, pathBeginsAt: profile.mountPath.split("/").filter(Boolean).length });
     const paths = await mapped.localPaths("open:dimuon-sim.v1");
-    await mapped.close();
     expect(paths).toHaveLength(4);
     for (const p of paths) {
       expect(p.path).not.toBeNull();
       expect(existsSync(p.path!)).toBe(true);
+    }
+    // A download now reads the files through the mount (a local copy), with the same checks.
+    const files = await mapped.download("open:dimuon-sim.v1", { dir: mkdtempSync(join(tmpdir(), "vre-ts-sbx-mnt-")) });
+    await mapped.close();
+    expect(files.map((f) => f.source.via)).toEqual(["mount", "mount", "mount", "mount"]);
+    for (const f of files) {
+      expect(f.verified).toContain("adler32");
+      expect(readFileSync(f.path).equals(readFileSync(paths.find((p) => p.did === f.did)!.path!))).toBe(true);
     }
     expect((await collect(rucio.rules.locks(id))).every((l) => l.state === "OK")).toBe(true);
   });

@@ -2,18 +2,18 @@
  * bulkPut: one HTTP/1.1 PUT of a local file, read into a small ring of reused buffers and written to the
  * socket without a stream in between. The buffers are borrowed from the adler32 module's memory, so the
  * checksum runs where the bytes were read, and the reads are made on this thread while the page cache
- * answers them in microseconds (the thread pool's round trips cost a third of the throughput). A buffer is read into again only once the socket has handed it to the
- * kernel (the write callback), so no byte can change while it is being sent. The counterpart of bulk-get.ts
+ * answers them in microseconds (file-reader.ts). A buffer is read into again only once the socket has
+ * handed it to the kernel (the write callback), so no byte can change while it is being sent. The counterpart of bulk-get.ts
  * for large uploads; the answer (small, e.g. a JSON document) is read whole, whatever its framing.
  *
  * A fresh connection (`Connection: close`) and no retry: the caller falls back to the general undici path
  * for anything but a clean exchange.
  */
-import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { lendHashBuffer, returnHashBuffer } from "./adler32";
 import type { BulkGetRequest } from "./bulk-get";
+import { FileReader } from "./file-reader";
 import { connectTo, MAX_HEAD_BYTES, parseHead, requestHead, transportError } from "./http1";
 
 export interface BulkPutRequest extends Omit<BulkGetRequest, "readBufferBytes"> {
@@ -38,8 +38,6 @@ export interface BulkPutAnswer {
 
 const RING = 4;
 const CHUNK = 1024 * 1024;
-/** A read from the page cache takes well under a millisecond. */
-const SLOW_READ_MS = 20;
 const YIELD_EVERY = 32;
 /** Decodes a complete chunked body; undefined while incomplete. */
 export function decodeChunked(buf: Buffer): Buffer | undefined {
@@ -140,22 +138,14 @@ export function bulkPut(req: BulkPutRequest): Promise<BulkPutAnswer> {
       ring = Array.from({ length: RING }, () => lendHashBuffer(CHUNK));
       const free = [...ring];
       try {
+        const reader = new FileReader(fh, { slowReadMs: req.slowReadMs });
         let pos = 0;
-        let slow = false;
         for (let chunks = 1; pos < req.size && !settled && !head; chunks++) {
           while (free.length === 0 && !settled) await new Promise<void>((r) => waiters.push(r));
           if (settled || head) break;
           const buf = free.pop()!;
           const want = Math.min(CHUNK, req.size - pos);
-          let bytesRead: number;
-          if (slow) bytesRead = (await fh.read(buf as unknown as Uint8Array, 0, want, pos)).bytesRead;
-          else {
-            // The page cache answers in microseconds; a slow read (a cold disk, a network file system)
-            // moves the rest to the thread pool so as not to hold the event loop.
-            const start = performance.now();
-            bytesRead = readSync(fh.fd, buf, 0, want, pos);
-            slow = performance.now() - start > (req.slowReadMs ?? SLOW_READ_MS);
-          }
+          const bytesRead = await reader.read(buf, want, pos);
           if (bytesRead === 0) throw transportError("UND_ERR_REQ_CONTENT_LENGTH_MISMATCH", `${req.file} became shorter while it was sent`);
           const view = buf.subarray(0, bytesRead) as unknown as Uint8Array;
           const wait = req.onData?.(view);

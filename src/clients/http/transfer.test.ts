@@ -6,8 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
+import { formatAdler32, hashBuffersLent } from "./adler32";
+import { adler32 } from "./checksum";
 import { HttpClient } from "./client";
-import { downloadToFile, partPath } from "./transfer";
+import { copyLocalFile, downloadToFile, partPath } from "./transfer";
 
 const data = randomBytes(5 * 1024 * 1024 + 777);
 const md5 = createHash("md5").update(data).digest("hex");
@@ -106,5 +108,32 @@ describe("downloadToFile", () => {
     await expect(downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { adler32: "00000001" } })).rejects.toMatchObject({ code: "HTTP_CHECKSUM_MISMATCH" });
     expect(existsSync(dest)).toBe(false);
     expect(existsSync(partPath(dest))).toBe(false);
+  });
+});
+
+describe("copyLocalFile (replicas on mounted storage)", () => {
+  const src = join(dir(), "replica.bin");
+  writeFileSync(src, data);
+  const expected = { bytes: data.length, adler32: formatAdler32(adler32(data)), md5 };
+
+  it("copies exactly and verifies size, adler32 and md5; no .part stays; its buffer goes back", async () => {
+    const dest = join(dir(), "sub", "copy.bin");
+    const r = await copyLocalFile(src, dest, { expected });
+    expect(r).toMatchObject({ path: dest, bytes: data.length, adler32: expected.adler32, md5, verified: ["bytes", "adler32", "md5"] });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(existsSync(partPath(dest))).toBe(false);
+    expect(hashBuffersLent()).toBe(0);
+  });
+
+  it("a wrong checksum, a missing source or an abort leaves no file under either name", async () => {
+    const d = dir();
+    const dest = join(d, "copy.bin");
+    await expect(copyLocalFile(src, dest, { expected: { ...expected, adler32: "00000001" } })).rejects.toMatchObject({ code: "HTTP_CHECKSUM_MISMATCH" });
+    await expect(copyLocalFile(join(d, "missing.bin"), dest)).rejects.toMatchObject({ code: "HTTP_IO" });
+    const ac = new AbortController();
+    ac.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
+    await expect(copyLocalFile(src, dest, { signal: ac.signal })).rejects.toMatchObject({ code: "HTTP_ABORTED" });
+    expect(existsSync(dest) || existsSync(partPath(dest))).toBe(false);
+    expect(hashBuffersLent()).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import * as ADLER32 from "adler-32";
 import { hashBuffersLent, lendHashBuffer, returnHashBuffer } from "./adler32";
-import { adler32, ChecksumAccumulator, checksumFile, formatAdler32, StreamingChecksum } from "./checksum";
+import { adler32, ChecksumAccumulator, checksumFile, formatAdler32, hashFileInto, StreamingChecksum } from "./checksum";
 import { BLOCK_COUNT, BLOCK_SIZE, freeBlocks, MAX_BLOCKS_IN_FLIGHT, WorkerMd5 } from "./md5-worker";
 
 /** adler32 as zlib computes it (the trailer of a zlib stream): an implementation independent of ours. */
@@ -153,5 +153,21 @@ describe("checksumFile", () => {
       expect(await checksumFile(f)).toEqual({ adler32: zlibAdler32(data), md5: md5(data), bytes: n });
       expect((await checksumFile(f, { md5: false })).md5).toBe("");
     }
+  });
+
+  it("hashes any byte range of a file (a resumed download's kept prefix), stops on abort, and gives its buffer back", async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const f = join(mkdtempSync(join(tmpdir(), "vre-ts-ck-")), "f.bin");
+    writeFileSync(f, data);
+    for (const [start, end] of [[0, 1], [7, 1024 * 1024 + 9], [2 * 1024 * 1024, undefined], [5, 5]] as const) {
+      const sums = new StreamingChecksum({ md5: false });
+      await hashFileInto(f, sums, { start, end });
+      expect((await sums.digest()).adler32).toBe(zlibAdler32(data.subarray(start, end)));
+    }
+    const ac = new AbortController();
+    ac.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
+    await expect(hashFileInto(f, new StreamingChecksum({ md5: false }), { signal: ac.signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(checksumFile(join(tmpdir(), "vre-ts-no-such-file"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(hashBuffersLent()).toBe(0);
   });
 });

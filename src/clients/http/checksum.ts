@@ -6,10 +6,10 @@
  * computed only when asked for.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { Transform, type TransformCallback } from "node:stream";
-import { adler32, formatAdler32 } from "./adler32";
+import { adler32, formatAdler32, lendHashBuffer, returnHashBuffer } from "./adler32";
+import { FileReader } from "./file-reader";
 import { WorkerMd5 } from "./md5-worker";
 
 export { adler32, formatAdler32 } from "./adler32";
@@ -107,13 +107,31 @@ export class ChecksumStream extends Transform {
   }
 }
 
+/** Read size when hashing a file: large reads, hashed in place (the buffer is borrowed from the adler32 memory). */
+const HASH_READ_BYTES = 1024 * 1024;
+
 /** Feeds bytes `start` (default 0) to `end` (exclusive, default the end) of a local file into `sums`. */
 export async function hashFileInto(path: string, sums: StreamingChecksum, opts: { signal?: AbortSignal; start?: number; end?: number } = {}): Promise<void> {
-  if (opts.end !== undefined && opts.end <= (opts.start ?? 0)) return;
-  const stream = createReadStream(path, { start: opts.start, end: opts.end === undefined ? undefined : opts.end - 1, highWaterMark: 1 << 20, signal: opts.signal });
-  for await (const chunk of stream) {
-    const wait = sums.update(chunk as Uint8Array);
-    if (wait) await wait;
+  const end = opts.end ?? Infinity;
+  if (end <= (opts.start ?? 0)) return;
+  opts.signal?.throwIfAborted();
+  const fh = await open(path, "r");
+  const buf = lendHashBuffer(HASH_READ_BYTES);
+  try {
+    const reader = new FileReader(fh);
+    for (let pos = opts.start ?? 0, chunks = 1; pos < end; chunks++) {
+      const n = await reader.read(buf, Math.min(buf.length, end - pos), pos);
+      if (n === 0) return;
+      pos += n;
+      const wait = sums.update(buf.subarray(0, n));
+      if (wait) await wait; // the md5 worker may still need these bytes
+      // Reads from the page cache never make the loop wait: let timers and aborts run.
+      if (chunks % 32 === 0) await new Promise<void>((r) => setImmediate(r));
+      opts.signal?.throwIfAborted();
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
+    returnHashBuffer(buf);
   }
 }
 

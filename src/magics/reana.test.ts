@@ -136,7 +136,8 @@ describe("%reana against the sandbox", () => {
     expect((await fails(magic.run("run -n x", ctx))).message).toMatch(/no reana.yaml in/);
     expect((await fails(magic.run("status", ctx))).message).toMatch(/missing required option -w WF/);
     expect((await fails(magic.run("start -w x -p nope", ctx))).message).toMatch(/--parameter expects KEY=VALUE/);
-    expect((await fails(magic.run("monitor", ctx))).message).toMatch(/not available yet/);
+    expect((await fails(magic.run("monitor", ctx))).message).toMatch(/missing required option -w WF/);
+    expect((await fails(magic.run("monitor -w x --every 0", ctx))).message).toMatch(/--every expects a positive number/);
     expect((await fails(magic.run("lgos -w x", ctx))).message).toMatch(/Did you mean logs\?/);
     const secret = await fails(magic.run("secrets add TOKEN=abc", ctx));
     expect(secret).toBeInstanceOf(UsageError);

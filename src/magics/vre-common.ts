@@ -72,17 +72,4 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** A signal that aborts when any of `signals` does (AbortSignal.any where the runtime has it). */
-export function anySignal(...signals: AbortSignal[]): AbortSignal {
-  const native = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (native) return native.call(AbortSignal, signals);
-  const ac = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) {
-      ac.abort(s.reason);
-      break;
-    }
-    s.addEventListener("abort", () => ac.abort(s.reason), { once: true });
-  }
-  return ac.signal;
-}
+export { anySignal } from "../clients/http/ambient-signal";

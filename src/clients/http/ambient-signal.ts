@@ -19,6 +19,21 @@ export function withAmbientSignal(signal: AbortSignal | undefined): AbortSignal 
   }
   if (!ambient || ambient === signal) return signal;
   if (!signal) return ambient;
-  // AbortSignal.any exists from Node 20.3; the pinned @types/node predates it.
-  return (AbortSignal as unknown as { any(signals: AbortSignal[]): AbortSignal }).any([signal, ambient]);
+  return anySignal(signal, ambient);
 }
+
+/** A signal that aborts when any of `signals` does (AbortSignal.any where the runtime has it). */
+export function anySignal(...signals: AbortSignal[]): AbortSignal {
+  const native = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (native) return native.call(AbortSignal, signals);
+  const ac = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      ac.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => ac.abort(s.reason), { once: true });
+  }
+  return ac.signal;
+}
+

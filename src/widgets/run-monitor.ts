@@ -1,0 +1,226 @@
+/**
+ * The REANA run monitor: a widget that follows one workflow while the notebook goes on (`%reana monitor -w WF`,
+ * or `runMonitor(reana, "WF")` from TypeScript). The kernel polls the workflow (followWorkflow, the loop of
+ * `%reana status --follow`) and publishes what it finds; the view (run-monitor-view.ts) draws it and sends back
+ * what the user asks: refresh, stop the run, show a step's log.
+ *
+ * Polling ends when the run ends, when the widget is closed (its view removed by the user, or `close()`), or
+ * when `signal` aborts; an interrupted poll leaves the workflow running on REANA. The state holds no secret:
+ * names, statuses, counts, times and the tail of one job's log (it is saved into the notebook).
+ */
+import type { ClientError } from "../clients/errors";
+import { followWorkflow, type WorkflowState } from "../clients/reana/follow";
+import { anySignal } from "../clients/http/ambient-signal";
+import type { JobLog, WorkflowLogs } from "../clients/reana/logs";
+import { TERMINAL_STATUSES } from "../clients/reana/responses";
+import { RUN_MONITOR_CSS, RUN_MONITOR_ESM } from "./run-monitor-view";
+import { widget, type WidgetModel } from "./widget";
+
+/** The part of ReanaClient the monitor uses. */
+export interface RunMonitorSource {
+  status(workflow: string, o?: { signal?: AbortSignal }): Promise<WorkflowState>;
+  logs(workflow: string, o?: { signal?: AbortSignal }): Promise<WorkflowLogs>;
+  stopWorkflow(workflow: string, o?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+export interface RunMonitorJob {
+  step: string;
+  status: string;
+  started: string;
+  finished: string;
+}
+
+export type RunMonitorState = {
+  /** As asked for (name, name.run or id); `name` is REANA's answer. */
+  workflow: string;
+  name: string;
+  status: string;
+  total: number;
+  finished: number;
+  running: number;
+  failed: number;
+  /** The step running now (empty once the run has ended). */
+  step: string;
+  started: string;
+  ended: string;
+  jobs: RunMonitorJob[];
+  /** The step whose log is shown, and the end of that log. */
+  selected: string;
+  log: string;
+  /** Whether the kernel is still polling. */
+  polling: boolean;
+  /** An action under way ("stopping"), for the view's buttons. */
+  busy: string;
+  /** The last failure, with what to do next. */
+  error: string;
+  /** When the last answer arrived (ISO time). */
+  updated: string;
+};
+
+export interface RunMonitorOptions {
+  /** Poll interval. Default 5 s (as reana-client); at least 200 ms. */
+  intervalMs?: number;
+  /** Ends the polling (the widget stays, showing the last state). */
+  signal?: AbortSignal;
+}
+
+/** The end of a log shown in the widget: enough to see what went wrong, small enough for the notebook. */
+export const LOG_TAIL_CHARS = 16 * 1024;
+
+export function tail(text: string, max = LOG_TAIL_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(text.length - max);
+  const nl = cut.indexOf("\n");
+  return `… (${text.length - max + (nl >= 0 ? nl + 1 : 0)} earlier characters not shown)\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
+}
+
+function describeError(e: unknown): string {
+  const err = e as Partial<ClientError> & Error;
+  return [err?.message ?? String(e), err?.hint].filter(Boolean).join(" ");
+}
+
+/** The job whose log is worth showing first: a failed one, else the one running, else the last. */
+function defaultStep(jobs: JobLog[]): string {
+  const pick = jobs.find((j) => j.status === "failed") ?? jobs.find((j) => j.status === "running") ?? jobs[jobs.length - 1];
+  return pick?.step ?? "";
+}
+
+export function runMonitor(client: RunMonitorSource, workflow: string, options: RunMonitorOptions = {}): WidgetModel<RunMonitorState> {
+  const model = widget<RunMonitorState>({
+    esm: RUN_MONITOR_ESM,
+    css: RUN_MONITOR_CSS,
+    id: "vre-ts.run-monitor",
+    state: {
+      workflow,
+      name: workflow,
+      status: "",
+      total: 0,
+      finished: 0,
+      running: 0,
+      failed: 0,
+      step: "",
+      started: "",
+      ended: "",
+      jobs: [],
+      selected: "",
+      log: "",
+      polling: false,
+      busy: "",
+      error: "",
+      updated: "",
+    },
+  });
+  const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
+  let jobLogs: JobLog[] = [];
+  let userSelected = false;
+
+  const showState = (s: WorkflowState) =>
+    model.set({
+      name: s.name,
+      status: s.status,
+      total: s.progress.total,
+      finished: s.progress.finished,
+      running: s.progress.running,
+      failed: s.progress.failed,
+      step: s.terminal ? "" : (s.progress.currentStep ?? ""),
+      started: s.progress.startedAt ?? "",
+      ended: s.progress.finishedAt ?? s.progress.stoppedAt ?? "",
+      updated: new Date().toISOString(),
+      error: "",
+    });
+
+  const showLog = () => {
+    const job = jobLogs.filter((j) => j.step === model.get("selected")).pop();
+    model.set("log", job ? tail(job.logs) : "");
+  };
+
+  /** Fetches the logs; a fetch asked for while one runs is made once it ends (the latest state wins). */
+  let logsRunning: Promise<void> | undefined;
+  let logsAgain = false;
+  const refreshLogs = (): Promise<void> => {
+    if (logsRunning) {
+      logsAgain = true;
+      return logsRunning;
+    }
+    logsRunning = (async () => {
+      do {
+        logsAgain = false;
+        try {
+          const logs = await client.logs(workflow, { signal });
+          jobLogs = logs.jobs;
+          model.set("jobs", jobLogs.map((j) => ({ step: j.step, status: j.status ?? "", started: j.startedAt ?? "", finished: j.finishedAt ?? "" })));
+          if (!userSelected || !jobLogs.some((j) => j.step === model.get("selected"))) model.set("selected", defaultStep(jobLogs));
+          showLog();
+        } catch (e) {
+          if (!signal.aborted) model.set("error", `Could not read the logs: ${describeError(e)}`);
+        }
+      } while (logsAgain && !signal.aborted);
+    })().finally(() => (logsRunning = undefined));
+    return logsRunning;
+  };
+
+  let polling: Promise<void> | undefined;
+  const poll = (): Promise<void> => {
+    if (polling) return polling;
+    model.set("polling", true);
+    polling = followWorkflow(
+      async (s) => {
+        const state = await client.status(workflow, { signal: s });
+        model.set("updated", new Date().toISOString());
+        return state;
+      },
+      workflow,
+      {
+        signal,
+        intervalMs: options.intervalMs,
+        onUpdate: (s) => {
+          showState(s);
+          void refreshLogs();
+        },
+      },
+    ).then(
+      () => refreshLogs(),
+      (e) => {
+        if (!signal.aborted) model.set("error", describeError(e));
+      },
+    );
+    polling = polling.finally(() => {
+      polling = undefined;
+      if (!model.closed) model.set("polling", false);
+    });
+    return polling;
+  };
+
+  model.on("msg:custom", (content) => {
+    const msg = (content ?? {}) as { action?: string; step?: string };
+    if (signal.aborted) return;
+    if (msg.action === "refresh") {
+      if (polling) void refreshLogs();
+      else void poll();
+    } else if (msg.action === "select" && typeof msg.step === "string") {
+      userSelected = true;
+      model.set("selected", msg.step);
+      showLog();
+    } else if (msg.action === "stop" && !model.get("busy") && !TERMINAL_STATUSES.has(model.get("status"))) {
+      model.set({ busy: "stopping", error: "" });
+      client
+        .stopWorkflow(workflow, { signal })
+        .then(
+          async () => {
+            // Show the new status at once rather than at the next poll.
+            showState(await client.status(workflow, { signal }));
+            void poll();
+          },
+          (e) => {
+            if (!signal.aborted) model.set("error", `Could not stop the run: ${describeError(e)}`);
+          },
+        )
+        .finally(() => {
+          if (!model.closed) model.set("busy", "");
+        });
+    }
+  });
+
+  void poll();
+  return model;
+}

@@ -13,9 +13,15 @@ root="$state/notebooks"
 
 mkdir -p "$state/jupyter/config" "$state/jupyter/data" "$state/jupyter/runtime" "$root"
 # Every server start gets fresh settings, workspaces and notebook folder.
-rm -rf "$state/user-settings" "$state/workspaces" "$root"/*
+rm -rf "$state/user-settings" "$state/workspaces" "$state/sandbox" "$root"/*
 
 export VRE_UI_STATE_DIR="$state"
+# The kernel's embedded sandbox (used by the %reana tests) and its config file live here too, and the
+# sandbox runs workflow steps on the host: no image pulls.
+export VRE_SANDBOX_DIR="$state/sandbox"
+export VRE_TS_CONFIG="$state/vre-ts-config.json"
+export VRE_SANDBOX_CONTAINER_RUNTIME=none
+unset REANA_SERVER_URL REANA_ACCESS_TOKEN RUCIO_CONFIG RUCIO_HOME ZENODO_TOKEN
 export JUPYTER_CONFIG_DIR="$state/jupyter/config"
 export JUPYTER_DATA_DIR="$state/jupyter/data"
 export JUPYTER_RUNTIME_DIR="$state/jupyter/runtime"

@@ -93,7 +93,7 @@ function render({ model, el }) {
         return li;
       }),
     );
-    logTitle.textContent = selected ? "Log of " + selected : "";
+    logTitle.textContent = selected ? "Log of " + selected + (model.get("log") ? "" : " (empty so far)") : "";
     log.textContent = model.get("log") || "";
     log.hidden = !model.get("log");
     error.textContent = model.get("error") || "";

@@ -5,7 +5,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sleep } from "../clients/http/retry";
 import { RucioError, parseDid, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
@@ -85,23 +84,15 @@ function ruleValue(r: Rule, title: string): Rule {
 
 /** Polls a rule until it is OK (or STUCK / gone), with a live line of lock counts. */
 async function waitForRule(client: RucioClient, ctx: MagicContext, id: string, progress: Progress): Promise<Rule> {
-  let delay = 500;
-  for (;;) {
-    const r = await client.rules.get(id, { signal: ctx.signal });
-    const ok = r.locks_ok_cnt ?? 0;
-    const total = ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0);
-    progress.update({ status: r.state, files: ok, totalFiles: total || undefined });
-    if (r.state === "OK") return r;
-    if (r.state === "STUCK" || r.state === "SUSPENDED") {
-      throw new RucioError({
-        code: "RUCIO_RULE_STUCK",
-        message: `Rule ${id} for ${fmtDid(r)} on ${r.rse_expression} is ${r.state}${r.error ? `: ${r.error}` : ""} (${r.locks_stuck_cnt ?? 0} file(s) stuck).`,
-        hint: `Check %rucio rule-info ${id}; Rucio retries stuck transfers on its own, or ask your data manager.`,
-      });
-    }
-    await sleep(delay, ctx.signal);
-    delay = Math.min(delay * 1.5, client.settings.sandbox ? 1000 : 10_000);
-  }
+  return client.rules.follow(id, {
+    signal: ctx.signal,
+    maxDelayMs: client.settings.sandbox ? 1000 : 10_000,
+    onUpdate: (r) => {
+      const ok = r.locks_ok_cnt ?? 0;
+      const total = ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0);
+      progress.update({ status: r.state, files: ok, totalFiles: total || undefined });
+    },
+  });
 }
 
 /** Maps a DID's files to their local paths on the mounted destination RSE; every file must be there. */
@@ -582,27 +573,9 @@ export const rucioVerbs: Verb<Env>[] = [
       const rse = call.optStr("rse") ?? client.settings.destinationRse;
       if (!rse) throw new UsageError(`${call.prefix()}: no destination RSE is configured; pass --rse R (or set destinationRse / RUCIO_DESTINATION_RSE).`);
       // An existing rule of ours on that RSE is reused rather than duplicated.
-      const account = await client.account({ signal: ctx.signal });
-      let rule: Rule | undefined;
-      for await (const r of client.rules.forDid(did, { signal: ctx.signal })) {
-        const expiring = r.expires_at && r.expires_at.getTime() < Date.now() + 60_000; // e.g. a deleted rule in its grace period
-        if (r.rse_expression === rse && r.account === account && !expiring) {
-          rule = r;
-          break;
-        }
-      }
-      let created = false;
-      if (!rule) {
-        try {
-          const [id] = await client.rules.create({ dids: did, copies: 1, rseExpression: rse, lifetime: call.num("lifetime"), comment: "vre-ts make-available", signal: ctx.signal });
-          rule = await client.rules.get(id, { signal: ctx.signal });
-          created = true;
-        } catch (e) {
-          if (!(e instanceof RucioError && e.code === "RUCIO_DUPLICATE_RULE")) throw e;
-          for await (const r of client.rules.forDid(did, { signal: ctx.signal })) if (r.rse_expression === rse) rule = r;
-          if (!rule) throw e;
-        }
-      }
+      const ensured = await client.rules.ensure(did, { rseExpression: rse, lifetime: call.num("lifetime"), comment: "vre-ts make-available", signal: ctx.signal });
+      let rule = ensured.rule;
+      const created = ensured.created;
       env.provenance.record({ action: "read", kind: "did", service: "rucio", id: fmtDid(did), via: "%rucio make-available", endpoint: client.settings.host, details: { rule: rule.id, rse, created } });
       if (call.flag("wait")) {
         const progress = new Progress(ctx, {

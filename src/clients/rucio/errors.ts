@@ -36,6 +36,9 @@ export type RucioErrorCode =
   | "RUCIO_NOT_SUPPORTED" // 405: endpoint absent on this server version
   | "RUCIO_PROTOCOL_NOT_SUPPORTED" // no usable transfer protocol for an RSE / replica
   | "RUCIO_NO_REPLICA" // download: no replica reachable from here
+  | "RUCIO_NO_DESTINATION" // no RSE given and none configured to make data available on
+  | "RUCIO_RULE_STUCK" // a followed rule went STUCK or SUSPENDED
+  | "RUCIO_NOT_AVAILABLE" // files not (yet) on the mounted destination RSE
   | "RUCIO_UNAVAILABLE" // 503 DatabaseException etc.
   | "RUCIO_SERVER"; // other server failures
 

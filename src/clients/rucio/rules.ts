@@ -1,7 +1,9 @@
 /** Replication rules: create (never twice), list, get, locks, update, delete. */
 import { submitOnce } from "../http/client";
+import { sleep } from "../http/retry";
 import { type CallOptions, didPath, encodeSegment, type RucioBase } from "./base";
 import { type DidRef, formatDid, parseDid } from "./did-ref";
+import { RucioError } from "./errors";
 import { type Lock, LockLine, type Rule, RuleIdList, RuleSchema } from "./schemas";
 
 export type RuleState = "REPLICATING" | "OK" | "STUCK" | "SUSPENDED" | "WAITING_APPROVAL" | "INJECT";
@@ -28,6 +30,20 @@ export interface NewRule extends CallOptions {
   asynchronous?: boolean;
   priority?: number;
   meta?: Record<string, unknown>;
+}
+
+export interface FollowRuleOptions extends CallOptions {
+  /** Called with every reading of the rule. */
+  onUpdate?: (rule: Rule) => void;
+  /** Longest pause between two readings; the first pause is 0.5 s, each next one half as long again. Default 10 s. */
+  maxDelayMs?: number;
+}
+
+export interface EnsureRuleOptions extends CallOptions {
+  rseExpression: string;
+  /** Seconds, for a new rule. */
+  lifetime?: number;
+  comment?: string;
 }
 
 export interface RuleFilter extends CallOptions {
@@ -90,6 +106,53 @@ export class Rules {
       },
       { signal: rule.signal },
     );
+  }
+
+  /**
+   * A one-copy rule of this account for `did` on `rseExpression`: an existing live one is reused, else one is
+   * created (never twice: see create). `created` says which.
+   */
+  async ensure(did: string | DidRef, opts: EnsureRuleOptions): Promise<{ rule: Rule; created: boolean }> {
+    const signal = opts.signal;
+    const account = await this.base.account({ signal });
+    const mine = async (): Promise<Rule | undefined> => {
+      for await (const r of this.forDid(did, { signal })) {
+        // A rule about to expire (e.g. a deleted one in its grace period) does not keep data for long.
+        const expiring = r.expires_at && r.expires_at.getTime() < Date.now() + 60_000;
+        if (r.rse_expression === opts.rseExpression && r.account === account && !expiring) return r;
+      }
+      return undefined;
+    };
+    const existing = await mine();
+    if (existing) return { rule: existing, created: false };
+    try {
+      const [id] = await this.create({ dids: did, copies: 1, rseExpression: opts.rseExpression, lifetime: opts.lifetime, comment: opts.comment, signal });
+      return { rule: await this.get(id!, { signal }), created: true };
+    } catch (e) {
+      // Someone (another notebook of ours) created it meanwhile.
+      const raced = e instanceof RucioError && e.code === "RUCIO_DUPLICATE_RULE" ? await mine() : undefined;
+      if (!raced) throw e;
+      return { rule: raced, created: false };
+    }
+  }
+
+  /** Reads a rule until it is OK. STUCK or SUSPENDED ends it with RUCIO_RULE_STUCK; Rucio keeps working on it. */
+  async follow(id: string, opts: FollowRuleOptions = {}): Promise<Rule> {
+    let delay = 500;
+    for (;;) {
+      const r = await this.get(id, { signal: opts.signal });
+      opts.onUpdate?.(r);
+      if (r.state === "OK") return r;
+      if (r.state === "STUCK" || r.state === "SUSPENDED") {
+        throw new RucioError({
+          code: "RUCIO_RULE_STUCK",
+          message: `Rule ${id} for ${formatDid(r)} on ${r.rse_expression} is ${r.state}${r.error ? `: ${r.error}` : ""} (${r.locks_stuck_cnt ?? 0} file(s) stuck).`,
+          hint: `Check %rucio rule-info ${id}; Rucio retries stuck transfers on its own, or ask your data manager.`,
+        });
+      }
+      await sleep(delay, opts.signal);
+      delay = Math.min(delay * 1.5, opts.maxDelayMs ?? 10_000);
+    }
   }
 
   get(id: string, opts: CallOptions = {}): Promise<Rule> {

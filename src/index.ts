@@ -28,6 +28,7 @@ export * from "./clients";
 export { session, Session, type ProfileInfo, type ActiveSettings } from "./session";
 export { ProvenanceLog } from "./session/provenance";
 export { runMonitor, type RunMonitorState, type RunMonitorOptions } from "./widgets/run-monitor";
+export { datasetBrowser, type DatasetBrowserState, type DatasetBrowserOptions } from "./widgets/dataset-browser";
 
 /** The session's Rucio client (the `%rucio` magic's typed equivalent). */
 export const rucio: RucioClient = lazyClient(() => session().rucio(), record("rucio"));

@@ -157,7 +157,7 @@ describe("%rucio against the sandbox, through the session", () => {
     expect(e1.message).toMatch(/not a DID; write scope:name/);
     expect((await fails(magic.run("list-dids open:* --typ file", ctx))).message).toContain("Did you mean --type?");
     expect((await fails(magic.run("add-rule open:x two SANDBOX-DISK2", ctx))).message).toMatch(/COPIES expects an integer/);
-    expect((await fails(magic.run("browse", ctx))).message).toMatch(/not available yet/);
+    expect((await fails(magic.run("browse nocolon", ctx))).message).toMatch(/write SCOPE:PATTERN/);
     expect((await fails(magic.run("upload results/mass.csv", ctx))).message).toMatch(/missing required option --rse RSE/);
     expect((await fails(magic.run("downlod open:x", ctx))).message).toMatch(/Did you mean download\?/);
     const badFilter = await fails(magic.run(`list-dids open:* --filter "energy"`, ctx));

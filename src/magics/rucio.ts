@@ -9,6 +9,7 @@ import { RucioError, parseDid, type DidRef, type RucioClient, type Rule } from "
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
+import { datasetBrowser, type SearchType } from "../widgets/dataset-browser";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 import { displayPath, plural, resolvePath, withProgress } from "./vre-common";
@@ -593,6 +594,41 @@ export const rucioVerbs: Verb<Env>[] = [
     },
   },
   {
+    name: "browse",
+    summary: "Find data and bring it here in a live widget: search by name and metadata, see replicas and rules, make available or download.",
+    positionals: [{ name: "PATTERN", required: false, description: "a first search, SCOPE:NAME_PATTERN (e.g. open:dimuon*)" }],
+    options: {
+      type: { type: "string", placeholder: "T", description: "what to find (default collection = datasets and containers)", choices: DID_TYPES },
+      filter: { type: "string", placeholder: "F", description: "metadata filter: key op value, ',' = AND, ';' = OR" },
+      dir: { type: "string", short: "d", placeholder: "D", description: "folder for downloads (default: the notebook's)" },
+    },
+    examples: ["%rucio browse", "%rucio browse open:dimuon*", '%rucio browse open:* --type file --filter "energy>7500"'],
+    typescript: 'datasetBrowser(rucio, { query: "open:dimuon*" })  // import { rucio, datasetBrowser } from "vre-ts"',
+    async run(call, ctx, env) {
+      const raw = call.optStr("PATTERN");
+      if (raw !== undefined && raw.indexOf(":") <= 0) throw new UsageError(`${call.prefix()}: write SCOPE:PATTERN (e.g. open:dimuon*); list scopes with %rucio list-scopes.\nUsage: ${call.usage()}`);
+      const client = await env.rucio();
+      const via = "%rucio browse";
+      return datasetBrowser(client, {
+        query: raw,
+        type: call.optStr("type") as SearchType | undefined,
+        filter: call.optStr("filter"),
+        downloadDir: resolvePath(ctx, call.optStr("dir") ?? "."),
+        displayPath: (p) => displayPath(ctx, p),
+        onAction: (a) => {
+          const endpoint = client.settings.host;
+          if (a.kind === "download") {
+            for (const f of a.files) {
+              env.provenance.record({ action: "read", kind: "did", service: "rucio", id: f.did, via, endpoint, checksums: { adler32: f.adler32, ...(f.md5 ? { md5: f.md5 } : {}) }, bytes: f.bytes, paths: [f.path], details: { rse: f.source.rse, verified: f.verified, alreadyPresent: f.skipped } });
+            }
+          } else {
+            env.provenance.record({ action: "read", kind: "did", service: "rucio", id: a.did, via, endpoint, ...(a.paths.length ? { paths: a.paths } : {}), details: { rule: a.rule.id, rse: a.rse, created: a.created } });
+          }
+        },
+      });
+    },
+  },
+  {
     name: "paths",
     summary: "Local paths of a DID's files on the mounted destination RSE (a string array to use directly in code).",
     positionals: [didArg],
@@ -613,7 +649,6 @@ export function rucioMagic(env: () => Env): MagicSpec {
     name: "rucio",
     summary: "Find, replicate, download and upload data with Rucio (the rucio command line's verbs)",
     verbs: rucioVerbs,
-    unavailable: { browse: "The dataset browser widget comes with the widgets; meanwhile use %rucio list-dids SCOPE:PATTERN --long." },
     env,
     footer: 'In TypeScript: import { rucio } from "vre-ts" gives the same client the magic uses; each verb\'s help shows its call.',
   });

@@ -1,0 +1,120 @@
+/**
+ * The dataset browser end to end, kernel side: the real kernel process over ZeroMQ, `%rucio browse` against
+ * the embedded sandbox's Rucio over HTTP, and the widget's comm as a frontend sees it. Needs the compiled
+ * package (`npm run build`). The view itself is exercised in Chromium by ui-tests.
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestKernelClient } from "../kernel/testing/client";
+import type { BrowserDetails, BrowserTask } from "./dataset-browser";
+
+const MAIN = resolve(__dirname, "..", "..", "dist", "cli", "main.js");
+const DATASET = "open:dimuon-sim.v1";
+let k: TestKernelClient;
+let commId: string;
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the kernel tests`);
+  const home = mkdtempSync(join(tmpdir(), "vre-ts-browse-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, VRE_TS_CONFIG: join(home, "config.json"), VRE_SANDBOX_DIR: join(home, "sandbox"), VRE_SANDBOX_CONTAINER_RUNTIME: "none" };
+  for (const name of Object.keys(env)) if (/^(REANA|RUCIO|ZENODO|BEARER)_/.test(name)) delete env[name];
+  k = await TestKernelClient.start({ main: MAIN, env });
+}, 120_000);
+
+afterAll(async () => {
+  await k?.close();
+});
+
+/** The widget's state as the frontend knows it: its comm_open, then every update, merged. */
+function state(): Record<string, unknown> {
+  const s: Record<string, unknown> = {};
+  for (const m of k.iopubLog) {
+    if (m.content.comm_id !== commId) continue;
+    const data = m.content.data as { state?: Record<string, unknown>; method?: string };
+    if (m.header.msg_type === "comm_open" || (m.header.msg_type === "comm_msg" && data.method === "update")) Object.assign(s, data.state);
+  }
+  return s;
+}
+
+async function until(pred: (s: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const start = Date.now();
+  for (;;) {
+    const s = state();
+    if (pred(s)) return s;
+    if (Date.now() - start > timeoutMs) throw new Error(`the browser never reached the expected state; it is ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const send = (content: Record<string, unknown>) => k.send("shell", k.message("comm_msg", { comm_id: commId, data: { method: "custom", content } }));
+const task = (s: Record<string, unknown>) => s.task as BrowserTask | null;
+
+describe("%rucio browse (dataset browser widget)", () => {
+  it("opens with the scopes and a first search, and finds by name and metadata", async () => {
+    const r = await k.execute("%rucio browse open:dimuon*");
+    expect(r.reply.content.status).toBe("ok");
+    const open = r.outputs.find((m) => m.header.msg_type === "comm_open")!;
+    commId = open.content.comm_id as string;
+    expect((open.content.data as { state: Record<string, unknown> }).state).toMatchObject({ _anywidget_id: "vre-ts.dataset-browser", scope: "open", pattern: "dimuon*" });
+    const found = await until((s) => (s.results as unknown[]).length > 0 && s.searching === false);
+    expect(found.scopes).toContain("open");
+    expect(found.destination).not.toBe("");
+    expect((found.results as { did: string }[]).map((x) => x.did)).toContain(DATASET);
+
+    await send({ action: "search", scope: "open", pattern: "*", type: "file", filter: "run_number=1" });
+    const files = await until((s) => s.did_type === "file" && s.searching === false);
+    expect(files.error).toBe("");
+    expect((files.results as { did: string; type: string }[]).every((x) => x.type === "file")).toBe(true);
+
+    await send({ action: "search", scope: "open", pattern: "*", type: "file", filter: "run_number" });
+    const bad = await until((s) => s.filter === "run_number" && s.searching === false);
+    expect(bad.error).toMatch(/^Search failed: The filter term "run_number" has no operator\. .+/);
+  }, 120_000);
+
+  it("shows a dataset's size, metadata, replicas per RSE and rules", async () => {
+    await send({ action: "select", did: DATASET });
+    const s = await until((x) => x.selected === DATASET && x.loading === false && x.details !== null);
+    const d = s.details as BrowserDetails;
+    expect(d).toMatchObject({ did: DATASET, type: "dataset", length: 4 });
+    expect(d.bytes).toBeGreaterThan(0);
+    expect(d.rses.length).toBeGreaterThan(0);
+    expect(d.rses[0]!.available).toBeGreaterThan(0);
+    expect(Array.isArray(d.rules)).toBe(true);
+  });
+
+  it("downloads a dataset, verified, into the notebook's folder; the provenance log has it", async () => {
+    await send({ action: "download", did: DATASET });
+    const s = await until((x) => task(x)?.kind === "download" && task(x)?.state !== "running");
+    const t = task(s)!;
+    expect(t.state, t.message).toBe("done");
+    expect(t.paths).toHaveLength(4);
+    expect(t.done).toBe(t.total);
+    for (const p of t.paths) expect(existsSync(join(k.cwd, p))).toBe(true);
+    const csv = t.paths.find((p) => p.endsWith("run001.csv"))!;
+    expect(readFileSync(join(k.cwd, csv), "utf8").split("\n")[0]).toMatch(/^Run,Event/);
+    const prov = await k.execute('import { session } from "vre-ts";\nsession().provenance.entries({ service: "rucio" }).filter((e) => e.via === "%rucio browse").length');
+    expect(prov.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data).toEqual({ "text/plain": "4" });
+  }, 60_000);
+
+  it("makes a dataset available with one rule, reused when asked again", async () => {
+    await send({ action: "make-available", did: DATASET });
+    const s = await until((x) => task(x)?.kind === "make-available" && task(x)?.state !== "running");
+    expect(task(s)!.state, task(s)!.message).toBe("done");
+    expect(task(s)!.message).toMatch(/^Available on /);
+    const finished = () =>
+      k.iopubLog.filter((m) => {
+        const t = (m.content.data as { state?: { task?: BrowserTask } } | undefined)?.state?.task;
+        return m.content.comm_id === commId && t?.kind === "make-available" && t.state === "done";
+      }).length;
+    expect(finished()).toBe(1);
+    await send({ action: "make-available", did: DATASET });
+    const start = Date.now();
+    while (finished() < 2 && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 50));
+    expect(finished()).toBe(2);
+    const dest = state().destination as string;
+    const details = await until((x) => x.loading === false && (x.details as BrowserDetails).rules.some((r) => r.rse === dest));
+    expect((details.details as BrowserDetails).rules.filter((r) => r.rse === dest)).toHaveLength(1);
+  }, 60_000);
+});

@@ -15,7 +15,8 @@ export function resolvePath(ctx: Pick<MagicContext, "cwd">, p: string): string {
 /** A path shown relative to the notebook's folder when it is inside it. */
 export function displayPath(ctx: Pick<MagicContext, "cwd">, p: string): string {
   const rel = path.relative(ctx.cwd, p);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+  if (rel === "") return ".";
+  return !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
 
 /**

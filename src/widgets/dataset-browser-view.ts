@@ -141,7 +141,9 @@ function render({ model, el }) {
       confirmFor = "";
       model.send({ action: "make-available", did: selected });
     });
-    const get = h("button", "vre-browse-download", "Download to " + (model.get("download_dir") || "."));
+    const dir = model.get("download_dir") || ".";
+    const get = h("button", "vre-browse-download", dir === "." ? "Download here" : "Download to " + dir);
+    get.title = "Files go to " + dir + "/<scope>/<name>, verified";
     get.disabled = busy;
     get.addEventListener("click", () => model.send({ action: "download", did: selected }));
     actions.append(make, get);

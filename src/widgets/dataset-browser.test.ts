@@ -8,17 +8,20 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestKernelClient } from "../kernel/testing/client";
+import { ISSUED_RUCIO_TOKEN, sandboxSecrets } from "./testing-secrets";
 import type { BrowserDetails, BrowserTask } from "./dataset-browser";
 
 const MAIN = resolve(__dirname, "..", "..", "dist", "cli", "main.js");
 const DATASET = "open:dimuon-sim.v1";
 let k: TestKernelClient;
+let sandboxDir: string;
 let commId: string;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the kernel tests`);
   const home = mkdtempSync(join(tmpdir(), "vre-ts-browse-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, VRE_TS_CONFIG: join(home, "config.json"), VRE_SANDBOX_DIR: join(home, "sandbox"), VRE_SANDBOX_CONTAINER_RUNTIME: "none" };
+  sandboxDir = join(home, "sandbox");
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, VRE_TS_CONFIG: join(home, "config.json"), VRE_SANDBOX_DIR: sandboxDir, VRE_SANDBOX_CONTAINER_RUNTIME: "none" };
   for (const name of Object.keys(env)) if (/^(REANA|RUCIO|ZENODO|BEARER)_/.test(name)) delete env[name];
   k = await TestKernelClient.start({ main: MAIN, env });
 }, 120_000);
@@ -117,4 +120,10 @@ describe("%rucio browse (dataset browser widget)", () => {
     const details = await until((x) => x.loading === false && (x.details as BrowserDetails).rules.some((r) => r.rse === dest));
     expect((details.details as BrowserDetails).rules.filter((r) => r.rse === dest)).toHaveLength(1);
   }, 60_000);
+  it("sends the frontend no secret: no password or token in any message, widget states included", () => {
+    const everything = JSON.stringify(k.iopubLog);
+    expect(everything.length).toBeGreaterThan(10_000);
+    for (const secret of sandboxSecrets(sandboxDir)) expect(everything.includes(secret), `a secret (${secret.slice(0, 3)}…) reached the frontend`).toBe(false);
+    expect(everything).not.toMatch(ISSUED_RUCIO_TOKEN);
+  });
 });

@@ -9,15 +9,18 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WireMessage } from "../kernel/wire";
 import { TestKernelClient } from "../kernel/testing/client";
+import { ISSUED_RUCIO_TOKEN, sandboxSecrets } from "./testing-secrets";
 import { tail } from "./run-monitor";
 
 const MAIN = resolve(__dirname, "..", "..", "dist", "cli", "main.js");
 let k: TestKernelClient;
+let sandboxDir: string;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` before the kernel tests`);
   const home = mkdtempSync(join(tmpdir(), "vre-ts-monitor-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, VRE_TS_CONFIG: join(home, "config.json"), VRE_SANDBOX_DIR: join(home, "sandbox"), VRE_SANDBOX_CONTAINER_RUNTIME: "none" };
+  sandboxDir = join(home, "sandbox");
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, VRE_TS_CONFIG: join(home, "config.json"), VRE_SANDBOX_DIR: sandboxDir, VRE_SANDBOX_CONTAINER_RUNTIME: "none" };
   for (const name of Object.keys(env)) if (/^(REANA|RUCIO|ZENODO|BEARER)_/.test(name)) delete env[name];
   k = await TestKernelClient.start({ main: MAIN, env });
 }, 120_000);
@@ -119,6 +122,12 @@ describe("%reana monitor (run monitor widget)", () => {
     expect(unknown.reply.content.status).toBe("error");
     expect(unknown.outputs.some((m) => m.header.msg_type === "comm_open")).toBe(false);
   }, 120_000);
+  it("sends the frontend no secret: no password or token in any message, widget states included", () => {
+    const everything = JSON.stringify(k.iopubLog);
+    expect(everything.length).toBeGreaterThan(10_000);
+    for (const secret of sandboxSecrets(sandboxDir)) expect(everything.includes(secret), `a secret (${secret.slice(0, 3)}…) reached the frontend`).toBe(false);
+    expect(everything).not.toMatch(ISSUED_RUCIO_TOKEN);
+  });
 });
 
 describe("tail", () => {

@@ -1,6 +1,4 @@
 /** Small helpers shared by the domain magics: paths relative to the notebook, confirmations, state files. */
-import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { UsageError, type MagicContext } from "./types";
@@ -38,23 +36,7 @@ export async function confirm(ctx: Pick<MagicContext, "input">, question: string
   return /^\s*y(es)?\s*$/i.test(answer);
 }
 
-/** Writes JSON atomically (temporary file + rename), creating the folder; mode 0600. */
-export function writeJsonAtomic(file: string, data: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-/** Reads a JSON file, or undefined when it does not exist. */
-export function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
-  }
-}
+export { readJson, writeJsonAtomic } from "../clients/json-file";
 
 /** Runs `op` with a progress display that ends as done, failed or interrupted. */
 export async function withProgress<T>(progress: Progress, signal: AbortSignal, op: () => Promise<T>, doneMessage?: (v: T) => string | undefined): Promise<T> {

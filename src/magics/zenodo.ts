@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { checksumFile } from "../clients/http/checksum";
-import { ZenodoError, assertValidMetadata, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
+import { ZenodoError, assertValidMetadata, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
@@ -189,25 +189,6 @@ function metadataOf(doc: Record<string, unknown>): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------------------
 // Resumable deposit
 
-export interface DepositState {
-  version: 1;
-  endpoint: string;
-  depositionId: number;
-  created: string;
-  /** Files already in the deposition, by name, with their md5. */
-  files: Record<string, { md5: string; size: number }>;
-  published?: { doi?: string; recordId?: string | number; recordUrl?: string };
-}
-
-export interface DepositFileResult {
-  name: string;
-  path: string;
-  size: number;
-  md5: string;
-  /** uploaded now, or already there from an earlier (interrupted) run. */
-  status: "uploaded" | "already uploaded";
-}
-
 export interface DepositValue {
   id: number;
   title: string;
@@ -229,9 +210,6 @@ export function depositStateFile(cwd: string, endpoint: string, body: string): s
   return path.join(cwd, ".vre-ts", "deposits", `${hash}.json`);
 }
 
-function isGone(e: unknown): boolean {
-  return e instanceof ZenodoError && (e.code === "ZENODO_NOT_FOUND" || e.status === 404 || e.status === 410);
-}
 
 async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string): Promise<DepositValue> {
   const what = "%%zenodo deposit";
@@ -266,92 +244,42 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   const signal = ctx.signal;
   const endpoint = client.settings.baseUrl;
   const stateFile = depositStateFile(ctx.cwd, endpoint, body);
-  let state = call.flag("new") ? undefined : readJson<DepositState>(stateFile);
-  if (state && (state.version !== 1 || state.endpoint !== endpoint)) state = undefined;
-
   const title = String(metadata.title ?? "");
   const progress = new Progress(ctx, { title: `Depositing "${title}"`, interruptNote: "Run the cell again to continue the same deposition." });
   const totalBytes = files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
   progress.update({ status: "starting", bytes: 0, totalBytes, files: 0, totalFiles: files.length });
 
   return withProgress(progress, signal, async () => {
-    let dep: Deposition | undefined;
-    let resumed = false;
-    if (state) {
-      try {
-        dep = await client.getDeposition(state.depositionId, { signal });
-        resumed = true;
-      } catch (e) {
-        if (!isGone(e)) throw e;
-        state = undefined; // the draft was deleted in the meantime: start again
-      }
-    }
-    if (dep && dep.submitted) {
-      // Published by an earlier run: never publish (or change) it again.
-      const value = depositValue(client, dep, files.map((f) => ({ name: f.name, path: f.local, size: state!.files[f.name]?.size ?? 0, md5: state!.files[f.name]?.md5 ?? "", status: "already uploaded" as const })), resumed, stateFile);
-      progress.update({ status: "already published", bytes: totalBytes, files: files.length });
-      return value;
-    }
-    if (!dep) {
-      progress.update({ status: "creating the deposition" });
-      dep = await client.createDeposition(metadata as unknown as DepositMetadata, { signal, validate: false });
-      state = { version: 1, endpoint, depositionId: dep.id, created: new Date().toISOString(), files: {} };
-      writeJsonAtomic(stateFile, state);
-    }
-    const st = state!;
-    const remote = new Map((await client.listFiles(dep.id, { signal })).map((f) => [f.filename, (f.checksum ?? "").replace(/^md5:/, "")]));
-    const results: DepositFileResult[] = [];
-    let done = 0;
-    for (const [i, f] of files.entries()) {
-      progress.update({ status: "checking", current: f.name, files: i });
-      const sums = await checksumFile(f.local, { signal, md5: true });
-      const there = remote.get(f.name);
-      if (there && there === sums.md5) {
-        results.push({ name: f.name, path: f.local, size: sums.bytes, md5: sums.md5, status: "already uploaded" });
-        st.files[f.name] = { md5: sums.md5, size: sums.bytes };
-        done += sums.bytes;
-        progress.update({ bytes: done, files: i + 1 });
-        continue;
-      }
-      if (there !== undefined) await client.deleteFile(dep.id, f.name, { signal });
-      progress.update({ status: "uploading", current: f.name });
-      const base = done;
-      const up = await client.uploadFile(dep, f.local, { signal, name: f.name, onProgress: (p) => progress.update({ bytes: base + p.bytes }) });
-      done += up.size;
-      st.files[f.name] = { md5: up.md5, size: up.size };
-      writeJsonAtomic(stateFile, st);
-      results.push({ name: f.name, path: f.local, size: up.size, md5: up.md5, status: "uploaded" });
-      progress.update({ bytes: done, files: i + 1 });
-    }
-    if (resumed) {
-      progress.update({ status: "setting the metadata", current: undefined });
-      dep = await client.updateMetadata(dep.id, metadata as Partial<DepositMetadata>, { signal, validate: false });
-    }
-    env.provenance.record({
-      action: "write",
-      kind: "deposit",
-      service: "zenodo",
-      id: String(dep.id),
-      label: title,
-      via: "%%zenodo deposit",
-      endpoint,
-      details: { files: results.map((r) => ({ name: r.name, md5: r.md5, bytes: r.size })) },
+    const recordWrite = (dep: Deposition, results: DepositFileResult[]) => {
+      env.provenance.record({
+        action: "write",
+        kind: "deposit",
+        service: "zenodo",
+        id: String(dep.id),
+        label: title,
+        via: "%%zenodo deposit",
+        endpoint,
+        details: { files: results.map((r) => ({ name: r.name, md5: r.md5, bytes: r.size })) },
+      });
+    };
+    const out = await resumableDeposit(client, {
+      metadata,
+      files,
+      stateFile,
+      fresh: call.flag("new"),
+      signal,
+      onUploaded: recordWrite,
+      onProgress: (p) => progress.update({ status: p.status, current: p.current, ...(p.bytes !== undefined ? { bytes: p.bytes } : {}), ...(p.files !== undefined ? { files: p.files } : {}) }),
+      publish: call.flag("publish")
+        ? async (draft) => call.flag("yes") || confirm(ctx, `Publish "${title}" (deposition ${draft.id}) on ${instanceLabel(client)}? A DOI cannot be withdrawn.`)
+        : false,
     });
-    if (call.flag("publish")) {
-      if (!call.flag("yes") && !(await confirm(ctx, `Publish "${title}" (deposition ${dep.id}) on ${instanceLabel(client)}? A DOI cannot be withdrawn.`))) {
-        progress.update({ status: "draft kept (not published)", current: undefined });
-        return depositValue(client, await client.getDeposition(dep.id, { signal }), results, resumed, stateFile);
-      }
-      progress.update({ status: "publishing", current: undefined });
-      const pub = await client.publish(dep.id, { signal });
-      st.published = { doi: pub.doi, recordId: pub.recordId, recordUrl: pub.recordUrl };
-      writeJsonAtomic(stateFile, st);
-      recordPublish(env, client, pub.deposition, pub.doi, pub.recordId, "%%zenodo deposit --publish", results);
-      progress.update({ status: `published ${pub.doi ?? ""}`.trim() });
-      return depositValue(client, pub.deposition, results, resumed, stateFile);
+    if (out.alreadyPublished) {
+      progress.update({ bytes: totalBytes, files: files.length });
+      return depositValue(client, out.deposition, out.files, out.resumed, stateFile);
     }
-    progress.update({ status: "draft ready", current: undefined });
-    return depositValue(client, await client.getDeposition(dep.id, { signal }), results, resumed, stateFile);
+    if (out.published) recordPublish(env, client, out.deposition, out.published.doi, out.published.recordId, "%%zenodo deposit --publish", out.files);
+    return depositValue(client, out.deposition, out.files, out.resumed, stateFile);
   });
 }
 

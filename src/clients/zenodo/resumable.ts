@@ -1,0 +1,149 @@
+/**
+ * A resumable deposit: create a deposition (once), upload files (skipping those already there with the same
+ * md5), set the metadata, and optionally publish, remembering progress in a small JSON state file. Running it
+ * again with the same state file continues the same deposition after a failure or an interrupt, and a
+ * deposition that was published is never changed or published again. `%%zenodo deposit` and the deposit
+ * form both run this; the caller chooses where the state file lives (next to the notebook).
+ */
+import { checksumFile } from "../http/checksum";
+import { readJson, writeJsonAtomic } from "../json-file";
+import type { ZenodoClient } from "./client";
+import { ZenodoError } from "./errors";
+import type { DepositMetadata } from "./metadata";
+import type { Deposition } from "./responses";
+
+export interface DepositState {
+  version: 1;
+  endpoint: string;
+  depositionId: number;
+  created: string;
+  /** Files already in the deposition, by name, with their md5. */
+  files: Record<string, { md5: string; size: number }>;
+  published?: { doi?: string; recordId?: string | number; recordUrl?: string };
+}
+
+export interface DepositFileResult {
+  name: string;
+  path: string;
+  size: number;
+  md5: string;
+  /** uploaded now, or already there from an earlier (interrupted) run. */
+  status: "uploaded" | "already uploaded";
+}
+
+export interface DepositProgress {
+  status: string;
+  /** The file being checked or uploaded. */
+  current?: string;
+  bytes?: number;
+  files?: number;
+}
+
+export interface ResumableDepositOptions {
+  /** Validated by the caller (the upload sends it as it is). */
+  metadata: Record<string, unknown>;
+  /** Local files and their names in the deposit. */
+  files: { local: string; name: string }[];
+  /** Where the progress is remembered; the same file continues the same deposition. */
+  stateFile: string;
+  /** Ignore the remembered progress and start a new deposition. */
+  fresh?: boolean;
+  /**
+   * Publish once everything is uploaded. A function is asked first, with the draft (false keeps the draft):
+   * the place for a confirmation.
+   */
+  publish?: boolean | ((draft: Deposition) => Promise<boolean>);
+  signal?: AbortSignal;
+  onProgress?: (p: DepositProgress) => void;
+  /** Called once the files and metadata are in the draft, before any publishing (a provenance record). */
+  onUploaded?: (draft: Deposition, files: DepositFileResult[]) => void;
+}
+
+export interface ResumableDepositResult {
+  deposition: Deposition;
+  files: DepositFileResult[];
+  /** Continued a deposition from the state file. */
+  resumed: boolean;
+  /** It had been published by an earlier run: nothing was sent. */
+  alreadyPublished: boolean;
+  /** Set when this run published it. */
+  published?: { doi?: string; recordId?: string | number; recordUrl?: string };
+}
+
+function isGone(e: unknown): boolean {
+  return e instanceof ZenodoError && (e.code === "ZENODO_NOT_FOUND" || e.status === 404 || e.status === 410);
+}
+
+export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepositOptions): Promise<ResumableDepositResult> {
+  const { signal, files, metadata, stateFile } = opts;
+  const progress = (p: DepositProgress) => opts.onProgress?.(p);
+  const endpoint = client.settings.baseUrl;
+  let state = opts.fresh ? undefined : readJson<DepositState>(stateFile);
+  if (state && (state.version !== 1 || state.endpoint !== endpoint)) state = undefined;
+
+  let dep: Deposition | undefined;
+  let resumed = false;
+  if (state) {
+    try {
+      dep = await client.getDeposition(state.depositionId, { signal });
+      resumed = true;
+    } catch (e) {
+      if (!isGone(e)) throw e;
+      state = undefined; // the draft was deleted in the meantime: start again
+    }
+  }
+  if (dep && dep.submitted) {
+    // Published by an earlier run: never publish (or change) it again.
+    const known = state!.files;
+    const results = files.map((f) => ({ name: f.name, path: f.local, size: known[f.name]?.size ?? 0, md5: known[f.name]?.md5 ?? "", status: "already uploaded" as const }));
+    progress({ status: "already published" });
+    return { deposition: dep, files: results, resumed, alreadyPublished: true };
+  }
+  if (!dep) {
+    progress({ status: "creating the deposition" });
+    dep = await client.createDeposition(metadata as unknown as DepositMetadata, { signal, validate: false });
+    state = { version: 1, endpoint, depositionId: dep.id, created: new Date().toISOString(), files: {} };
+    writeJsonAtomic(stateFile, state);
+  }
+  const st = state!;
+  const remote = new Map((await client.listFiles(dep.id, { signal })).map((f) => [f.filename, (f.checksum ?? "").replace(/^md5:/, "")]));
+  const results: DepositFileResult[] = [];
+  let done = 0;
+  for (const [i, f] of files.entries()) {
+    progress({ status: "checking", current: f.name, files: i });
+    const sums = await checksumFile(f.local, { signal, md5: true });
+    const there = remote.get(f.name);
+    if (there && there === sums.md5) {
+      results.push({ name: f.name, path: f.local, size: sums.bytes, md5: sums.md5, status: "already uploaded" });
+      st.files[f.name] = { md5: sums.md5, size: sums.bytes };
+      done += sums.bytes;
+      progress({ status: "checking", bytes: done, files: i + 1 });
+      continue;
+    }
+    if (there !== undefined) await client.deleteFile(dep.id, f.name, { signal });
+    progress({ status: "uploading", current: f.name });
+    const base = done;
+    const up = await client.uploadFile(dep, f.local, { signal, name: f.name, onProgress: (p) => progress({ status: "uploading", current: f.name, bytes: base + p.bytes }) });
+    done += up.size;
+    st.files[f.name] = { md5: up.md5, size: up.size };
+    writeJsonAtomic(stateFile, st);
+    results.push({ name: f.name, path: f.local, size: up.size, md5: up.md5, status: "uploaded" });
+    progress({ status: "uploading", bytes: done, files: i + 1 });
+  }
+  if (resumed) {
+    progress({ status: "setting the metadata" });
+    dep = await client.updateMetadata(dep.id, metadata as Partial<DepositMetadata>, { signal, validate: false });
+  }
+  opts.onUploaded?.(dep, results);
+  const wanted = typeof opts.publish === "function" ? await opts.publish(dep) : Boolean(opts.publish);
+  if (!wanted) {
+    progress({ status: opts.publish ? "draft kept (not published)" : "draft ready" });
+    return { deposition: await client.getDeposition(dep.id, { signal }), files: results, resumed, alreadyPublished: false };
+  }
+  progress({ status: "publishing" });
+  const pub = await client.publish(dep.id, { signal });
+  st.published = { doi: pub.doi, recordId: pub.recordId, recordUrl: pub.recordUrl };
+  writeJsonAtomic(stateFile, st);
+  progress({ status: `published ${pub.doi ?? ""}`.trim() });
+  return { deposition: pub.deposition, files: results, resumed, alreadyPublished: false, published: st.published };
+}

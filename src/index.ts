@@ -29,6 +29,7 @@ export { session, Session, type ProfileInfo, type ActiveSettings } from "./sessi
 export { ProvenanceLog } from "./session/provenance";
 export { runMonitor, type RunMonitorState, type RunMonitorOptions } from "./widgets/run-monitor";
 export { datasetBrowser, type DatasetBrowserState, type DatasetBrowserOptions } from "./widgets/dataset-browser";
+export { depositForm, type DepositFormState, type DepositFormOptions } from "./widgets/deposit-form";
 
 /** The session's Rucio client (the `%rucio` magic's typed equivalent). */
 export const rucio: RucioClient = lazyClient(() => session().rucio(), record("rucio"));

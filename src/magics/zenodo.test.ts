@@ -224,7 +224,7 @@ describe("%zenodo against the sandbox", () => {
   it("explains bad invocations", async () => {
     const { ctx } = testContext(cwd());
     expect((await fails(magic.run("publsh 3", ctx) as Promise<unknown>)).message).toMatch(/unknown verb "publsh". Did you mean publish\?/);
-    expect((await fails(magic.run("form", ctx) as Promise<unknown>)).message).toMatch(/not available yet/);
+    expect((await fails(magic.run("form", ctx) as Promise<unknown>)).message).toMatch(/^%zenodo form: missing NAME\./);
     expect((await fails(magic.run("publish abc", ctx) as Promise<unknown>)).message).toMatch(/"abc" is not a deposition id/);
     expect((await fails(magic.run("deposit", ctx) as Promise<unknown>)).message).toMatch(/needs a cell body/);
     expect((await fails(magic.run("list", ctx, "x: 1") as Promise<unknown>)).message).toMatch(/takes no cell body/);

@@ -8,10 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { checksumFile } from "../clients/http/checksum";
-import { ZenodoError, assertValidMetadata, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
+import { ZenodoError, assertValidMetadata, codemetaFileToZenodo, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
+import { depositForm } from "../widgets/deposit-form";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec, type MimeBundle } from "./types";
 import { confirm, displayPath, plural, readJson, resolvePath, withProgress, writeJsonAtomic } from "./vre-common";
@@ -202,6 +203,12 @@ export interface DepositValue {
   stateFile: string;
   instance: string;
   badge?: string;
+}
+
+/** The state file of a deposit form: keyed by the endpoint and the form's name. */
+export function formStateFile(cwd: string, endpoint: string, name: string): string {
+  const hash = createHash("sha256").update(`${endpoint}\nform:${name}`).digest("hex").slice(0, 20);
+  return path.join(cwd, ".vre-ts", "deposits", `form-${hash}.json`);
 }
 
 /** The state file for a deposit body: keyed by the endpoint and the body's text. */
@@ -638,6 +645,62 @@ export const zenodoVerbs: Verb<Env>[] = [
     },
   },
   {
+    name: "form",
+    summary: "Describe and deposit results in a live form: metadata checked as you type, save a draft, publish once.",
+    body: "optional",
+    bodyHelp:
+      "YAML to prefill the form, as %%zenodo deposit takes it (title, upload_type, creators, description, license, keywords, ... " +
+      "and files:). The NAME keys the deposit's progress in .vre-ts/deposits/ next to the notebook: reopening the form with the " +
+      "same name continues the same deposition, and a published one is never published again.",
+    positionals: [{ name: "NAME", description: "a name for this deposit in this folder, e.g. dimuon-results" }],
+    options: {
+      codemeta: { type: "string", placeholder: "FILE", description: "prefill from a codemeta.json (as eOSSR does)" },
+      file: { type: "string", short: "f", multiple: true, placeholder: "PATH", description: "a file to deposit (relative to the notebook)" },
+    },
+    examples: ["%zenodo form dimuon-results --file results/mass.csv", "%zenodo form my-code --codemeta codemeta.json", "%%zenodo form dimuon-results\ntitle: Dimuon invariant mass spectrum\nupload_type: dataset\nfiles: [results/mass.csv]"],
+    typescript: 'depositForm(zenodo, { name, stateFile, cwd, instance, metadata, files })  // import { zenodo, depositForm } from "vre-ts"',
+    async run(call, ctx, env, body) {
+      const name = call.str("NAME");
+      let metadata: Record<string, unknown> | undefined;
+      let files: string[] = call.list("file");
+      if (body !== undefined && body.trim()) {
+        const doc = parseYamlBody(body, "%%zenodo form");
+        metadata = metadataOf(doc);
+        const listed = doc.files === undefined ? [] : Array.isArray(doc.files) ? doc.files : [doc.files];
+        files = [...listed.map((f) => (typeof f === "string" ? f : String((f as { path?: unknown })?.path ?? ""))).filter(Boolean), ...files];
+      }
+      const codemeta = call.optStr("codemeta");
+      if (codemeta) {
+        const converted = await codemetaFileToZenodo(resolvePath(ctx, codemeta));
+        metadata = { ...(converted.metadata as unknown as Record<string, unknown>), ...(metadata ?? {}) };
+      }
+      const client = await env.zenodo();
+      const endpoint = client.settings.baseUrl;
+      return depositForm(client, {
+        name,
+        stateFile: formStateFile(ctx.cwd, endpoint, name),
+        cwd: ctx.cwd,
+        metadata,
+        files,
+        instance: instanceLabel(client),
+        onAction: (a) => {
+          if (a.kind === "save") {
+            env.provenance.record({
+              action: "write",
+              kind: "deposit",
+              service: "zenodo",
+              id: String(a.deposition.id),
+              label: a.deposition.metadata?.title ?? a.deposition.title ?? undefined,
+              via: "%zenodo form",
+              endpoint,
+              details: { files: a.files.map((r) => ({ name: r.name, md5: r.md5, bytes: r.size })) },
+            });
+          } else recordPublish(env, client, a.deposition, a.doi, a.recordId, "%zenodo form", a.files);
+        },
+      });
+    },
+  },
+  {
     name: "deposit",
     summary: "Create a deposition, upload files, set metadata and optionally publish, in one resumable step.",
     body: "required",
@@ -667,7 +730,6 @@ export function zenodoMagic(env: () => Env): MagicSpec {
     name: "zenodo",
     summary: "Preserve results on Zenodo: search, deposit, upload, set metadata, publish and get a DOI",
     verbs: zenodoVerbs,
-    unavailable: { form: "The deposit form widget comes with the widgets; meanwhile use %%zenodo deposit with a YAML body." },
     env,
     footer: 'In TypeScript: import { zenodo } from "vre-ts" gives the same client the magic uses; each verb\'s help shows its call.',
   });

@@ -1,0 +1,295 @@
+/**
+ * The Zenodo deposit form: a widget to describe results and preserve them (`%zenodo form NAME`, prefilled by a
+ * YAML body as `%%zenodo deposit` takes, or by a codemeta.json). The view edits the metadata and the file list;
+ * the kernel checks them offline against Zenodo's deposit schema at every change (friendly field messages),
+ * saves a draft and publishes with the resumable deposit (resumableDeposit): the form's NAME keys the progress
+ * next to the notebook, so reopening the form, or saving again after a failure, continues the same deposition,
+ * and a published deposition is never published or changed again.
+ *
+ * Publishing needs a second click in the view. The state holds the metadata, file paths and the deposition's
+ * public facts (id, links, DOI), never a token.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { anySignal } from "../clients/http/ambient-signal";
+import type { ClientError } from "../clients/errors";
+import { UPLOAD_TYPES, validateDepositMetadata, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
+import { resumableDeposit } from "../clients/zenodo/resumable";
+import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
+import { widget, type WidgetModel } from "./widget";
+
+export interface FormCreator {
+  name: string;
+  affiliation: string;
+  orcid: string;
+}
+
+/** The fields the form shows; other metadata of a prefill (communities, related identifiers, ...) is kept as is. */
+export interface FormMetadata {
+  title: string;
+  upload_type: string;
+  description: string;
+  creators: FormCreator[];
+  keywords: string[];
+  license: string;
+  access_right: string;
+  version: string;
+  publication_date: string;
+}
+
+export interface FormIssue {
+  field: string;
+  message: string;
+}
+
+export interface FormDeposition {
+  id: number;
+  state: "draft" | "published";
+  url: string;
+  doi: string;
+  files: string[];
+}
+
+export interface FormTask {
+  kind: "save" | "publish";
+  state: "running" | "done" | "failed" | "cancelled";
+  message: string;
+  done: number;
+  total: number;
+}
+
+export type DepositFormState = {
+  name: string;
+  /** Which Zenodo, in plain words; `production` marks real, permanent DOIs. */
+  instance: string;
+  production: boolean;
+  upload_types: string[];
+  metadata: FormMetadata;
+  /** Paths relative to the notebook's folder. */
+  files: string[];
+  errors: FormIssue[];
+  warnings: FormIssue[];
+  deposition: FormDeposition | null;
+  task: FormTask | null;
+  error: string;
+};
+
+export type DepositFormAction =
+  | { kind: "save"; deposition: Deposition; files: DepositFileResult[] }
+  | { kind: "publish"; deposition: Deposition; files: DepositFileResult[]; doi?: string; recordId?: string | number };
+
+export interface DepositFormOptions {
+  /** Keys the remembered progress (with the endpoint): the same name continues the same deposition. */
+  name: string;
+  /** Where that progress is kept (a JSON file next to the notebook). */
+  stateFile: string;
+  /** The notebook's folder: file paths are relative to it. */
+  cwd: string;
+  /** Initial metadata (a YAML body, codemeta.json) and files. */
+  metadata?: Record<string, unknown>;
+  files?: string[];
+  /** Which Zenodo, in plain words. */
+  instance: string;
+  /** Told of every saved draft and publication (the magic records them in the provenance log). */
+  onAction?: (action: DepositFormAction) => void;
+  signal?: AbortSignal;
+}
+
+const FORM_FIELDS = ["title", "upload_type", "description", "creators", "keywords", "license", "access_right", "version", "publication_date"] as const;
+
+function describeError(e: unknown): string {
+  const err = e as Partial<ClientError> & Error & { fieldErrors?: FormIssue[] };
+  const fields = err?.fieldErrors?.length ? ` (${err.fieldErrors.map((f) => f.message).join("; ")})` : "";
+  return [`${err?.message ?? String(e)}${fields}`, err?.hint].filter(Boolean).join(" ");
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+
+/** The form's view of metadata (from a body, codemeta or a deposition). */
+export function toForm(m: Record<string, unknown>): FormMetadata {
+  const creators = Array.isArray(m.creators) ? m.creators : [];
+  return {
+    title: str(m.title),
+    upload_type: str(m.upload_type),
+    description: str(m.description),
+    creators: creators.map((c) => {
+      const o = (c ?? {}) as Record<string, unknown>;
+      return { name: str(o.name), affiliation: str(o.affiliation), orcid: str(o.orcid) };
+    }),
+    keywords: Array.isArray(m.keywords) ? m.keywords.map(str).filter(Boolean) : [],
+    license: typeof m.license === "object" && m.license ? str((m.license as { id?: unknown }).id) : str(m.license),
+    access_right: str(m.access_right),
+    version: str(m.version),
+    publication_date: str(m.publication_date),
+  };
+}
+
+/** Deposit metadata from the form: empty fields left out (Zenodo's defaults apply), other prefilled fields kept. */
+export function fromForm(f: FormMetadata, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...extra };
+  for (const k of FORM_FIELDS) delete out[k];
+  const set = (k: string, v: string) => {
+    if (v.trim()) out[k] = v.trim();
+  };
+  set("title", f.title);
+  set("upload_type", f.upload_type);
+  set("description", f.description);
+  set("license", f.license);
+  set("access_right", f.access_right);
+  set("version", f.version);
+  set("publication_date", f.publication_date);
+  out.creators = f.creators
+    .filter((c) => c.name.trim() || c.affiliation.trim() || c.orcid.trim())
+    .map((c) => ({ name: c.name.trim(), ...(c.affiliation.trim() ? { affiliation: c.affiliation.trim() } : {}), ...(c.orcid.trim() ? { orcid: c.orcid.trim() } : {}) }));
+  const keywords = f.keywords.map((k) => k.trim()).filter(Boolean);
+  if (keywords.length) out.keywords = keywords;
+  return out;
+}
+
+function summarize(d: Deposition): FormDeposition {
+  return {
+    id: d.id,
+    state: d.submitted ? "published" : "draft",
+    url: (d.submitted ? (d.links.record_html ?? d.links.html ?? d.record_url) : d.links.html) ?? "",
+    doi: d.submitted ? (d.doi ?? "") : "",
+    files: (d.files ?? []).map((f) => f.filename),
+  };
+}
+
+/** Problems with the file list: missing, not a file, two files with one name, none at all. */
+function fileProblems(cwd: string, files: string[]): FormIssue[] {
+  const out: FormIssue[] = [];
+  const names = new Set<string>();
+  if (files.length === 0) out.push({ field: "files", message: "files: add at least one file to deposit (paths relative to the notebook)" });
+  for (const f of files) {
+    const local = path.resolve(cwd, f);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(local);
+    } catch {
+      out.push({ field: "files", message: `files: ${f} does not exist` });
+      continue;
+    }
+    if (!st.isFile()) out.push({ field: "files", message: `files: ${f} is not a file (deposits are flat lists of files)` });
+    const name = path.basename(local);
+    if (names.has(name)) out.push({ field: "files", message: `files: two files are named ${name}` });
+    names.add(name);
+  }
+  return out;
+}
+
+export function depositForm(client: ZenodoClient, options: DepositFormOptions): WidgetModel<DepositFormState> {
+  const extra: Record<string, unknown> = { ...(options.metadata ?? {}) };
+  const model = widget<DepositFormState>({
+    esm: DEPOSIT_FORM_ESM,
+    css: DEPOSIT_FORM_CSS,
+    id: "vre-ts.deposit-form",
+    state: {
+      name: options.name,
+      instance: options.instance,
+      production: !client.settings.sandbox && !client.settings.local,
+      upload_types: [...UPLOAD_TYPES],
+      metadata: toForm(extra),
+      files: options.files ?? [],
+      errors: [],
+      warnings: [],
+      deposition: null,
+      task: null,
+      error: "",
+    },
+  });
+  const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
+
+  const metadata = () => fromForm(model.get("metadata"), extra);
+  const validate = () => {
+    const report = validateDepositMetadata(metadata());
+    const errors = [...report.errors.map((i) => ({ field: i.field, message: i.message })), ...fileProblems(options.cwd, model.get("files"))];
+    model.set({ errors, warnings: report.warnings.map((i) => ({ field: i.field, message: i.message })) });
+    return errors.length === 0;
+  };
+  model.on("change:metadata", () => void validate());
+  model.on("change:files", () => void validate());
+
+  let running: AbortController | undefined;
+  const run = async (kind: FormTask["kind"]) => {
+    if (running) return;
+    const published = model.get("deposition")?.state === "published";
+    if (!published && !validate()) {
+      model.set("error", "Fix the fields marked above first; nothing was sent.");
+      return;
+    }
+    const ac = new AbortController();
+    running = ac;
+    const taskSignal = anySignal(signal, ac.signal);
+    let task: FormTask = { kind, state: "running", message: "starting", done: 0, total: 0 };
+    const update = (t: Partial<FormTask>) => {
+      task = { ...task, ...t };
+      if (!model.closed) model.set("task", task);
+    };
+    model.set("error", "");
+    update({});
+    try {
+      const files = model.get("files").map((f) => ({ local: path.resolve(options.cwd, f), name: path.basename(f) }));
+      const total = published ? 0 : files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
+      update({ total });
+      const out = await resumableDeposit(client, {
+        metadata: metadata(),
+        files,
+        stateFile: options.stateFile,
+        publish: kind === "publish",
+        signal: taskSignal,
+        onProgress: (p) => update({ message: p.current ? `${p.status}: ${p.current}` : p.status, ...(p.bytes !== undefined ? { done: p.bytes } : {}) }),
+        onUploaded: (draft, results) => options.onAction?.({ kind: "save", deposition: draft, files: results }),
+      });
+      if (out.published) options.onAction?.({ kind: "publish", deposition: out.deposition, files: out.files, doi: out.published.doi, recordId: out.published.recordId });
+      model.set("deposition", summarize(out.deposition));
+      update({
+        state: "done",
+        done: total,
+        message: out.alreadyPublished
+          ? `Deposition ${out.deposition.id} was published already; nothing was sent. Make a new version to change it (%zenodo newversion ${out.deposition.id}).`
+          : out.published
+            ? `Published: DOI ${out.published.doi ?? "(pending)"}.`
+            : `Draft ${out.deposition.id} saved${out.resumed ? " (the same deposition as before)" : ""}; review it, then publish.`,
+      });
+    } catch (e) {
+      if (ac.signal.aborted && !signal.aborted) update({ state: "cancelled", message: "Cancelled; save again to continue the same deposition." });
+      else if (!signal.aborted) update({ state: "failed", message: describeError(e) });
+    } finally {
+      running = undefined;
+    }
+  };
+
+  model.on("msg:custom", (content) => {
+    if (signal.aborted) return;
+    const action = ((content ?? {}) as { action?: string }).action;
+    if (action === "save") void run("save");
+    else if (action === "publish") void run("publish");
+    else if (action === "cancel") running?.abort();
+  });
+
+  validate();
+  // A form reopened under the same name shows the deposition it continues (and its metadata, when not prefilled).
+  void (async () => {
+    let remembered: { depositionId?: number; endpoint?: string } | undefined;
+    try {
+      remembered = JSON.parse(fs.readFileSync(options.stateFile, "utf8")) as typeof remembered;
+    } catch {
+      return;
+    }
+    if (!remembered?.depositionId || remembered.endpoint !== client.settings.baseUrl) return;
+    try {
+      const dep = await client.getDeposition(remembered.depositionId, { signal });
+      model.set("deposition", summarize(dep));
+      if (!options.metadata && dep.metadata) {
+        // The server's own fields (a reserved DOI) are not the user's to send back.
+        const { doi: _doi, prereserve_doi: _reserved, ...kept } = dep.metadata as unknown as Record<string, unknown>;
+        Object.assign(extra, kept);
+        model.set("metadata", toForm(dep.metadata as unknown as Record<string, unknown>));
+      }
+    } catch (e) {
+      if (!signal.aborted) model.set("error", `Could not read the remembered deposition ${remembered.depositionId}: ${describeError(e)}`);
+    }
+  })();
+  return model;
+}

@@ -270,20 +270,22 @@ export const DEPOSIT_FORM_CSS = `
 .vre-form-instance { margin-bottom: 6px; font-weight: 600; }
 .vre-form-instance[data-production="yes"] { color: var(--jp-warn-color0, #e65100); }
 .vre-form-grid { display: grid; gap: 4px; }
-.vre-form-field { display: grid; grid-template-columns: 9em 1fr; align-items: start; gap: 8px; }
-.vre-form-field input, .vre-form-field textarea, .vre-form-field select { font: inherit; padding: 2px 4px; border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color1, #fff); color: inherit; }
+.vre-form-field { display: grid; grid-template-columns: 9em minmax(0, 1fr); align-items: start; gap: 8px; }
+.vre-form-field input, .vre-form-field textarea, .vre-form-field select { box-sizing: border-box; width: 100%; min-width: 0; font: inherit; padding: 2px 4px; border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color1, #fff); color: inherit; }
 .vre-form-field textarea { resize: vertical; }
 .vre-form-label { padding-top: 3px; color: var(--jp-ui-font-color2, #555); }
 .vre-form-invalid input, .vre-form-invalid textarea, .vre-form-invalid select { border-color: var(--jp-error-color1, #d32f2f); }
 .vre-form-creators { display: grid; gap: 2px; grid-column: 2; }
-.vre-form-add-creator { grid-column: 2; justify-self: start; }
-.vre-form-creator { display: flex; gap: 4px; }
+.vre-form-add-creator { grid-column: 2; justify-self: start; width: auto !important; }
+.vre-form-creator { display: flex; gap: 4px; min-width: 0; }
+.vre-form-creator input { min-width: 0; }
+.vre-form-remove { width: auto; }
 .vre-form-creator-name { flex: 2; }
 .vre-form-creator-affiliation { flex: 2; }
 .vre-form-creator-orcid { flex: 1.4; }
 .vre-form-errors { color: var(--jp-error-color1, #d32f2f); margin: 6px 0 2px; padding-left: 1.4em; }
 .vre-form-warnings { color: var(--jp-ui-font-color2, #666); margin: 2px 0; padding-left: 1.4em; }
-.vre-form-deposition { display: flex; gap: 8px; align-items: center; margin: 6px 0; }
+.vre-form-deposition { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 6px 0; }
 .vre-form-deposition-state { border-radius: 9px; padding: 0 8px; background: var(--jp-layout-color3, #ddd); }
 .vre-form-deposition[data-state="published"] .vre-form-deposition-state { background: var(--jp-success-color3, #c8e6c9); }
 .vre-form-buttons { display: flex; gap: 6px; margin-top: 6px; }

@@ -6,16 +6,11 @@
  * data available creates a rule, so it asks for a second click.
  */
 
-export const DATASET_BROWSER_ESM = `
+import { VIEW_HELPERS } from "./view-helpers";
+
+export const DATASET_BROWSER_ESM = `${VIEW_HELPERS}
 const KEYS = ["scopes", "scope", "pattern", "did_type", "filter", "results", "truncated", "searching", "selected", "details", "loading", "destination", "download_dir", "task", "error"];
 const TYPES = ["collection", "dataset", "container", "file", "all"];
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
 
 function size(n) {
   if (n === null || n === undefined) return "";
@@ -215,11 +210,11 @@ function render({ model, el }) {
     error.hidden = !model.get("error");
   }
 
-  for (const k of KEYS) model.on("change:" + k, update);
+  const stopRedraw = redrawOn(model, KEYS, update);
   update();
   return () => {
     clearTimeout(confirmTimer);
-    for (const k of KEYS) model.off("change:" + k, update);
+    stopRedraw();
   };
 }
 

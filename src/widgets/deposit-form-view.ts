@@ -6,17 +6,12 @@
  * through textContent only.
  */
 
-export const DEPOSIT_FORM_ESM = `
+import { VIEW_HELPERS } from "./view-helpers";
+
+export const DEPOSIT_FORM_ESM = `${VIEW_HELPERS}
 const KEYS = ["name", "instance", "production", "upload_types", "metadata", "files", "errors", "warnings", "deposition", "task", "error"];
 const ACCESS = ["open", "embargoed", "restricted", "closed"];
 const LICENSES = ["cc-by-4.0", "cc-by-sa-4.0", "cc0-1.0", "mit", "apache-2.0", "bsd-3-clause", "gpl-3.0-or-later"];
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
 
 function field(label, input, key) {
   const row = h("label", "vre-form-field");
@@ -253,12 +248,12 @@ function render({ model, el }) {
     error.hidden = !model.get("error");
   }
 
-  for (const k of KEYS) model.on("change:" + k, update);
+  const stopRedraw = redrawOn(model, KEYS, update);
   update();
   return () => {
     clearTimeout(timer);
     clearTimeout(confirmTimer);
-    for (const k of KEYS) model.off("change:" + k, update);
+    stopRedraw();
   };
 }
 

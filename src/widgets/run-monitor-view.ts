@@ -5,16 +5,11 @@
  * second click, as the run cannot be resumed.
  */
 
-export const RUN_MONITOR_ESM = `
+import { VIEW_HELPERS } from "./view-helpers";
+
+export const RUN_MONITOR_ESM = `${VIEW_HELPERS}
 const TERMINAL = new Set(["finished", "failed", "stopped", "deleted"]);
 const KEYS = ["name", "status", "total", "finished", "running", "failed", "step", "started", "ended", "jobs", "selected", "log", "polling", "busy", "error", "updated"];
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function when(iso) {
   if (!iso) return "";
@@ -104,10 +99,10 @@ function render({ model, el }) {
     refresh.disabled = Boolean(busy);
   }
 
-  for (const k of KEYS) model.on("change:" + k, update);
+  const stopRedraw = redrawOn(model, KEYS, update);
   update();
   return () => {
-    for (const k of KEYS) model.off("change:" + k, update);
+    stopRedraw();
   };
 }
 

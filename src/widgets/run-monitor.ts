@@ -202,22 +202,23 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
       model.set("selected", msg.step);
       showLog();
     } else if (msg.action === "stop" && !model.get("busy") && !TERMINAL_STATUSES.has(model.get("status"))) {
-      model.set({ busy: "stopping", error: "" });
-      client
-        .stopWorkflow(workflow, { signal })
-        .then(
-          async () => {
+      void (async () => {
+        model.set({ busy: "stopping", error: "" });
+        try {
+          await client.stopWorkflow(workflow, { signal });
+          try {
             // Show the new status at once rather than at the next poll.
             showState(await client.status(workflow, { signal }));
-            void poll();
-          },
-          (e) => {
-            if (!signal.aborted) model.set("error", `Could not stop the run: ${describeError(e)}`);
-          },
-        )
-        .finally(() => {
+          } catch {
+            // The poll below reads it again.
+          }
+          void poll();
+        } catch (e) {
+          if (!signal.aborted) model.set("error", `Could not stop the run: ${describeError(e)}`);
+        } finally {
           if (!model.closed) model.set("busy", "");
-        });
+        }
+      })();
     }
   });
 

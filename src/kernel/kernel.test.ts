@@ -118,6 +118,21 @@ describe("vre-ts kernel over ZeroMQ", () => {
     expect(text(b.outputs)).not.toContain("late from A");
   });
 
+  it("evaluates user_expressions after a successful cell, each with its own result or error", async () => {
+    const ok = await k.execute("const half: number = 21", {
+      user_expressions: { double: "half * 2", label: '"n=" + half', missing: "notDefinedAnywhere + 1", thrown: '(() => { throw new RangeError("too far"); })()' },
+    });
+    const ue = ok.reply.content.user_expressions as Record<string, Record<string, unknown>>;
+    expect(ue.double).toEqual({ status: "ok", data: { "text/plain": "42" }, metadata: {} });
+    expect(ue.label).toMatchObject({ status: "ok", data: { "text/plain": "'n=21'" } });
+    expect(ue.missing).toMatchObject({ status: "error", ename: "CompileError" });
+    expect(ue.thrown).toMatchObject({ status: "error", ename: "RangeError", evalue: "too far" });
+    // They run after the cell and do not count as cells.
+    expect((await k.execute("half")).reply.content.execution_count).toBe((ok.reply.content.execution_count as number) + 1);
+    const failed = await k.execute('throw new Error("cell failed")', { user_expressions: { double: "half * 2" } });
+    expect(failed.reply.content).toMatchObject({ status: "error", user_expressions: {} });
+  });
+
   it("aborts only the requests queued at error time", async () => {
     const ids = [];
     for (const code of ['throw new Error("first")', "1", "2"]) {

@@ -458,8 +458,10 @@ export class Kernel {
       await this.publish("error", { ...result.error }, { parent: msg });
     }
     if (storeHistory) this.history.push({ line: count, input: code, output: outputText });
+    // As IPython: the frontend's user_expressions are evaluated after a cell that succeeded, {} otherwise.
+    const userExpressions = result.ok ? await this.als.run(ctx, () => this.userExpressions(content.user_expressions)) : {};
     const replyContent: JsonObject = result.ok
-      ? { status: "ok", execution_count: count, user_expressions: {}, payload: [] }
+      ? { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] }
       : { status: "error", execution_count: count, ...result.error, user_expressions: {}, payload: [] };
     await this.reply("shell", msg, "execute_reply", replyContent, { started: new Date().toISOString() });
     await this.status("idle", msg);
@@ -503,6 +505,23 @@ export class Kernel {
       if (e instanceof InterruptError || ctx.abort.signal.aborted) return { ok: false, error: INTERRUPTED };
       return { ok: false, error: errorContent(e) };
     }
+  }
+
+  /** Evaluates each expression as TypeScript; every result is a mime bundle or that expression's own error. */
+  private async userExpressions(expressions: Record<string, unknown> | undefined): Promise<JsonObject> {
+    const out: JsonObject = {};
+    for (const [name, expr] of Object.entries(expressions ?? {})) {
+      const source = String(expr);
+      let r: CellResult;
+      try {
+        r = this.fromOutcome(await this.ts.execute(source), source, source);
+        if (r.ok) out[name] = { status: "ok", ...toMimeBundle(r.value) } as unknown as JsonObject;
+      } catch (e) {
+        r = { ok: false, error: errorContent(e) };
+      }
+      if (!r.ok) out[name] = { status: "error", ...r.error } as unknown as JsonObject;
+    }
+    return out;
   }
 
   /** Maps an execution outcome to a result; diagnostics point into `original` (rewrites keep line numbers). */

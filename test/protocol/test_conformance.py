@@ -4,6 +4,7 @@ import tempfile
 import unittest
 
 import jupyter_kernel_test
+from jupyter_kernel_test.msgspec_v5 import validate_message
 from jupyter_client.manager import start_new_kernel
 
 from support import KERNEL_NAME, TIMEOUT
@@ -50,6 +51,18 @@ class VreTsKernelTests(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "Math.max"
 
     code_clear_output = 'import { clearOutput } from "vre-ts";\nconsole.log("soon gone");\nclearOutput();'
+
+    def test_user_expressions(self):
+        # Not in the suite: evaluated after a successful cell, each with its own result or error.
+        self.flush_channels()
+        msg_id = self.kc.execute(code="const answer = 6 * 7", user_expressions={"twice": "answer * 2", "broken": "noSuchName"})
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        validate_message(reply, "execute_reply", msg_id)
+        found = reply["content"]["user_expressions"]
+        self.assertEqual(found["twice"]["status"], "ok")
+        self.assertEqual(found["twice"]["data"]["text/plain"], "84")
+        self.assertEqual(found["broken"]["status"], "error")
+        self.assertEqual(found["broken"]["ename"], "CompileError")
 
     def test_pager(self):
         raise unittest.SkipTest(

@@ -277,3 +277,26 @@ describe("vre-ts kernel over ZeroMQ", () => {
     expect(k.proc.exitCode).toBe(0);
   });
 });
+
+describe("process.exit() from a cell", () => {
+  it("ends the cell normally, keeps its output, and exits with the code after closing the sockets", async () => {
+    const own = await TestKernelClient.start({ main: MAIN });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => own.proc.once("exit", (code, signal) => r([code, signal])));
+    const r = await own.execute('console.log("last words"); process.exit(3); console.log("never")', {}, 120_000);
+    expect(r.reply.content.status).toBe("ok");
+    expect(text(r.outputs)).toBe("last words\n");
+    expect(await exited).toEqual([3, null]); // not SIGABRT from ZeroMQ sockets torn down under it
+    expect(own.stderr).not.toMatch(/terminate called|Napi::Error/);
+    await own.close().catch(() => undefined);
+  }, 120_000);
+
+  it("from a timer between cells, exits the same way, reporting no error", async () => {
+    const own = await TestKernelClient.start({ main: MAIN });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => own.proc.once("exit", (code, signal) => r([code, signal])));
+    const r = await own.execute("setTimeout(() => process.exit(4), 200); 'scheduled'", {}, 120_000);
+    expect(r.reply.content.status).toBe("ok");
+    expect(await exited).toEqual([4, null]);
+    expect(own.iopubLog.some((m) => m.header.msg_type === "stream" && String(m.content.text).includes("KernelExitRequest"))).toBe(false);
+    await own.close().catch(() => undefined);
+  }, 120_000);
+});

@@ -57,6 +57,18 @@ class InterruptError extends Error {
   }
 }
 
+/**
+ * Thrown by `process.exit()` called from notebook code: it unwinds the cell, and the kernel then closes its
+ * sockets (the heartbeat thread's too) and exits with the code. Exiting under open ZeroMQ sockets aborts
+ * the process (SIGABRT) and loses the cell's last output.
+ */
+class KernelExitRequest extends Error {
+  override readonly name = "KernelExitRequest";
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+  }
+}
+
 const INTERRUPTED: ErrorContent = {
   ename: "InterruptError",
   evalue: "Execution interrupted",
@@ -110,6 +122,9 @@ export class Kernel {
   private warmedUp = false;
   private domainLoaded = false;
   private shuttingDown = false;
+  /** Set by `process.exit()` from notebook code: the exit code, once the kernel has wound down. */
+  private exitRequest: number | undefined;
+  private readonly exitProcess: (code?: number) => never = process.exit.bind(process);
   private readonly realStderrWrite = process.stderr.write.bind(process.stderr);
 
   constructor(private readonly options: KernelOptions) {
@@ -148,8 +163,13 @@ export class Kernel {
     registerBuiltinMagics();
     registerWidgetControl(this.comms);
     process.on("SIGINT", () => this.interrupt());
-    process.on("unhandledRejection", (reason) => this.reportBackgroundError(reason, "unhandled promise rejection"));
-    process.on("uncaughtException", (err) => this.reportBackgroundError(err, "uncaught exception"));
+    process.exit = ((code?: number | string | null) => this.requestExit(code)) as typeof process.exit;
+    process.on("unhandledRejection", (reason) => {
+      if (!(reason instanceof KernelExitRequest)) this.reportBackgroundError(reason, "unhandled promise rejection");
+    });
+    process.on("uncaughtException", (err) => {
+      if (!(err instanceof KernelExitRequest)) this.reportBackgroundError(err, "uncaught exception");
+    });
     await this.server.bind((channel, msg) => this.onMessage(channel, msg));
     await this.publish("status", { execution_state: "starting" }, { parent: undefined });
     // Answer kernel_info first; build the TypeScript program right after.
@@ -466,6 +486,7 @@ export class Kernel {
     await this.reply("shell", msg, "execute_reply", replyContent, { started: new Date().toISOString() });
     await this.status("idle", msg);
     this.running = undefined;
+    if (this.exitRequest !== undefined) return this.exitNow();
     if (this.aborting) {
       // Requests already on the socket when the error happened are read within this turn and aborted too.
       await new Promise((r) => setImmediate(r));
@@ -501,6 +522,7 @@ export class Kernel {
       const value = await this.raceAbort(Promise.resolve(spec.run(args, this.magicContext(ctx), pre.body)), ctx.abort.signal);
       return { ok: true, value, hasValue: value !== undefined && value !== null };
     } catch (e) {
+      if (e instanceof KernelExitRequest) return { ok: true, hasValue: false };
       if (e instanceof CellError) return { ok: false, error: e.content };
       if (e instanceof InterruptError || ctx.abort.signal.aborted) return { ok: false, error: INTERRUPTED };
       return { ok: false, error: errorContent(e) };
@@ -531,6 +553,7 @@ export class Kernel {
     if (out.error?.interrupted) return { ok: false, error: INTERRUPTED };
     if (out.error) {
       const v = out.error.value;
+      if (v instanceof KernelExitRequest) return { ok: true, hasValue: false };
       if (v instanceof CellError) return { ok: false, error: v.content };
       if (v instanceof InterruptError) return { ok: false, error: INTERRUPTED };
       return { ok: false, error: errorContent(v) };
@@ -711,7 +734,22 @@ export class Kernel {
     await this.reply(channel, msg, "shutdown_reply", { status: "ok", restart });
     await this.publish("shutdown_reply", { status: "ok", restart }, { parent: msg });
     await this.stop();
-    process.exit(0);
+    this.exitProcess(0);
+  }
+
+  /** `process.exit()` from notebook code: winds down after the running cell (or at once between cells). */
+  private requestExit(code: number | string | null | undefined): never {
+    const n = Number(code ?? process.exitCode ?? 0);
+    this.exitRequest = Number.isInteger(n) ? n : 1;
+    if (!this.running) setImmediate(() => void this.exitNow());
+    throw new KernelExitRequest(this.exitRequest);
+  }
+
+  private async exitNow(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    await this.stop().catch(() => undefined);
+    this.exitProcess(this.exitRequest ?? 0);
   }
 
   async stop(): Promise<void> {

@@ -69,6 +69,9 @@ class KernelExitRequest extends Error {
   }
 }
 
+/** How long `process.exit()` waits for the running cell to end (and be answered) before exiting anyway. */
+const EXIT_GRACE_MS = 250;
+
 const INTERRUPTED: ErrorContent = {
   ename: "InterruptError",
   evalue: "Execution interrupted",
@@ -737,11 +740,14 @@ export class Kernel {
     this.exitProcess(0);
   }
 
-  /** `process.exit()` from notebook code: winds down after the running cell (or at once between cells). */
+  /**
+   * `process.exit()` from notebook code. The cell that called it unwinds and gets its reply, then the kernel
+   * exits; a call from elsewhere (a timer while some cell awaits) exits soon without waiting for that cell.
+   */
   private requestExit(code: number | string | null | undefined): never {
     const n = Number(code ?? process.exitCode ?? 0);
     this.exitRequest = Number.isInteger(n) ? n : 1;
-    if (!this.running) setImmediate(() => void this.exitNow());
+    setTimeout(() => void this.exitNow(), this.running ? EXIT_GRACE_MS : 0);
     throw new KernelExitRequest(this.exitRequest);
   }
 

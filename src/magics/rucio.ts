@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RucioError, parseDid, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
+import { RucioError, parseDid, ruleProgress, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
@@ -87,10 +87,8 @@ function ruleValue(r: Rule, title: string): Rule {
 async function waitForRule(client: RucioClient, ctx: MagicContext, id: string, progress: Progress): Promise<Rule> {
   return client.rules.follow(id, {
     signal: ctx.signal,
-    maxDelayMs: client.settings.sandbox ? 1000 : 10_000,
     onUpdate: (r) => {
-      const ok = r.locks_ok_cnt ?? 0;
-      const total = ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0);
+      const { ok, total } = ruleProgress(r);
       progress.update({ status: r.state, files: ok, totalFiles: total || undefined });
     },
   });

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { checksumFile } from "../clients/http/checksum";
-import { ZenodoError, assertValidMetadata, codemetaFileToZenodo, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
+import { ZenodoError, assertValidMetadata, codemetaFileToZenodo, depositFileProblems, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
 import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
@@ -232,17 +232,12 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
     return { local, name };
   });
   if (files.length === 0) throw new UsageError(`${what}: list the files to deposit under files: (paths relative to the notebook's folder).`);
-  const names = new Set<string>();
-  for (const f of files) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(f.local);
-    } catch {
-      throw new UsageError(`${what}: ${displayPath(ctx, f.local)} does not exist (paths are relative to ${ctx.cwd}).`);
-    }
-    if (!st.isFile()) throw new UsageError(`${what}: ${displayPath(ctx, f.local)} is not a file; Zenodo deposits are flat lists of files.`);
-    if (names.has(f.name)) throw new UsageError(`${what}: two files would be named ${f.name} in the deposit; give one a name: ({path: ..., name: ...}).`);
-    names.add(f.name);
+  const [problem] = depositFileProblems(files);
+  if (problem) {
+    const { local, name } = problem.file;
+    if (problem.problem === "missing") throw new UsageError(`${what}: ${displayPath(ctx, local)} does not exist (paths are relative to ${ctx.cwd}).`);
+    if (problem.problem === "not a file") throw new UsageError(`${what}: ${displayPath(ctx, local)} is not a file; Zenodo deposits are flat lists of files.`);
+    throw new UsageError(`${what}: two files would be named ${name} in the deposit; give one a name: ({path: ..., name: ...}).`);
   }
   // Offline validation before anything is sent.
   assertValidMetadata(metadata);

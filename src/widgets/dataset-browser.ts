@@ -11,12 +11,12 @@
  * The state (saved into the notebook) holds catalogue facts and local paths, never a credential.
  */
 import { anySignal } from "../clients/http/ambient-signal";
-import type { ClientError } from "../clients/errors";
-import type { RucioClient } from "../clients/rucio";
+import { ruleProgress, type RucioClient } from "../clients/rucio";
 import type { DownloadedFile } from "../clients/rucio/download";
 import { formatDid, parseDid } from "../clients/rucio/did-ref";
 import type { Rule } from "../clients/rucio/schemas";
 import { DATASET_BROWSER_CSS, DATASET_BROWSER_ESM } from "./dataset-browser-view";
+import { errorText } from "./error-text";
 import { widget, type WidgetModel } from "./widget";
 
 export const SEARCH_TYPES = ["collection", "dataset", "container", "file", "all"] as const;
@@ -97,11 +97,6 @@ export interface DatasetBrowserOptions {
   signal?: AbortSignal;
 }
 
-function describeError(e: unknown): string {
-  const err = e as Partial<ClientError> & Error;
-  return [err?.message ?? String(e), err?.hint].filter(Boolean).join(" ");
-}
-
 function metaValue(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (v instanceof Date) return v.toISOString();
@@ -135,7 +130,7 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
   });
   const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
   const fail = (what: string) => (e: unknown) => {
-    if (!signal.aborted) model.set("error", `${what}: ${describeError(e)}`);
+    if (!signal.aborted) model.set("error", `${what}: ${errorText(e)}`);
   };
 
   /** Only the latest search or selection may write its answer (a slow earlier one is dropped). */
@@ -173,8 +168,7 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
         (async () => {
           const out: BrowserDetails["rules"] = [];
           for await (const r of client.rules.forDid(did, { signal })) {
-            const ok = r.locks_ok_cnt ?? 0;
-            out.push({ id: r.id, rse: r.rse_expression, state: r.state, ok, total: ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0), account: r.account });
+            out.push({ id: r.id, rse: r.rse_expression, state: r.state, ...ruleProgress(r), account: r.account });
           }
           return out;
         })(),
@@ -236,7 +230,7 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
       if (model.get("selected") === did) void select(did); // new rules, new replicas
     } catch (e) {
       if (ac.signal.aborted && !signal.aborted) update({ state: "cancelled", message: kind === "download" ? "Cancelled; no partial file was kept under its name." : "Stopped following; the rule stays and Rucio keeps replicating." });
-      else if (!signal.aborted) update({ state: "failed", message: describeError(e) });
+      else if (!signal.aborted) update({ state: "failed", message: errorText(e) });
     } finally {
       taskAbort = undefined;
     }
@@ -251,10 +245,9 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
       update({ message: `${created ? "Rule created" : "Existing rule"} ${rule.id}: ${rule.state}` });
       const done = await client.rules.follow(rule.id, {
         signal: taskSignal,
-        maxDelayMs: client.settings.sandbox ? 1000 : 10_000,
         onUpdate: (r) => {
-          const ok = r.locks_ok_cnt ?? 0;
-          update({ done: ok, total: ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0), message: `Rule ${r.id}: ${r.state}` });
+          const { ok, total } = ruleProgress(r);
+          update({ done: ok, total, message: `Rule ${r.id}: ${r.state}` });
         },
       });
       let paths: string[] = [];

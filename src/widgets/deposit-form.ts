@@ -12,10 +12,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { anySignal } from "../clients/http/ambient-signal";
-import type { ClientError } from "../clients/errors";
 import { UPLOAD_TYPES, validateDepositMetadata, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
-import { resumableDeposit } from "../clients/zenodo/resumable";
+import { depositFileProblems, rememberedDeposit, resumableDeposit, type DepositState } from "../clients/zenodo/resumable";
 import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
+import { errorText } from "./error-text";
 import { widget, type WidgetModel } from "./widget";
 
 export interface FormCreator {
@@ -97,12 +97,6 @@ export interface DepositFormOptions {
 
 const FORM_FIELDS = ["title", "upload_type", "description", "creators", "keywords", "license", "access_right", "version", "publication_date"] as const;
 
-function describeError(e: unknown): string {
-  const err = e as Partial<ClientError> & Error & { fieldErrors?: FormIssue[] };
-  const fields = err?.fieldErrors?.length ? ` (${err.fieldErrors.map((f) => f.message).join("; ")})` : "";
-  return [`${err?.message ?? String(e)}${fields}`, err?.hint].filter(Boolean).join(" ");
-}
-
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
 
 /** The form's view of metadata (from a body, codemeta or a deposition). */
@@ -156,26 +150,19 @@ function summarize(d: Deposition): FormDeposition {
   };
 }
 
-/** Problems with the file list: missing, not a file, two files with one name, none at all. */
+/** Problems with the file list: none at all, or missing, not a file, two files with one name. */
 function fileProblems(cwd: string, files: string[]): FormIssue[] {
-  const out: FormIssue[] = [];
-  const names = new Set<string>();
-  if (files.length === 0) out.push({ field: "files", message: "files: add at least one file to deposit (paths relative to the notebook)" });
-  for (const f of files) {
-    const local = path.resolve(cwd, f);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(local);
-    } catch {
-      out.push({ field: "files", message: `files: ${f} does not exist` });
-      continue;
-    }
-    if (!st.isFile()) out.push({ field: "files", message: `files: ${f} is not a file (deposits are flat lists of files)` });
-    const name = path.basename(local);
-    if (names.has(name)) out.push({ field: "files", message: `files: two files are named ${name}` });
-    names.add(name);
-  }
-  return out;
+  if (files.length === 0) return [{ field: "files", message: "files: add at least one file to deposit (paths relative to the notebook)" }];
+  const entries = files.map((shown) => ({ shown, local: path.resolve(cwd, shown), name: path.basename(shown) }));
+  return depositFileProblems(entries).map(({ problem, file }) => ({
+    field: "files",
+    message:
+      problem === "missing"
+        ? `files: ${file.shown} does not exist`
+        : problem === "not a file"
+          ? `files: ${file.shown} is not a file (deposits are flat lists of files)`
+          : `files: two files are named ${file.name}`,
+  }));
 }
 
 export function depositForm(client: ZenodoClient, options: DepositFormOptions): WidgetModel<DepositFormState> {
@@ -254,7 +241,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
       });
     } catch (e) {
       if (ac.signal.aborted && !signal.aborted) update({ state: "cancelled", message: "Cancelled; save again to continue the same deposition." });
-      else if (!signal.aborted) update({ state: "failed", message: describeError(e) });
+      else if (!signal.aborted) update({ state: "failed", message: errorText(e) });
     } finally {
       running = undefined;
     }
@@ -271,13 +258,13 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
   validate();
   // A form reopened under the same name shows the deposition it continues (and its metadata, when not prefilled).
   void (async () => {
-    let remembered: { depositionId?: number; endpoint?: string } | undefined;
+    let remembered: DepositState | undefined;
     try {
-      remembered = JSON.parse(fs.readFileSync(options.stateFile, "utf8")) as typeof remembered;
+      remembered = rememberedDeposit(options.stateFile, client.settings.baseUrl);
     } catch {
-      return;
+      return; // an unreadable state file: nothing to show now; saving reports it
     }
-    if (!remembered?.depositionId || remembered.endpoint !== client.settings.baseUrl) return;
+    if (!remembered) return;
     try {
       const dep = await client.getDeposition(remembered.depositionId, { signal });
       model.set("deposition", summarize(dep));
@@ -288,7 +275,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
         model.set("metadata", toForm(dep.metadata as unknown as Record<string, unknown>));
       }
     } catch (e) {
-      if (!signal.aborted) model.set("error", `Could not read the remembered deposition ${remembered.depositionId}: ${describeError(e)}`);
+      if (!signal.aborted) model.set("error", `Could not read the remembered deposition ${remembered.depositionId}: ${errorText(e)}`);
     }
   })();
   return model;

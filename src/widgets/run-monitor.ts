@@ -8,12 +8,12 @@
  * when `signal` aborts; an interrupted poll leaves the workflow running on REANA. The state holds no secret:
  * names, statuses, counts, times and the tail of one job's log (it is saved into the notebook).
  */
-import type { ClientError } from "../clients/errors";
 import { followWorkflow, type WorkflowState } from "../clients/reana/follow";
 import { anySignal } from "../clients/http/ambient-signal";
 import type { JobLog, WorkflowLogs } from "../clients/reana/logs";
 import { TERMINAL_STATUSES } from "../clients/reana/responses";
 import { RUN_MONITOR_CSS, RUN_MONITOR_ESM } from "./run-monitor-view";
+import { errorText } from "./error-text";
 import { widget, type WidgetModel } from "./widget";
 
 /** The part of ReanaClient the monitor uses. */
@@ -72,11 +72,6 @@ export function tail(text: string, max = LOG_TAIL_CHARS): string {
   const cut = text.slice(text.length - max);
   const nl = cut.indexOf("\n");
   return `… (${text.length - max + (nl >= 0 ? nl + 1 : 0)} earlier characters not shown)\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
-}
-
-function describeError(e: unknown): string {
-  const err = e as Partial<ClientError> & Error;
-  return [err?.message ?? String(e), err?.hint].filter(Boolean).join(" ");
 }
 
 /** The job whose log is worth showing first: a failed one, else the one running, else the last. */
@@ -152,7 +147,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
           if (!userSelected || !jobLogs.some((j) => j.step === model.get("selected"))) model.set("selected", defaultStep(jobLogs));
           showLog();
         } catch (e) {
-          if (!signal.aborted) model.set("error", `Could not read the logs: ${describeError(e)}`);
+          if (!signal.aborted) model.set("error", `Could not read the logs: ${errorText(e)}`);
         }
       } while (logsAgain && !signal.aborted);
     })().finally(() => (logsRunning = undefined));
@@ -181,7 +176,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
     ).then(
       () => refreshLogs(),
       (e) => {
-        if (!signal.aborted) model.set("error", describeError(e));
+        if (!signal.aborted) model.set("error", errorText(e));
       },
     );
     polling = polling.finally(() => {
@@ -214,7 +209,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
           }
           void poll();
         } catch (e) {
-          if (!signal.aborted) model.set("error", `Could not stop the run: ${describeError(e)}`);
+          if (!signal.aborted) model.set("error", `Could not stop the run: ${errorText(e)}`);
         } finally {
           if (!model.closed) model.set("busy", "");
         }

@@ -6,10 +6,10 @@
  * computed only when asked for.
  */
 import { createHash, type Hash } from "node:crypto";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { Transform, type TransformCallback } from "node:stream";
-import { adler32, formatAdler32, lendHashBuffer, returnHashBuffer } from "./adler32";
-import { FileReader } from "./file-reader";
+import { adler32, formatAdler32 } from "./adler32";
+import { readFileChunks } from "./file-reader";
 import { WorkerMd5 } from "./md5-worker";
 
 export { adler32, formatAdler32 } from "./adler32";
@@ -111,28 +111,9 @@ export class ChecksumStream extends Transform {
 const HASH_READ_BYTES = 1024 * 1024;
 
 /** Feeds bytes `start` (default 0) to `end` (exclusive, default the end) of a local file into `sums`. */
-export async function hashFileInto(path: string, sums: StreamingChecksum, opts: { signal?: AbortSignal; start?: number; end?: number } = {}): Promise<void> {
-  const end = opts.end ?? Infinity;
-  if (end <= (opts.start ?? 0)) return;
-  opts.signal?.throwIfAborted();
-  const fh = await open(path, "r");
-  const buf = lendHashBuffer(HASH_READ_BYTES);
-  try {
-    const reader = new FileReader(fh);
-    for (let pos = opts.start ?? 0, chunks = 1; pos < end; chunks++) {
-      const n = await reader.read(buf, Math.min(buf.length, end - pos), pos);
-      if (n === 0) return;
-      pos += n;
-      const wait = sums.update(buf.subarray(0, n));
-      if (wait) await wait; // the md5 worker may still need these bytes
-      // Reads from the page cache never make the loop wait: let timers and aborts run.
-      if (chunks % 32 === 0) await new Promise<void>((r) => setImmediate(r));
-      opts.signal?.throwIfAborted();
-    }
-  } finally {
-    await fh.close().catch(() => undefined);
-    returnHashBuffer(buf);
-  }
+export function hashFileInto(path: string, sums: StreamingChecksum, opts: { signal?: AbortSignal; start?: number; end?: number } = {}): Promise<void> {
+  // A returned wait means the md5 worker may still need the bytes: the buffer is not reused before it settles.
+  return readFileChunks(path, (chunk) => sums.update(chunk), { ...opts, chunkBytes: HASH_READ_BYTES });
 }
 
 /** Checksums a local file in constant memory. */

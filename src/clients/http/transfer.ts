@@ -13,9 +13,8 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ClientError, HttpError } from "../errors";
-import { lendHashBuffer, returnHashBuffer } from "./adler32";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
-import { FileReader } from "./file-reader";
+import { readFileChunks } from "./file-reader";
 import { DirectFileWriter, type FileSink } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import type { HttpResponse } from "./response";
@@ -411,7 +410,8 @@ export async function copyLocalFile(
   let receiver: Receiver | undefined;
   try {
     receiver = await Receiver.open(part, 0, false, opts, size, opts.expected?.bytes ?? size);
-    await copyInto(src, receiver, opts.signal);
+    // Small chunks: each is read, hashed and written while it is in the CPU cache.
+    await readFileChunks(src, receiver.accept, { chunkBytes: COPY_READ_BYTES, signal: opts.signal });
     const result = await receiver.finish();
     receiver = undefined;
     const verified = verifyChecksums(result, opts.expected, `Copy of ${src}`);
@@ -421,31 +421,6 @@ export async function copyLocalFile(
     await receiver?.abandon();
     await rm(part, { force: true });
     throw ioError(e, "Copying", src);
-  }
-}
-
-/**
- * Feeds `src` to the receiver through one small buffer borrowed from the adler32 memory: each chunk is read,
- * hashed and written while it is in the CPU cache (reads move to the thread pool on a slow file system).
- */
-async function copyInto(src: string, receiver: Receiver, signal: AbortSignal | undefined): Promise<void> {
-  const fh = await open(src, "r");
-  const buf = lendHashBuffer(COPY_READ_BYTES);
-  try {
-    const reader = new FileReader(fh);
-    for (let pos = 0, chunks = 1; ; chunks++) {
-      signal?.throwIfAborted();
-      const n = await reader.read(buf, buf.length, pos);
-      if (n === 0) return;
-      pos += n;
-      const wait = receiver.accept(buf.subarray(0, n));
-      if (wait) await wait;
-      // Reads and writes that never wait would hold the event loop: let timers and aborts run.
-      if (chunks % 256 === 0) await new Promise<void>((r) => setImmediate(r));
-    }
-  } finally {
-    await fh.close().catch(() => undefined);
-    returnHashBuffer(buf);
   }
 }
 

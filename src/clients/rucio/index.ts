@@ -6,7 +6,7 @@ export { RucioError, createRucioError, mapRucioStatus, rucioExceptionOf, type Ru
 export { parseDid, formatDid, type DidRef } from "./did-ref";
 export { Dids, type DidSummary, type SearchOptions, type SearchType, type AddCollectionOptions } from "./dids";
 export { Replicas, parseMetalink, type Replica, type ReplicaPfn, type ListReplicasOptions, type NewReplica, type MetalinkFile } from "./replicas";
-export { Rules, type NewRule, type RuleFilter, type RuleState } from "./rules";
+export { Rules, ruleProgress, type NewRule, type RuleFilter, type RuleState, type FollowRuleOptions, type EnsureRuleOptions } from "./rules";
 export { Rses } from "./rses";
 export { Accounts } from "./accounts";
 export { Scopes } from "./scopes";

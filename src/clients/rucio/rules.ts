@@ -32,10 +32,16 @@ export interface NewRule extends CallOptions {
   meta?: Record<string, unknown>;
 }
 
+/** A rule's files done (locks OK) out of all its locks. */
+export function ruleProgress(r: Rule): { ok: number; total: number } {
+  const ok = r.locks_ok_cnt ?? 0;
+  return { ok, total: ok + (r.locks_replicating_cnt ?? 0) + (r.locks_stuck_cnt ?? 0) };
+}
+
 export interface FollowRuleOptions extends CallOptions {
   /** Called with every reading of the rule. */
   onUpdate?: (rule: Rule) => void;
-  /** Longest pause between two readings; the first pause is 0.5 s, each next one half as long again. Default 10 s. */
+  /** Longest pause between two readings; the first pause is 0.5 s, each next one half as long again. Default 10 s (1 s on the sandbox). */
   maxDelayMs?: number;
 }
 
@@ -151,7 +157,7 @@ export class Rules {
         });
       }
       await sleep(delay, opts.signal);
-      delay = Math.min(delay * 1.5, opts.maxDelayMs ?? 10_000);
+      delay = Math.min(delay * 1.5, opts.maxDelayMs ?? (this.base.settings.sandbox ? 1000 : 10_000));
     }
   }
 

@@ -24,4 +24,4 @@ export {
 } from "./metadata";
 export { codemetaToZenodo, codemetaFileToZenodo, licenseId, type CodemetaConversion, type CodemetaOptions } from "./codemeta";
 export type { Deposition, DepositionFile, ZenodoRecord } from "./responses";
-export { resumableDeposit, type DepositState, type DepositFileResult, type DepositProgress, type ResumableDepositOptions, type ResumableDepositResult } from "./resumable";
+export { resumableDeposit, rememberedDeposit, depositFileProblems, type DepositFileProblem, type DepositState, type DepositFileResult, type DepositProgress, type ResumableDepositOptions, type ResumableDepositResult } from "./resumable";

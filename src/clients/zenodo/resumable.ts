@@ -5,6 +5,7 @@
  * deposition that was published is never changed or published again. `%%zenodo deposit` and the deposit
  * form both run this; the caller chooses where the state file lives (next to the notebook).
  */
+import { statSync } from "node:fs";
 import { checksumFile } from "../http/checksum";
 import { readJson, writeJsonAtomic } from "../json-file";
 import type { ZenodoClient } from "./client";
@@ -70,6 +71,36 @@ export interface ResumableDepositResult {
   published?: { doi?: string; recordId?: string | number; recordUrl?: string };
 }
 
+export interface DepositFileProblem<F> {
+  problem: "missing" | "not a file" | "duplicate name";
+  file: F;
+}
+
+/** What stands in the way of depositing these files: each missing, non-file or twice-named entry, in order. */
+export function depositFileProblems<F extends { local: string; name: string }>(files: F[]): DepositFileProblem<F>[] {
+  const out: DepositFileProblem<F>[] = [];
+  const names = new Set<string>();
+  for (const file of files) {
+    let isFile: boolean;
+    try {
+      isFile = statSync(file.local).isFile();
+    } catch {
+      out.push({ problem: "missing", file });
+      continue;
+    }
+    if (!isFile) out.push({ problem: "not a file", file });
+    if (names.has(file.name)) out.push({ problem: "duplicate name", file });
+    names.add(file.name);
+  }
+  return out;
+}
+
+/** The progress remembered in `stateFile` for this endpoint, if any. */
+export function rememberedDeposit(stateFile: string, endpoint: string): DepositState | undefined {
+  const state = readJson<DepositState>(stateFile);
+  return state && state.version === 1 && state.endpoint === endpoint ? state : undefined;
+}
+
 function isGone(e: unknown): boolean {
   return e instanceof ZenodoError && (e.code === "ZENODO_NOT_FOUND" || e.status === 404 || e.status === 410);
 }
@@ -78,8 +109,7 @@ export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepo
   const { signal, files, metadata, stateFile } = opts;
   const progress = (p: DepositProgress) => opts.onProgress?.(p);
   const endpoint = client.settings.baseUrl;
-  let state = opts.fresh ? undefined : readJson<DepositState>(stateFile);
-  if (state && (state.version !== 1 || state.endpoint !== endpoint)) state = undefined;
+  let state = opts.fresh ? undefined : rememberedDeposit(stateFile, endpoint);
 
   let dep: Deposition | undefined;
   let resumed = false;

@@ -118,6 +118,20 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
     return true;
   }
 
+  /** Whether a browser-style page request carries the sandbox token; pages never answer 401, they redirect. */
+  function isOwner(req: IncomingMessage, url: URL): boolean {
+    const header = /^Bearer\s+(.+)$/i.exec(req.headers.authorization?.trim() ?? "");
+    return tokenMatches(header ? header[1]!.trim() : url.searchParams.get("access_token"), token);
+  }
+
+  /** 302 to the login page with `next` = the page's path (never its query, which may hold a token). */
+  function redirectToLogin(res: ServerResponse, pagePath: string): void {
+    const location = `${links.base}/login/?next=${encodeURIComponent(pagePath)}`;
+    const body = `<!doctype html><title>Redirecting...</title><p>You should be redirected to <a href="${location}">the login page</a>.</p>`;
+    res.writeHead(302, { Location: location, "Content-Type": "text/html; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)) });
+    res.end(body);
+  }
+
   async function jsonBody(req: IncomingMessage, allowEmpty: boolean): Promise<unknown> {
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     const length = Number(req.headers["content-length"] ?? "0");
@@ -598,8 +612,19 @@ export function createZenodoService(ctx: ServiceContext): ZenodoService {
       return recordPage(record(parts[1]!), res);
     }
     if (parts[0] === "deposit" && parts.length === 2) {
+      // As on zenodo.org (Invenio's record UI / InvenioRDM's @login_required), the page of a deposition is for its
+      // owner only: a visitor who is not logged in is sent to the login page, whether the deposition exists or not.
+      if (!isOwner(req, url)) return redirectToLogin(res, rawPath);
       const dep = deposition(parts[1]!);
       return html(res, `Deposition ${dep.id}`, `<h1>Deposition ${dep.id}</h1><p>State: ${dep.published ? "published" : "draft"}</p>`);
+    }
+    if (parts[0] === "login" && parts.length === 1) {
+      return html(
+        res,
+        "Log in",
+        "<h1>Log in</h1><p>The sandbox has no web login. Open a deposition page with <code>?access_token=</code> and the " +
+          "Zenodo token from the sandbox folder's <code>credentials.json</code>.</p>",
+      );
     }
     if (parts[0] !== "api") throw zError(404, "The requested URL was not found on the server.");
     const [, head, ...rest] = parts;

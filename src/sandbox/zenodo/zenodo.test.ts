@@ -67,6 +67,32 @@ describe("authentication", () => {
     expect((await call(base, "GET", "/api/deposit/depositions", { query: { access_token: sbx.zenodoToken } })).status).toBe(200);
     expect((await call(base, "GET", "/api/records")).status).toBe(200); // public search
   });
+
+  it("the deposition page needs a login, as on zenodo.org: without one it redirects to /login/?next=", async () => {
+    const dep = await newDeposition();
+    expect(dep.links.html).toBe(`${sbx.url}/zenodo/deposit/${dep.id}`);
+    for (const headers of [{}, { Authorization: "Bearer wrong" }]) {
+      const anonymous = await fetch(dep.links.html!, { redirect: "manual", headers });
+      expect(anonymous.status).toBe(302);
+      expect(anonymous.headers.get("location")).toBe(`${sbx.url}/zenodo/login/?next=${encodeURIComponent(`/deposit/${dep.id}`)}`);
+      expect(await anonymous.text()).not.toContain(`Deposition ${dep.id}`);
+    }
+    // A wrong token in the query is not echoed back in the login link.
+    const badQuery = await fetch(`${dep.links.html}?access_token=wrong-secret`, { redirect: "manual" });
+    expect(badQuery.status).toBe(302);
+    expect(badQuery.headers.get("location")).not.toContain("wrong-secret");
+    const login = await fetch(badQuery.headers.get("location")!);
+    expect(login.status).toBe(200);
+    expect(await login.text()).toMatch(/access_token/);
+    // The owner (the sandbox token) sees the page, by header or by query.
+    const owner = await fetch(dep.links.html!, { headers: { Authorization: `Bearer ${sbx.zenodoToken}` } });
+    expect(owner.status).toBe(200);
+    expect(await owner.text()).toContain(`Deposition ${dep.id}`);
+    expect((await fetch(`${dep.links.html}?access_token=${sbx.zenodoToken}`)).status).toBe(200);
+    // A deposition that does not exist looks the same as a private one to a stranger.
+    expect((await fetch(`${sbx.url}/zenodo/deposit/99999999`, { redirect: "manual" })).status).toBe(302);
+    expect((await fetch(`${sbx.url}/zenodo/deposit/99999999`, { headers: { Authorization: `Bearer ${sbx.zenodoToken}` } })).status).toBe(404);
+  });
 });
 
 describe("deposit lifecycle", () => {

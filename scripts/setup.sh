@@ -9,6 +9,7 @@ APT_PACKAGES=(
   python3-jupyter-client python3-nbclient python3-nbformat python3-nbconvert
   python3-jupyter-kernel-test
   chromium python3-jupyter-server python3-jupyterlab-server python3-ipykernel
+  cwltool snakemake
 )
 
 missing=()

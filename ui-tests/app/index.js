@@ -48,6 +48,7 @@ async function main() {
     import('@jupyterlab/services-extension'),
     import('@jupyterlab/shortcuts-extension'),
     import('@jupyterlab/statusbar-extension'),
+    import('@jupyterlab/theme-dark-extension'),
     import('@jupyterlab/theme-light-extension'),
     import('@jupyterlab/toc-extension'),
     import('@jupyterlab/tooltip-extension'),

@@ -6,7 +6,7 @@
  */
 import { ClientError } from "../clients/errors";
 import { redact } from "../clients/http/redact";
-import { HelpText, closest, magicHelp, parseVerb, tokenize, usageLine, verbHelp, type VerbCall, type VerbSpec } from "./args";
+import { HelpText, clipEcho, closest, magicHelp, parseVerb, tokenize, usageLine, verbHelp, type VerbCall, type VerbSpec } from "./args";
 import { asJson } from "./vre-format";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 
@@ -76,7 +76,7 @@ export function verbMagic<Env>(options: VerbMagicOptions<Env>): MagicSpec {
     if (later !== undefined) throw new UsageError(`%${name} ${word} is not available yet. ${later}`);
     const near = closest(word, allNames());
     throw new UsageError(
-      `%${name}: unknown verb ${JSON.stringify(word)}.${near ? ` Did you mean ${near}?` : ""} Verbs: ${allNames().join(", ")}.\n` +
+      `%${name}: unknown verb ${clipEcho(JSON.stringify(word))}.${near ? ` Did you mean ${near}?` : ""} Verbs: ${allNames().join(", ")}.\n` +
         `Run %${name} help for the list, %${name} help VERB for details.`,
     );
   };

@@ -28,7 +28,7 @@ export function tokenize(input: string): string[] {
     const c = input[i];
     if (c === "'") {
       const end = input.indexOf("'", i + 1);
-      if (end < 0) throw new UsageError(`Unterminated single quote in: ${input}`);
+      if (end < 0) throw new UsageError(`Unterminated single quote in: ${clipEcho(input)}`);
       word += input.slice(i + 1, end);
       inWord = true;
       i = end + 1;
@@ -50,7 +50,7 @@ export function tokenize(input: string): string[] {
         word += d;
         i++;
       }
-      if (!closed) throw new UsageError(`Unterminated double quote in: ${input}`);
+      if (!closed) throw new UsageError(`Unterminated double quote in: ${clipEcho(input)}`);
       inWord = true;
     } else if (c === "\\") {
       if (i + 1 < n) {
@@ -80,6 +80,21 @@ export function tokenize(input: string): string[] {
   return words;
 }
 
+/** Longest piece of user input an error message repeats; the rest is counted, not echoed. */
+export const ECHO_LIMIT = 200;
+
+/** User input as an error message shows it: at most ECHO_LIMIT characters, then how many more there were. */
+export function clipEcho(text: string, limit = ECHO_LIMIT): string {
+  if (text.length <= limit) return text;
+  const more = text.length - limit;
+  return `${text.slice(0, limit)}… (${more} more character${more === 1 ? "" : "s"})`;
+}
+
+/** One word of user input, quoted as `quoteWord` does and clipped for an error message. */
+export function echoWord(word: string): string {
+  return word.length <= ECHO_LIMIT ? quoteWord(word) : clipEcho(quoteWord(word));
+}
+
 /** Quotes one word so that `tokenize` gives it back unchanged (for usage lines and suggestions). */
 export function quoteWord(word: string): string {
   if (word !== "" && /^[A-Za-z0-9_./:=,@%+*-]+$/.test(word)) return word;
@@ -104,6 +119,9 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Shown in usage as required (`--rse RSE` instead of `[--rse RSE]`). */
   required?: boolean;
+  /** Bounds of a numeric value (inclusive), checked after parsing. */
+  min?: number;
+  max?: number;
 }
 
 export interface PositionalSpec {
@@ -115,6 +133,9 @@ export interface PositionalSpec {
   required?: boolean;
   /** Takes every remaining word (only the last positional). */
   variadic?: boolean;
+  /** Bounds of a numeric value (inclusive). */
+  min?: number;
+  max?: number;
 }
 
 export interface VerbSpec {
@@ -179,7 +200,7 @@ export class VerbCall {
     const out: Record<string, string> = {};
     for (const item of this.list(name)) {
       const eq = item.indexOf("=");
-      if (eq <= 0) throw new UsageError(`${this.prefix()}: --${name} expects KEY=VALUE, got ${quoteWord(item)}.\nUsage: ${usageLine(this.magic, this.verb)}`);
+      if (eq <= 0) throw new UsageError(`${this.prefix()}: --${name} expects KEY=VALUE, got ${echoWord(item)}.\nUsage: ${usageLine(this.magic, this.verb)}`);
       out[item.slice(0, eq)] = item.slice(eq + 1);
     }
     return out;
@@ -279,7 +300,7 @@ export function parseVerb(magic: string, verb: VerbSpec, words: string[]): VerbC
       continue;
     }
     const items = (Array.isArray(raw) ? raw : [raw]) as string[];
-    const converted = items.map((item) => convert(item, o.type, `--${name}`, prefix, usage, o.choices));
+    const converted = items.map((item) => convert(item, o.type, `--${name}`, prefix, usage, o.choices, o));
     values[name] = o.multiple ? (converted as string[] | number[]) : converted[converted.length - 1];
   }
   for (const [name, o] of Object.entries(declared)) {
@@ -304,28 +325,45 @@ export function parseVerb(magic: string, verb: VerbSpec, words: string[]): VerbC
       if (p.required !== false && !values.help) throw new UsageError(`${prefix}: missing ${p.name}.\nUsage: ${usage}`);
       continue;
     }
-    positionals[p.name] = p.type && p.type !== "string" && p.type !== "boolean" ? (convert(w, p.type, p.name, prefix, usage) as number) : w;
+    positionals[p.name] = p.type && p.type !== "string" && p.type !== "boolean" ? (convert(w, p.type, p.name, prefix, usage, undefined, p) as number) : w;
   }
   if (rest.length > 0 && !values.help) {
-    const what = rest.length === 1 ? `unexpected argument ${quoteWord(rest[0])}` : `unexpected arguments ${rest.map(quoteWord).join(" ")}`;
+    const what = rest.length === 1 ? `unexpected argument ${echoWord(rest[0])}` : `unexpected arguments ${clipEcho(rest.map(quoteWord).join(" "))}`;
     throw new UsageError(`${prefix}: ${what}.\nUsage: ${usage}`);
   }
   const json = values.json === true;
   return new VerbCall(magic, verb, positionals, values, json);
 }
 
-function convert(raw: string, type: ValueType, what: string, prefix: string, usage: string, choices?: readonly string[]): string | number {
+function convert(
+  raw: string,
+  type: ValueType,
+  what: string,
+  prefix: string,
+  usage: string,
+  choices?: readonly string[],
+  bounds: { min?: number; max?: number } = {},
+): string | number {
   if (type === "integer" || type === "number") {
     const num = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(num) || (type === "integer" && !Number.isInteger(num))) {
-      throw new UsageError(`${prefix}: ${what} expects ${type === "integer" ? "an integer" : "a number"}, got ${quoteWord(raw)}.\nUsage: ${usage}`);
+    // Integers are whole numbers written as such: "1e99" or "0x10" are not what a count or a lifetime means, and
+    // past 2^53 a number is no longer exact.
+    const badInteger = type === "integer" && (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(num));
+    if (raw.trim() === "" || !Number.isFinite(num) || badInteger) {
+      throw new UsageError(`${prefix}: ${what} expects ${type === "integer" ? "a whole number" : "a number"}, got ${echoWord(raw)}.\nUsage: ${usage}`);
+    }
+    const { min, max } = bounds;
+    if ((min !== undefined && num < min) || (max !== undefined && num > max)) {
+      const range =
+        min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
+      throw new UsageError(`${prefix}: ${what} must be ${range}; got ${echoWord(raw)}.\nUsage: ${usage}`);
     }
     return num;
   }
   if (choices && !choices.includes(raw)) {
     const near = closest(raw, choices);
     throw new UsageError(
-      `${prefix}: ${what} must be one of ${choices.join(", ")}; got ${quoteWord(raw)}.${near ? ` Did you mean ${near}?` : ""}\nUsage: ${usage}`,
+      `${prefix}: ${what} must be one of ${choices.join(", ")}; got ${echoWord(raw)}.${near ? ` Did you mean ${near}?` : ""}\nUsage: ${usage}`,
     );
   }
   return raw;
@@ -334,16 +372,17 @@ function convert(raw: string, type: ValueType, what: string, prefix: string, usa
 function explainParseError(err: unknown, prefix: string, usage: string, declared: Record<string, OptionSpec>): string {
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);
-  const flag = /'(-{1,2}[^' <]+)/.exec(message)?.[1];
+  const rawFlag = /'(-{1,2}[^' <]+)/.exec(message)?.[1];
+  const flag = rawFlag === undefined ? undefined : clipEcho(rawFlag);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) {
     const longNames = Object.keys(declared);
     let suggestion: string | undefined;
     if (flag.startsWith("--")) {
-      const bare = flag.slice(2).split("=")[0];
+      const bare = rawFlag!.slice(2).split("=")[0];
       const near = closest(bare, longNames);
       if (near) suggestion = `--${near}`;
     } else {
-      const letter = flag.slice(1);
+      const letter = rawFlag!.slice(1);
       const byLong = closest(letter, longNames);
       const shorts = Object.entries(declared).filter(([, o]) => o.short);
       const near = shorts.find(([, o]) => o.short!.toLowerCase() === letter.toLowerCase());
@@ -360,7 +399,7 @@ function explainParseError(err: unknown, prefix: string, usage: string, declared
     }
     return `${prefix}: ${flag} needs a value.\nUsage: ${usage}`;
   }
-  return `${prefix}: ${message}\nUsage: ${usage}`;
+  return `${prefix}: ${clipEcho(message)}\nUsage: ${usage}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RucioError, parseDid, ruleProgress, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
+import { RucioError, didProblem, parseDid, ruleProgress, type AccountUsage, type DidRef, type RucioClient, type Rule } from "../clients/rucio";
 import type { Session } from "../session";
-import type { VerbCall } from "./args";
+import { clipEcho, type OptionSpec, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { datasetBrowser, type SearchType } from "../widgets/dataset-browser";
 import { Progress } from "./progress";
@@ -20,12 +20,34 @@ type Env = Pick<Session, "rucio" | "provenance">;
 const DID_TYPES = ["all", "collection", "dataset", "container", "file"] as const;
 const didArg = { name: "DID", description: "scope:name" };
 
+/** Longest rule lifetime accepted (100 years); no lifetime at all means the rule never expires. */
+const MAX_LIFETIME_S = 100 * 365 * 86_400;
+const lifetimeOption = (description: string): OptionSpec => ({ type: "integer", placeholder: "S", min: 1, max: MAX_LIFETIME_S, description });
+
 /** A DID argument, checked here so a typo is a usage error rather than a server round trip. */
 function didOf(call: VerbCall, name = "DID"): DidRef {
-  const raw = call.str(name);
+  return didFrom(call, call.str(name));
+}
+
+function didFrom(call: VerbCall, raw: string, defaultScope?: string): DidRef {
   const i = raw.indexOf(":");
-  if (i <= 0 || i === raw.length - 1) throw new UsageError(`${call.prefix()}: ${JSON.stringify(raw)} is not a DID; write scope:name (e.g. open:dimuon-sim.v1).\nUsage: ${call.usage()}`);
-  return parseDid(raw);
+  if (!defaultScope && (i <= 0 || i === raw.length - 1)) {
+    throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(raw))} is not a DID; write scope:name (e.g. open:dimuon-sim.v1).\nUsage: ${call.usage()}`);
+  }
+  const did = parseDid(raw, defaultScope);
+  const problem = didProblem(did);
+  if (problem) throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(raw))} is not a DID: ${problem}.\nUsage: ${call.usage()}`);
+  return did;
+}
+
+/** The scope of a SCOPE:PATTERN argument, checked like a DID's. */
+function scopeOf(call: VerbCall, raw: string): { scope: string; pattern: string } {
+  const i = raw.indexOf(":");
+  if (i <= 0) throw new UsageError(`${call.prefix()}: write SCOPE:PATTERN (e.g. open:dimuon*); list scopes with %rucio list-scopes.\nUsage: ${call.usage()}`);
+  const scope = raw.slice(0, i);
+  const problem = didProblem({ scope, name: "x" });
+  if (problem) throw new UsageError(`${call.prefix()}: ${problem}; list scopes with %rucio list-scopes.\nUsage: ${call.usage()}`);
+  return { scope, pattern: raw.slice(i + 1) || "*" };
 }
 
 const fmtDid = (d: { scope: string; name: string }) => `${d.scope}:${d.name}`;
@@ -199,16 +221,13 @@ export const rucioVerbs: Verb<Env>[] = [
       type: { type: "string", placeholder: "T", description: "what to find (default collection = datasets and containers)", choices: DID_TYPES },
       filter: { type: "string", placeholder: "F", description: "metadata filter: key op value, ',' = AND, ';' = OR, e.g. \"run_number>=2,collision=pp\"" },
       long: { type: "boolean", description: "show type, size and file count" },
-      limit: { type: "integer", placeholder: "N", description: "stop after N results (default 1000)" },
+      limit: { type: "integer", placeholder: "N", min: 1, max: 1_000_000, description: "stop after N results (default 1000)" },
     },
     examples: ["%rucio list-dids open:*", '%rucio list-dids open:dimuon* --type file --filter "energy>7500" --long'],
     typescript: 'for await (const d of rucio.dids.search("open", { name: "dimuon*", type: "file", filters: "energy>7500" })) ...',
     async run(call, ctx, env) {
       const raw = call.str("PATTERN");
-      const i = raw.indexOf(":");
-      if (i <= 0) throw new UsageError(`${call.prefix()}: write SCOPE:PATTERN (e.g. open:dimuon*); list scopes with %rucio list-scopes.\nUsage: ${call.usage()}`);
-      const scope = raw.slice(0, i);
-      const name = raw.slice(i + 1) || "*";
+      const { scope, pattern: name } = scopeOf(call, raw);
       const client = await env.rucio();
       const limit = call.num("limit") ?? 1000;
       const { items, truncated } = await collect(
@@ -361,9 +380,9 @@ export const rucioVerbs: Verb<Env>[] = [
   {
     name: "add-rule",
     summary: "Create a replication rule: COPIES copies of DID on RSEs matching RSE_EXPR.",
-    positionals: [didArg, { name: "COPIES", type: "integer", description: "number of copies" }, { name: "RSE_EXPR", description: "RSE expression" }],
+    positionals: [didArg, { name: "COPIES", type: "integer", min: 1, max: 100, description: "number of copies" }, { name: "RSE_EXPR", description: "RSE expression" }],
     options: {
-      lifetime: { type: "integer", placeholder: "S", description: "rule lifetime in seconds" },
+      lifetime: lifetimeOption("rule lifetime in seconds (default: no expiry)"),
       comment: { type: "string", placeholder: "C", description: "comment stored with the rule" },
     },
     examples: ["%rucio add-rule open:dimuon-sim.v1 1 SANDBOX-DISK2 --lifetime 86400"],
@@ -380,14 +399,96 @@ export const rucioVerbs: Verb<Env>[] = [
   },
   {
     name: "list-rules",
-    summary: "List the replication rules of a DID.",
-    positionals: [didArg],
-    examples: ["%rucio list-rules open:dimuon-sim.v1"],
-    typescript: 'for await (const r of rucio.rules.forDid("open:dimuon-sim.v1")) ...',
+    summary: "List replication rules: those of a DID, or those an account owns (--account).",
+    positionals: [{ ...didArg, required: false, description: "scope:name (or give --account)" }],
+    options: {
+      account: { type: "string", placeholder: "ACC", description: "list the rules this account owns" },
+      state: { type: "string", placeholder: "S", description: "only rules in this state", choices: ["REPLICATING", "OK", "STUCK", "SUSPENDED", "WAITING_APPROVAL", "INJECT"] },
+    },
+    examples: ["%rucio list-rules open:dimuon-sim.v1", "%rucio list-rules --account demo", "%rucio list-rules --account demo --state REPLICATING"],
+    typescript: 'for await (const r of rucio.rules.forDid("open:dimuon-sim.v1")) ...  /  rucio.rules.list({ account: "demo" })',
     async run(call, ctx, env) {
+      const account = call.optStr("account");
+      const state = call.optStr("state");
+      const raw = call.optStr("DID");
+      if (raw === undefined && account === undefined) {
+        throw new UsageError(`${call.prefix()}: give a DID or --account ACC.\nUsage: ${call.usage()}`);
+      }
+      if (account !== undefined && didProblem({ scope: account, name: "x" })) {
+        throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(account))} is not an account name.\nUsage: ${call.usage()}`);
+      }
       const client = await env.rucio();
-      const { items } = await collect(client.rules.forDid(didOf(call), { signal: ctx.signal }));
-      return withDisplay(items, () => ruleRows(items, `Rules of ${call.str("DID")}`));
+      let items: Rule[];
+      let title: string;
+      if (raw !== undefined) {
+        const did = didOf(call);
+        items = (await collect(client.rules.forDid(did, { signal: ctx.signal }))).items.filter((r) => (account === undefined || r.account === account) && (state === undefined || r.state === state));
+        title = `Rules of ${fmtDid(did)}${account ? ` owned by ${account}` : ""}`;
+      } else {
+        items = (await collect(client.rules.list({ account, state, signal: ctx.signal }))).items;
+        title = `Rules of account ${account}`;
+      }
+      return withDisplay(items, () => ruleRows(items, `${title}${state ? ` in state ${state}` : ""} (${items.length})`));
+    },
+  },
+  {
+    name: "update-rule",
+    summary: "Change a rule: its lifetime (seconds from now), comment or lock.",
+    positionals: [{ name: "RULE_ID", description: "rule id" }],
+    options: {
+      lifetime: lifetimeOption("new lifetime in seconds from now"),
+      "no-lifetime": { type: "boolean", description: "remove the expiry (the rule stays until deleted)" },
+      comment: { type: "string", placeholder: "C", description: "new comment" },
+      locked: { type: "string", placeholder: "BOOL", description: "lock or unlock the rule", choices: ["true", "false"] },
+    },
+    examples: ["%rucio update-rule 3f1c... --lifetime 604800", "%rucio update-rule 3f1c... --no-lifetime --comment keep"],
+    typescript: "await rucio.rules.update(id, { lifetime: 604800 })",
+    async run(call, ctx, env) {
+      const id = call.str("RULE_ID");
+      if (!/^[0-9a-fA-F-]{1,64}$/.test(id)) throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(id))} is not a rule id (32 hexadecimal digits).\nUsage: ${call.usage()}`);
+      const lifetime = call.num("lifetime");
+      if (lifetime !== undefined && call.flag("no-lifetime")) throw new UsageError(`${call.prefix()}: give --lifetime S or --no-lifetime, not both.\nUsage: ${call.usage()}`);
+      const locked = call.optStr("locked");
+      const changes = {
+        lifetime: call.flag("no-lifetime") ? null : lifetime,
+        comment: call.optStr("comment"),
+        locked: locked === undefined ? undefined : locked === "true",
+      };
+      if (Object.values(changes).every((v) => v === undefined)) {
+        throw new UsageError(`${call.prefix()}: nothing to change; give --lifetime S, --no-lifetime, --comment C or --locked true|false.\nUsage: ${call.usage()}`);
+      }
+      const client = await env.rucio();
+      const rule = await client.rules.update(id, changes, { signal: ctx.signal });
+      env.provenance.record({ action: "write", kind: "rule", service: "rucio", id, label: fmtDid(rule), via: "%rucio update-rule", endpoint: client.settings.host, details: changes });
+      return ruleValue(rule, `Rule ${id} updated`);
+    },
+  },
+  {
+    name: "account-usage",
+    summary: "Show how much an account's rules hold on each RSE, against its quota.",
+    positionals: [{ name: "ACCOUNT", required: false, description: "account (default: yours)" }],
+    options: { rse: { type: "string", placeholder: "RSE", description: "only this RSE" } },
+    examples: ["%rucio account-usage", "%rucio account-usage demo --rse SANDBOX-DISK1"],
+    typescript: "for await (const u of rucio.accounts.usage(await rucio.account(), { rse })) ...",
+    async run(call, ctx, env) {
+      const given = call.optStr("ACCOUNT");
+      if (given !== undefined && didProblem({ scope: given, name: "x" })) {
+        throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(given))} is not an account name.\nUsage: ${call.usage()}`);
+      }
+      const client = await env.rucio();
+      const account = given ?? (await client.account({ signal: ctx.signal }));
+      const rse = call.optStr("rse");
+      const { items } = await collect(client.accounts.usage(account, { rse, signal: ctx.signal }));
+      const limitText = (u: AccountUsage) => (u.bytes_limit === null || u.bytes_limit === undefined ? "" : u.bytes_limit < 0 ? "unlimited" : formatBytes(u.bytes_limit));
+      return withDisplay(items, () =>
+        tableBundle(items, [
+          { label: "rse", get: (u) => u.rse },
+          { label: "used", get: (u) => formatBytes(u.bytes), align: "right" },
+          { label: "files", get: (u) => u.files, align: "right" },
+          { label: "limit", get: limitText, align: "right" },
+          { label: "remaining", get: (u) => (u.bytes_limit !== null && u.bytes_limit !== undefined && u.bytes_limit < 0 ? "" : formatBytes(u.bytes_remaining)), align: "right" },
+        ], { title: `Usage of account ${account}${rse ? ` on ${rse}` : ""}` }),
+      );
     },
   },
   {
@@ -428,10 +529,7 @@ export const rucioVerbs: Verb<Env>[] = [
     examples: ["%rucio download open:dimuon-sim.v1", "const files = %rucio download open:dimuon_run001.csv --dir data --no-scope-dir"],
     typescript: 'await rucio.download("open:dimuon-sim.v1", { dir, rse, onProgress })',
     async run(call, ctx, env) {
-      const dids = call.list("DID").map((raw) => {
-        if (raw.indexOf(":") <= 0) throw new UsageError(`${call.prefix()}: ${JSON.stringify(raw)} is not a DID; write scope:name.\nUsage: ${call.usage()}`);
-        return parseDid(raw);
-      });
+      const dids = call.list("DID").map((raw) => didFrom(call, raw));
       const dir = resolvePath(ctx, call.optStr("dir") ?? ".");
       const client = await env.rucio();
       // Sizes first, so the progress line can show a total and an ETA.
@@ -445,10 +543,12 @@ export const rucioVerbs: Verb<Env>[] = [
       progress.update({ bytes: 0, totalBytes: total || undefined, files: 0, totalFiles: fileCount || undefined });
       const files = await withProgress(progress, ctx.signal, async () => {
         const out = [];
-        let doneBytes = 0;
-        let doneFiles = 0;
+        // Counted per file, not per attempt: a replica that fails its checksum is retried from another one, and
+        // the retry replaces that file's bytes instead of adding to them.
+        const bytesOf = new Map<string, number>();
+        const finished = new Set<string>();
+        const sum = () => [...bytesOf.values()].reduce((n, b) => n + b, 0);
         for (const d of dids) {
-          let current = 0;
           const got = await client.download(d, {
             dir,
             rse: call.optStr("rse"),
@@ -457,19 +557,18 @@ export const rucioVerbs: Verb<Env>[] = [
             verify: call.flag("verify-all") ? "all" : "preferred",
             signal: ctx.signal,
             onProgress: (p) => {
-              current = p.bytes;
-              progress.update({ current: p.did, bytes: doneBytes + current, files: doneFiles + (p.done ? 1 : 0) });
-              if (p.done) {
-                doneBytes += current;
-                doneFiles += 1;
-                current = 0;
-              }
+              bytesOf.set(p.did, p.bytes);
+              if (p.done) finished.add(p.did);
+              else finished.delete(p.did);
+              progress.update({ current: p.did, bytes: sum(), files: finished.size });
             },
           });
           out.push(...got);
-          doneBytes = out.reduce((n, f) => n + f.bytes, 0);
-          doneFiles = out.length;
-          progress.update({ bytes: doneBytes, files: doneFiles });
+          for (const f of got) {
+            bytesOf.set(f.did, f.bytes);
+            finished.add(f.did);
+          }
+          progress.update({ bytes: sum(), files: finished.size });
         }
         return out;
       }, (v) => `${plural(v.length, "file")} verified (${formatBytes(v.reduce((n, f) => n + f.bytes, 0))})`);
@@ -507,12 +606,16 @@ export const rucioVerbs: Verb<Env>[] = [
       rse: { type: "string", placeholder: "RSE", required: true, description: "destination RSE" },
       scope: { type: "string", placeholder: "S", description: "scope (default user.<account>)" },
       dataset: { type: "string", placeholder: "DID", description: "dataset to attach the files to (created if missing)" },
-      lifetime: { type: "integer", placeholder: "S", description: "lifetime in seconds of the rule protecting the upload" },
+      lifetime: lifetimeOption("lifetime in seconds of the rule that protects the upload (default: no expiry)"),
     },
     examples: ["%rucio upload results/mass.csv --rse SANDBOX-DISK1 --dataset user.demo:dimuon-results"],
-    typescript: 'await rucio.upload("results/mass.csv", { rse, scope, dataset, onProgress })',
+    typescript: 'await rucio.upload("results/mass.csv", { rse, scope, dataset, lifetime, onProgress })',
     async run(call, ctx, env) {
       const locals = call.list("FILE").map((f) => resolvePath(ctx, f));
+      const scopeArg = call.optStr("scope");
+      if (scopeArg !== undefined) didFrom(call, `${scopeArg}:x`);
+      const datasetArg = call.optStr("dataset");
+      if (datasetArg !== undefined) didFrom(call, datasetArg, scopeArg ?? "user");
       for (const f of locals) {
         if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`${call.prefix()}: ${displayPath(ctx, f)} is not a file (paths are relative to ${ctx.cwd}).`);
       }
@@ -531,7 +634,7 @@ export const rucioVerbs: Verb<Env>[] = [
               rse: call.str("rse"),
               scope: call.optStr("scope"),
               dataset: call.optStr("dataset"),
-              rule: lifetime ? { rseExpression: call.str("rse"), lifetime } : undefined,
+              lifetime,
               signal: ctx.signal,
               onProgress: (p) => progress.update({ bytes: base + p.bytes }),
             }),
@@ -551,7 +654,11 @@ export const rucioVerbs: Verb<Env>[] = [
           { label: "size", get: (r) => formatBytes(r.bytes), align: "right" },
           { label: "adler32", get: (r) => r.adler32 },
           { label: "dataset", get: (r) => r.dataset },
-        ], { title: `Uploaded ${plural(results.length, "file")}` }),
+          { label: "rule", get: (r) => r.ruleIds?.join(", ") },
+        ], {
+          title: `Uploaded ${plural(results.length, "file")}`,
+          footer: `Protected by a rule with one copy on ${call.str("rse")}${lifetime ? ` for ${lifetime} s` : ""}; see it with %rucio list-rules${results[0]?.dataset ? ` ${results[0].dataset}` : ` ${results[0]?.did ?? "DID"}`}.`,
+        }),
       );
     },
   },
@@ -562,7 +669,7 @@ export const rucioVerbs: Verb<Env>[] = [
     options: {
       rse: { type: "string", placeholder: "R", description: "destination RSE (default: the profile's destination RSE)" },
       wait: { type: "boolean", description: "wait until every file is there, then return the mounted paths" },
-      lifetime: { type: "integer", placeholder: "S", description: "rule lifetime in seconds" },
+      lifetime: lifetimeOption("rule lifetime in seconds (default: no expiry)"),
     },
     examples: ["%rucio make-available open:dimuon-sim.v1 --wait", "const files = %rucio make-available open:dimuon-sim.v1 --wait"],
     typescript: 'await rucio.rules.create({ dids, copies: 1, rseExpression: rucio.settings.destinationRse })  // then rucio.localPaths(did)',
@@ -604,7 +711,7 @@ export const rucioVerbs: Verb<Env>[] = [
     typescript: 'datasetBrowser(rucio, { query: "open:dimuon*" })  // import { rucio, datasetBrowser } from "vre-ts"',
     async run(call, ctx, env) {
       const raw = call.optStr("PATTERN");
-      if (raw !== undefined && raw.indexOf(":") <= 0) throw new UsageError(`${call.prefix()}: write SCOPE:PATTERN (e.g. open:dimuon*); list scopes with %rucio list-scopes.\nUsage: ${call.usage()}`);
+      if (raw !== undefined) scopeOf(call, raw);
       const client = await env.rucio();
       const via = "%rucio browse";
       return datasetBrowser(client, {

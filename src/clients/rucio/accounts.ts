@@ -1,6 +1,6 @@
 /** Accounts: whoami (a 303 to the account), details, limits, rules, usage. */
 import { type CallOptions, encodeSegment, type RucioBase } from "./base";
-import { AccountLimits, AccountSchema, RuleSchema, UsageLine, type Account, type Rule } from "./schemas";
+import { AccountLimits, AccountSchema, AccountUsageLine, RuleSchema, type Account, type AccountUsage, type Rule } from "./schemas";
 
 export class Accounts {
   constructor(private readonly base: RucioBase) {}
@@ -41,10 +41,12 @@ export class Accounts {
     return this.base.list({ method: "GET", path: `accounts/${encodeSegment(account)}/rules`, what: `list the rules of ${account}`, signal: opts.signal }, RuleSchema);
   }
 
-  usage(account: string, opts: CallOptions = {}): AsyncGenerator<Record<string, unknown>> {
-    return this.base.list(
-      { method: "GET", path: `accounts/${encodeSegment(account)}/usage/local`, what: `read the usage of ${account}`, signal: opts.signal },
-      UsageLine,
-    );
+  /**
+   * What the account's rules hold per RSE against its quota (`GET /accounts/{account}/usage/local[/{rse}]`, the
+   * call behind `rucio list-account-usage`): one line per RSE with bytes, files, limit and remaining bytes.
+   */
+  usage(account: string, opts: CallOptions & { rse?: string } = {}): AsyncGenerator<AccountUsage> {
+    const path = `accounts/${encodeSegment(account)}/usage/local${opts.rse ? `/${encodeSegment(opts.rse)}` : ""}`;
+    return this.base.list({ method: "GET", path, what: `read the usage of ${account}${opts.rse ? ` on ${opts.rse}` : ""}`, signal: opts.signal }, AccountUsageLine);
   }
 }

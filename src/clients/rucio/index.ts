@@ -3,7 +3,7 @@ export { RucioClient } from "./client";
 export { RucioBase, type RucioClientOptions, type CallOptions, didPath } from "./base";
 export { RucioAuth, jwtExpiry, isJwt, type AuthMethod, type RucioToken } from "./auth";
 export { RucioError, createRucioError, mapRucioStatus, rucioExceptionOf, type RucioErrorCode } from "./errors";
-export { parseDid, formatDid, type DidRef } from "./did-ref";
+export { parseDid, formatDid, checkedDid, didProblem, type DidRef } from "./did-ref";
 export { Dids, type DidSummary, type SearchOptions, type SearchType, type AddCollectionOptions } from "./dids";
 export { Replicas, parseMetalink, type Replica, type ReplicaPfn, type ListReplicasOptions, type NewReplica, type MetalinkFile } from "./replicas";
 export { Rules, ruleProgress, type NewRule, type RuleFilter, type RuleState, type FollowRuleOptions, type EnsureRuleOptions } from "./rules";

@@ -60,6 +60,28 @@ export interface RuleFilter extends CallOptions {
   rseExpression?: string;
 }
 
+/** Options `update` can change (`PUT /rules/{id}`); the Rucio names in snake_case are accepted too. */
+export interface RuleUpdate {
+  /** Seconds from now until the rule expires; null removes the expiry. */
+  lifetime?: number | null;
+  locked?: boolean;
+  comment?: string | null;
+  /** Moves the rule to another account (needs the rights to do so). */
+  account?: string;
+  activity?: string;
+  priority?: number;
+  sourceReplicaExpression?: string | null;
+  purgeReplicas?: boolean;
+  [rucioName: string]: unknown;
+}
+
+const RULE_OPTION_KEYS: Record<string, string> = {
+  sourceReplicaExpression: "source_replica_expression",
+  purgeReplicas: "purge_replicas",
+  cancelRequests: "cancel_requests",
+  childRuleId: "child_rule_id",
+};
+
 export class Rules {
   constructor(private readonly base: RucioBase) {}
 
@@ -188,9 +210,22 @@ export class Rules {
     return this.base.list({ method: "GET", path: `rules/${encodeSegment(id)}/locks`, what: `list the locks of rule ${id}`, signal: opts.signal }, LockLine);
   }
 
-  /** Changes rule options: lifetime (s), locked, comment, ... */
-  async update(id: string, options: Record<string, unknown>, opts: CallOptions = {}): Promise<void> {
-    await this.base.call({ method: "PUT", path: `rules/${encodeSegment(id)}`, json: { options }, what: `update rule ${id}`, signal: opts.signal });
+  /**
+   * Changes a rule's options (`PUT /rules/{id}` with `{"options": {...}}`, as `rucio update-rule`): `lifetime` in
+   * seconds from now (null: never expires), `locked`, `comment`, ... Returns the rule as the server now has it.
+   * Setting options is idempotent, so a lost answer is simply retried.
+   */
+  async update(id: string, options: RuleUpdate, opts: CallOptions = {}): Promise<Rule> {
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(options)) {
+      if (v === undefined) continue;
+      body[RULE_OPTION_KEYS[k] ?? k] = v;
+    }
+    if (Object.keys(body).length === 0) {
+      throw new RucioError({ code: "RUCIO_INVALID_REQUEST", message: `Nothing to change on rule ${id}.`, hint: "Give at least one option, e.g. a lifetime." });
+    }
+    await this.base.call({ method: "PUT", path: `rules/${encodeSegment(id)}`, json: { options: body }, what: `update rule ${id}`, idempotent: true, signal: opts.signal });
+    return this.get(id, opts);
   }
 
   /** Deletes a rule (the server expires it within the hour). */

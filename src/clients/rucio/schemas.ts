@@ -216,9 +216,23 @@ export const RseAttributes = z.record(z.string(), z.union([z.string(), z.boolean
 export const ProtocolList = z.array(ProtocolSchema);
 export const Lfns2PfnsSchema = z.record(z.string(), z.string());
 export const AccountLimits = z.record(z.string(), z.number().nullable());
+/**
+ * A line of `GET /accounts/{account}/usage/local[/{rse}]`: what the account's rules lock on one RSE, against its quota.
+ * A missing limit is 0; an infinite one (-1 or a huge float on some servers) passes as a number.
+ */
+export const AccountUsageLine = z.looseObject({
+  rse_id: str,
+  rse: z.string(),
+  bytes: z.number(),
+  files: num,
+  bytes_limit: num,
+  bytes_remaining: num,
+});
+/** A line of `GET /rses/{rse}/usage` (per source: rucio, storage, ...). */
 export const UsageLine = z.looseObject({}).catchall(z.unknown());
 
 export type Account = z.output<typeof AccountSchema>;
+export type AccountUsage = z.output<typeof AccountUsageLine>;
 export type Did = z.output<typeof DidSchema>;
 export type DidContent = z.output<typeof DidContentLine>;
 export type DidFile = z.output<typeof DidFileLine>;

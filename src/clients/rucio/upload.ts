@@ -2,8 +2,12 @@
  * Upload of a local file to an RSE, the way `rucio upload` does it over https/davs or a mounted file
  * system: choose a write protocol of the RSE, get the destination PFN with lfns2pfns, stream the bytes
  * (adler32 + md5 computed while reading, checked against the storage's Digest when it sends one),
- * register the replica, attach it to a dataset (created if needed) and optionally add a rule.
+ * register the replica, attach it to a dataset (created if needed), and protect it with a replication rule.
  * Registration is guarded: if its answer is lost, the replica is looked up before anything is re-sent.
+ *
+ * Like Rucio's own upload client, the new data always gets a rule with one copy on the upload RSE (with
+ * `lifetime` when given), so the replica is not a tombstoned orphan that the reaper may delete: a new dataset is
+ * created with that rule (`grouping: DATASET`); without a dataset, the new file gets it.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
@@ -15,7 +19,7 @@ import { redactUrl } from "../http/redact";
 import { copyLocalFile, type TransferProgress, uploadFile } from "../http/transfer";
 import type { CallOptions, RucioBase } from "./base";
 import type { Dids } from "./dids";
-import { type DidRef, formatDid, parseDid } from "./did-ref";
+import { checkedDid, type DidRef, formatDid, parseDid } from "./did-ref";
 import { RucioError } from "./errors";
 import { filePfnPath, httpUrlOf, mountedPath } from "./paths";
 import type { Replicas } from "./replicas";
@@ -33,7 +37,12 @@ export interface UploadOptions extends CallOptions {
   name?: string;
   /** Dataset to attach to ("scope:name" or a name in the same scope); created if missing. */
   dataset?: string | DidRef;
-  /** Also add a replication rule for the new file (or for the dataset when given). */
+  /**
+   * Lifetime in seconds of the rule that protects the upload (one copy on `rse`, as `rucio upload --lifetime`);
+   * default: no expiry.
+   */
+  lifetime?: number;
+  /** An extra replication rule for the new file (or for the dataset when given), e.g. a copy elsewhere. */
   rule?: { rseExpression: string; copies?: number; lifetime?: number; comment?: string };
   /** Force a protocol scheme (https, davs, http, file). */
   scheme?: string;
@@ -50,6 +59,7 @@ export interface UploadResult {
   adler32: string;
   md5: string;
   dataset?: string;
+  /** The rule protecting the upload on `rse` (on the dataset when one was created), then the extra rule's. */
   ruleIds?: string[];
 }
 
@@ -96,7 +106,8 @@ export async function upload(
     throw new RucioError({ code: "RUCIO_INVALID_REQUEST", message: "No destination RSE given.", hint: "Pass an RSE, or set destinationRse in your profile (RUCIO_DESTINATION_RSE)." });
   }
   const scope = opts.scope ?? `user.${await base.account({ signal: opts.signal })}`;
-  const name = opts.name ?? basename(file);
+  const { name } = checkedDid({ scope, name: opts.name ?? basename(file) });
+  if (opts.dataset) checkedDid(opts.dataset, scope);
   const did = `${scope}:${name}`;
   const signal = opts.signal;
 
@@ -112,7 +123,9 @@ export async function upload(
     });
   }
   // 2. The file must not already be on that RSE.
+  let knownFile = false;
   for await (const r of parts.replicas.forDid({ scope, name }, { signal })) {
+    knownFile = true;
     if (r.rses[rse] || r.states[rse]) {
       throw new RucioError({
         code: "RUCIO_ALREADY_EXISTS",
@@ -180,24 +193,53 @@ export async function upload(
     { signal },
   );
 
-  // 5. Dataset and rule.
+  // 5. Dataset and rules. The protecting rule is what `rucio upload` adds: on a dataset it creates, else on a
+  // file it registered for the first time (a replica added to a known file keeps that file's rules).
+  const account = await base.account({ signal });
+  const protect = { account, copies: 1, rse_expression: rse, grouping: "DATASET" as const, lifetime: opts.lifetime ?? null };
+  const ruleIds: string[] = [];
   let dataset: string | undefined;
   if (opts.dataset) {
     const ds = parseDid(opts.dataset, scope);
     dataset = formatDid(ds);
-    await parts.dids.addDataset(ds, { ignoreExisting: true, signal });
+    const created = await parts.dids.addDataset(ds, { ignoreExisting: true, rules: [protect], signal });
     await parts.dids.attach(ds, [{ scope, name }], { signal });
+    if (created) {
+      const id = await ruleOf(parts.rules, ds, account, rse, signal);
+      if (id) ruleIds.push(id);
+    }
+  } else if (!knownFile) {
+    ruleIds.push(await protectingRule(parts.rules, { scope, name }, account, rse, opts.lifetime, signal));
   }
-  let ruleIds: string[] | undefined;
   if (opts.rule) {
-    ruleIds = await parts.rules.create({
-      dids: [opts.dataset ? parseDid(opts.dataset, scope) : { scope, name }],
-      rseExpression: opts.rule.rseExpression,
-      copies: opts.rule.copies,
-      lifetime: opts.rule.lifetime,
-      comment: opts.rule.comment,
-      signal,
-    });
+    ruleIds.push(
+      ...(await parts.rules.create({
+        dids: [opts.dataset ? parseDid(opts.dataset, scope) : { scope, name }],
+        rseExpression: opts.rule.rseExpression,
+        copies: opts.rule.copies,
+        lifetime: opts.rule.lifetime,
+        comment: opts.rule.comment,
+        signal,
+      })),
+    );
   }
-  return { did, rse, pfn: redactUrl(pfn), bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5, dataset, ruleIds };
+  return { did, rse, pfn: redactUrl(pfn), bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5, dataset, ruleIds: ruleIds.length ? ruleIds : undefined };
+}
+
+/** The id of this account's rule for `did` on exactly `rse`, if there is one. */
+async function ruleOf(rules: Rules, did: DidRef, account: string, rse: string, signal?: AbortSignal): Promise<string | undefined> {
+  for await (const r of rules.forDid(did, { signal })) if (r.account === account && r.rse_expression === rse) return r.id;
+  return undefined;
+}
+
+/** Creates the one-copy rule on the upload RSE; one that already exists (a rerun after a lost answer) is reused. */
+async function protectingRule(rules: Rules, did: DidRef, account: string, rse: string, lifetime: number | undefined, signal?: AbortSignal): Promise<string> {
+  try {
+    const [id] = await rules.create({ dids: [did], account, copies: 1, rseExpression: rse, lifetime, signal });
+    return id!;
+  } catch (e) {
+    const existing = e instanceof RucioError && e.code === "RUCIO_DUPLICATE_RULE" ? await ruleOf(rules, did, account, rse, signal) : undefined;
+    if (!existing) throw e;
+    return existing;
+  }
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { JsonStore } from "../store";
 import { u8 } from "./checksum";
 import { accessDenied, badRequest, cannotAuthenticate, conflict, didNotFound, invalidObject, notFound, RucioError } from "./errors";
-import { matchesFilters, type FilterSet } from "./filters";
+import { matchesFilters, type Condition, type FilterSet } from "./filters";
 import {
   DID_META_COLUMNS,
   didKey,
@@ -513,24 +513,21 @@ export class Catalog {
     return this.parentIdx.get(didKey(did.scope, did.name)) ?? [];
   }
 
-  /** `GET /dids/{scope}/dids/search`: DIDs of a scope matching the filters (recursive = also their content). */
+  /**
+   * `GET /dids/{scope}/dids/search`: DIDs of a scope matching the filters (recursive = also their content).
+   * As Rucio's DidColumnMeta.list_dids: `type` is the default DID type of every OR group, and a `type` key inside a
+   * group replaces it for that group (the 35.8 CLI sends `list-dids S:* --filter type=dataset` as
+   * `type=collection&filters=[{'type': 'dataset', 'name': '*'}]`).
+   */
   *search(scope: string, type: string, filters: FilterSet, opts: { recursive?: boolean; limit?: number } = {}): Generator<DidRecord> {
-    const types: Record<string, DidType[]> = {
-      all: ["CONTAINER", "DATASET", "FILE"],
-      collection: ["CONTAINER", "DATASET"],
-      container: ["CONTAINER"],
-      dataset: ["DATASET"],
-      file: ["FILE"],
-    };
-    const allowed = types[type.toLowerCase()];
-    if (!allowed) throw new RucioError(409, "UnsupportedOperation", `${type} is not a valid type. Valid types are dict_keys(['all', 'collection', 'container', 'dataset', 'file'])`);
+    const groups = typedFilterGroups(type, filters);
     let count = 0;
     const emitted = new Set<string>();
     const candidates = Object.values(this.doc.dids)
-      .filter((d) => d.scope === scope && allowed.includes(d.type) && !d.hidden)
+      .filter((d) => d.scope === scope && !d.hidden)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of candidates) {
-      if (!matchesFilters(filters, (key) => this.lookup(d, key))) continue;
+      if (!groups.some((g) => g.types.includes(d.type) && matchesFilters([g.conditions], (key) => this.lookup(d, key)))) continue;
       const batch: DidRecord[] = [];
       if (opts.recursive && d.type !== "FILE") {
         // Rucio lists the content below a matching collection first (post-order).
@@ -1000,3 +997,28 @@ export class Catalog {
 }
 
 export { splitDidKey };
+
+const SEARCH_TYPES: Record<string, DidType[]> = {
+  all: ["CONTAINER", "DATASET", "FILE"],
+  collection: ["CONTAINER", "DATASET"],
+  container: ["CONTAINER"],
+  dataset: ["DATASET"],
+  file: ["FILE"],
+};
+
+function searchTypes(type: string): DidType[] {
+  const allowed = SEARCH_TYPES[type.toLowerCase()];
+  if (!allowed) throw new RucioError(409, "UnsupportedOperation", `${type.toLowerCase()} is not a valid type. Valid types are dict_keys(['all', 'collection', 'container', 'dataset', 'file'])`);
+  return allowed;
+}
+
+/**
+ * Each OR group with the DID types it selects: its own `type` key (any case) when it has one, else the query's
+ * `type`. The `type` key is consumed here, not compared as metadata; no filters at all is one empty group.
+ */
+export function typedFilterGroups(type: string, filters: FilterSet): { types: DidType[]; conditions: Condition[] }[] {
+  return (filters.length > 0 ? filters : [[]]).map((group) => {
+    const own = group.find((c) => c.key === "type" && c.op === "eq");
+    return { types: searchTypes(own ? String(own.value) : type), conditions: group.filter((c) => c !== own) };
+  });
+}

@@ -52,3 +52,15 @@ describe("DID search filters", () => {
     ]);
   });
 });
+
+describe("DID types per OR group (Rucio's list_dids)", () => {
+  it("a type key inside a group replaces the query's type for that group and is not compared as metadata", async () => {
+    const { typedFilterGroups } = await import("./catalog");
+    expect(typedFilterGroups("collection", parseFilters("[{'type': 'dataset', 'name': '*'}]"))).toEqual([
+      { types: ["DATASET"], conditions: [{ key: "name", op: "eq", value: "*" }] },
+    ]);
+    expect(typedFilterGroups("collection", parseFilters("[{'type': 'FILE'}, {'name': 'x*'}]")).map((g) => g.types)).toEqual([["FILE"], ["CONTAINER", "DATASET"]]);
+    expect(typedFilterGroups("all", []).map((g) => g.types)).toEqual([["CONTAINER", "DATASET", "FILE"]]);
+    expect(() => typedFilterGroups("collection", parseFilters("[{'type': 'Bogus'}]"))).toThrow(/^bogus is not a valid type/);
+  });
+});

@@ -82,8 +82,9 @@ export function didView(c: Catalog, d: DidRecord, dynamic: boolean) {
   let length = d.length;
   let bytes = d.bytes;
   if (dynamic) {
+    // As Rucio's dynamic depth: a container counts the files of all the datasets below it, not its children.
     const files = c.filesOf(d);
-    length = d.type === "DATASET" ? files.length : d.children.length;
+    length = files.length;
     bytes = files.reduce((s, f) => s + (f.bytes ?? 0), 0);
   }
   return {

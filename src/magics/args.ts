@@ -350,7 +350,8 @@ function convert(
     // past 2^53 a number is no longer exact.
     const badInteger = type === "integer" && (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(num));
     if (raw.trim() === "" || !Number.isFinite(num) || badInteger) {
-      throw new UsageError(`${prefix}: ${what} expects ${type === "integer" ? "a whole number" : "a number"}, got ${echoWord(raw)}.\nUsage: ${usage}`);
+      const why = type === "integer" && Number.isFinite(num) && Number.isInteger(num) ? " (write it out in digits, at most 2^53)" : "";
+      throw new UsageError(`${prefix}: ${what} expects ${type === "integer" ? "an integer" : "a number"}, got ${echoWord(raw)}${why}.\nUsage: ${usage}`);
     }
     const { min, max } = bounds;
     if ((min !== undefined && num < min) || (max !== undefined && num > max)) {

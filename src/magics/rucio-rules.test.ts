@@ -159,13 +159,13 @@ describe("arguments are checked before anything is sent", () => {
     write("n.csv", "n\n");
     const huge = await fails(run("upload results/n.csv --rse SANDBOX-DISK1 --lifetime 1e99"));
     expect(huge).toBeInstanceOf(UsageError);
-    expect(huge.message).toMatch(/--lifetime expects a whole number, got 1e99/);
+    expect(huge.message).toMatch(/--lifetime expects an integer, got 1e99 \(write it out in digits/);
     expect((await fails(run("upload results/n.csv --rse SANDBOX-DISK1 --lifetime 99999999999"))).message).toMatch(/--lifetime must be between 1 and 3153600000/);
     expect((await fails(run("add-rule open:x 1 SANDBOX-DISK2 --lifetime 0"))).message).toMatch(/--lifetime must be between 1 and/);
     expect((await fails(run("list-dids open:* --limit 0"))).message).toMatch(/--limit must be between 1 and 1000000; got 0/);
     expect((await fails(run("list-dids open:* --limit -5"))).message).toMatch(/--limit/);
     expect((await fails(run("add-rule open:x 0 SANDBOX-DISK2"))).message).toMatch(/COPIES must be between 1 and 100/);
-    expect((await fails(run("update-rule abc --lifetime 12.5"))).message).toMatch(/expects a whole number/);
+    expect((await fails(run("update-rule abc --lifetime 12.5"))).message).toMatch(/expects an integer, got 12.5/);
     // nothing was uploaded by the refused calls
     expect((await fails(run("stat user.demo:n.csv"))).name).toBe("RucioError");
   });

@@ -110,7 +110,11 @@ describe("Rucio client ↔ sandbox", () => {
     const up = await rucio.upload(file, { rse: "SANDBOX-DISK1", dataset: "results", rule: { rseExpression: "SANDBOX-DISK2" } });
     expect(up.did).toBe("user.demo:result.txt");
     expect(up.dataset).toBe("user.demo:results");
-    expect(up.ruleIds).toHaveLength(1);
+    // the new dataset's rule on the upload RSE (as rucio upload adds it), then the extra rule
+    expect(up.ruleIds).toHaveLength(2);
+    const rules = await collect(rucio.rules.forDid("user.demo:results"));
+    expect(rules.map((r) => r.rse_expression).sort()).toEqual(["SANDBOX-DISK1", "SANDBOX-DISK2"]);
+    expect(rules.find((r) => r.rse_expression === "SANDBOX-DISK1")).toMatchObject({ id: up.ruleIds![0], copies: 1, grouping: "DATASET" });
     const content = await collect(rucio.dids.content("user.demo:results"));
     expect(content.map((c) => c.name)).toEqual(["result.txt"]);
     const [back] = await rucio.download("user.demo:result.txt", { dir: join(dir, "back") });

@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+/**
+ * Cell latency as the notebook grows, vre-ts beside plain tslab 1.0.22 and Deno's Jupyter kernel, in one run,
+ * over the real protocol (our client in src/jupyter-client, ZeroMQ, signed messages):
+ *   1. spawn → first result: kernel_info re-sent until answered, then `1 + 1` at once; until execute_reply + idle
+ *   2. growth curve: after N earlier cells (N = 10, 100, 300, 1000), each declaring an interface, a typed function
+ *      and a value, the median of 15 runs of
+ *        - a trivial cell   `let q = 1; q * 2`
+ *        - a typed cell     `const t: P<k> = { a: 2, b: "t" }; f<k>(t) + v<k>.a` (uses earlier cells' declarations)
+ *        - (vre-ts) a magic-only cell `%env HOME`
+ *      All kernels stay alive; the samples of one point are alternated between them.
+ *
+ *   npm run build && node bench/kernel/growth.mjs [--points 10,100,300,1000] [--repeat 15] [--starts 5]
+ *
+ * Deno comes from the npm package `deno`, installed into a temporary folder (or DENO_BENCH_DIR, reused when it
+ * already holds it); without the registry the Deno column is skipped with a message.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const require = createRequire(import.meta.url);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { KernelClient } = require(join(ROOT, "dist/jupyter-client/client.js"));
+const { newConnectionInfo, writeConnectionFile } = require(join(ROOT, "dist/jupyter-client/connection.js"));
+const { parentId } = require(join(ROOT, "dist/jupyter-client/messages.js"));
+
+const { values } = parseArgs({
+  options: {
+    points: { type: "string", default: "10,100,300,1000" },
+    repeat: { type: "string", default: "15" },
+    starts: { type: "string", default: "5" },
+    kernels: { type: "string", default: "vre-ts,tslab,deno" },
+  },
+});
+const POINTS = values.points.split(",").map(Number).sort((a, b) => a - b);
+const REPEAT = Number(values.repeat);
+const STARTS = Number(values.starts);
+const DENO_VERSION = "2.9.6";
+
+const now = () => performance.now();
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Installs the `deno` npm package (it ships the binary) into a temporary folder; undefined when unavailable. */
+function installDeno() {
+  const dir = process.env.DENO_BENCH_DIR ?? mkdtempSync(join(tmpdir(), "vre-ts-bench-deno-"));
+  const bin = join(dir, "node_modules", ".bin", "deno");
+  try {
+    if (!existsSync(bin)) {
+      execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir, `deno@${DENO_VERSION}`], { stdio: "ignore", timeout: 180_000 });
+    }
+    execFileSync(bin, ["--version"], { stdio: "ignore" });
+    return { bin, cleanup: () => process.env.DENO_BENCH_DIR || rmSync(dir, { recursive: true, force: true }) };
+  } catch (e) {
+    console.log(`Deno's kernel skipped: npm install deno@${DENO_VERSION} failed (${e.message.split("\n")[0]})`);
+    if (!process.env.DENO_BENCH_DIR) rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+const wanted = new Set(values.kernels.split(","));
+const deno = wanted.has("deno") ? installDeno() : undefined;
+const KERNELS = {};
+if (wanted.has("vre-ts")) KERNELS["vre-ts"] = (cf) => [process.execPath, join(ROOT, "dist/cli/main.js"), "kernel", cf];
+if (wanted.has("tslab")) KERNELS["tslab 1.0.22"] = (cf) => [process.execPath, join(ROOT, "node_modules/tslab/bin/tslab"), "kernel", "--config-path", cf];
+if (deno) KERNELS[`deno ${DENO_VERSION}`] = (cf) => [deno.bin, "jupyter", "--kernel", "--conn", cf];
+
+async function startKernel(name) {
+  const info = await newConnectionInfo();
+  const file = await writeConnectionFile(info);
+  const argv = KERNELS[name](file.path);
+  const t0 = now();
+  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let log = "";
+  child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
+  const client = new KernelClient(info);
+  const waiters = new Map();
+  client.onIopub((m) => {
+    const id = parentId(m);
+    if (id && m.header.msg_type === "status" && m.content.execution_state === "idle") waiters.get(id)?.();
+  });
+  const kernel = { name, child, client, file, t0, log: () => log, waiters };
+  for (;;) {
+    const { reply } = client.request("shell", "kernel_info_request", {}, { timeoutMs: 250 });
+    try {
+      await reply;
+      break;
+    } catch {
+      if (child.exitCode !== null) throw new Error(`${name} exited: ${log}`);
+      if (now() - t0 > 60_000) throw new Error(`${name}: no kernel_info_reply in 60 s`);
+    }
+  }
+  kernel.kernelInfoMs = now() - t0;
+  return kernel;
+}
+
+/** execute_request → execute_reply and idle; returns [ms, reply]. */
+async function execute(kernel, code) {
+  const t = now();
+  let idle;
+  const idlePromise = new Promise((r) => (idle = r));
+  const { msgId, reply } = kernel.client.request("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+  kernel.waiters.set(msgId, idle);
+  const r = await reply;
+  await Promise.race([idlePromise, new Promise((res) => setTimeout(res, 5000))]);
+  kernel.waiters.delete(msgId);
+  if (r.content.status !== "ok") throw new Error(`${kernel.name}: cell failed: ${code}\n${JSON.stringify(r.content).slice(0, 500)}\n${kernel.log()}`);
+  return now() - t;
+}
+
+async function stop(kernel) {
+  kernel.client.request("control", "shutdown_request", { restart: false });
+  await Promise.race([new Promise((r) => kernel.child.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
+  if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
+  kernel.client.close();
+  await kernel.file.remove();
+}
+
+const declCell = (i) =>
+  `interface P${i} { a: number; b: string }\n` +
+  `function f${i}(p: P${i}): number { return p.a * ${i % 7} + p.b.length; }\n` +
+  `const v${i}: P${i} = { a: ${i}, b: "v${i}" };`;
+const TRIVIAL = "let q = 1; q * 2";
+const typedCell = (k) => `const t: P${k} = { a: 2, b: "t" }; f${k}(t) + v${k}.a`;
+const MAGIC = "%env HOME";
+
+console.log(`kernel growth bench: node ${process.version}, points ${POINTS.join("/")}, median of ${REPEAT}, ${STARTS} starts, load ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}\n`);
+
+// 1. spawn → first result
+const first = {};
+for (const name of Object.keys(KERNELS)) first[name] = { info: [], result: [] };
+for (let s = 0; s < STARTS; s++) {
+  for (const name of Object.keys(KERNELS)) {
+    const k = await startKernel(name);
+    await execute(k, "1 + 1");
+    first[name].info.push(k.kernelInfoMs);
+    first[name].result.push(now() - k.t0);
+    await stop(k);
+  }
+}
+console.log("spawn → first kernel_info_reply / first result (`1 + 1`), median ms");
+for (const [name, r] of Object.entries(first)) console.log(`  ${name.padEnd(14)} ${median(r.info).toFixed(0).padStart(6)} / ${median(r.result).toFixed(0).padStart(6)}   (results: ${r.result.map((x) => x.toFixed(0)).join(", ")})`);
+
+// 2. growth curve
+const kernels = [];
+for (const name of Object.keys(KERNELS)) kernels.push(await startKernel(name));
+const rows = [];
+let done = 0;
+for (const n of POINTS) {
+  for (const k of kernels) for (let i = done; i < n; i++) await execute(k, declCell(i));
+  done = n;
+  const samples = Object.fromEntries(kernels.map((k) => [k.name, { trivial: [], typed: [], magic: [] }]));
+  for (let r = 0; r < REPEAT; r++) {
+    for (const k of r % 2 ? kernels : [...kernels].reverse()) {
+      samples[k.name].trivial.push(await execute(k, TRIVIAL));
+      samples[k.name].typed.push(await execute(k, typedCell(n - 1 - (r % Math.min(n, 5)))));
+      if (k.name === "vre-ts") samples[k.name].magic.push(await execute(k, MAGIC));
+    }
+  }
+  for (const k of kernels) {
+    const s = samples[k.name];
+    rows.push({ n, kernel: k.name, trivial: median(s.trivial), typed: median(s.typed), magic: s.magic.length ? median(s.magic) : undefined });
+  }
+  console.log(`N = ${n}: ` + kernels.map((k) => `${k.name} ${median(samples[k.name].trivial).toFixed(1)} / ${median(samples[k.name].typed).toFixed(1)} ms`).join(", "));
+}
+for (const k of kernels) await stop(k);
+deno?.cleanup();
+
+console.log("\nmedian execute → reply + idle, ms (trivial / typed [/ magic-only])");
+console.log(`| N | ${kernels.map((k) => k.name).join(" | ")} |`);
+console.log(`|---|${kernels.map(() => "---").join("|")}|`);
+for (const n of POINTS) {
+  const cells = kernels.map((k) => {
+    const r = rows.find((x) => x.n === n && x.kernel === k.name);
+    return `${r.trivial.toFixed(1)} / ${r.typed.toFixed(1)}${r.magic !== undefined ? ` / ${r.magic.toFixed(1)}` : ""}`;
+  });
+  console.log(`| ${n} | ${cells.join(" | ")} |`);
+}
+const lo = POINTS[0];
+const hi = POINTS[POINTS.length - 1];
+console.log(`\ngrowth ratios (N = ${hi} vs N = ${lo}) and vre-ts against the others at N = ${hi}`);
+for (const k of kernels) {
+  const a = rows.find((x) => x.n === lo && x.kernel === k.name);
+  const b = rows.find((x) => x.n === hi && x.kernel === k.name);
+  console.log(`  ${k.name.padEnd(14)} trivial ${(b.trivial / a.trivial).toFixed(2)}×, typed ${(b.typed / a.typed).toFixed(2)}×`);
+}
+const vre = rows.find((x) => x.n === hi && x.kernel === "vre-ts");
+if (vre) {
+  for (const k of kernels.filter((x) => x.name !== "vre-ts")) {
+    const o = rows.find((x) => x.n === hi && x.kernel === k.name);
+    console.log(`  vre-ts / ${k.name}: trivial ${(vre.trivial / o.trivial).toFixed(2)}, typed ${(vre.typed / o.typed).toFixed(2)}`);
+  }
+}
+process.exit(0);

@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Rule } from "../clients/rucio";
 import { Session } from "../session";
+import { Progress } from "./progress";
 import { rucioMagic } from "./rucio";
 import { UsageError, type MagicSpec } from "./types";
 import { bundleOf, testContext } from "./__tests__/harness";
@@ -133,9 +134,17 @@ describe("what %rucio shows is what Rucio holds", () => {
     const [onDisk2] = (await run("paths open:dimuon_run001.csv")) as string[];
     const good = fs.readFileSync(onDisk2);
     fs.writeFileSync(onDisk2, Buffer.alloc(good.length, 0x41)); // same size, wrong content
+    // Every state the magic reports, including those the display throttle merges away on a fast sandbox.
+    const reported = vi.spyOn(Progress.prototype, "update");
     try {
       const { ctx, rec } = testContext(cwd());
       const files = (await magic.run("download open:dimuon_run001.csv --dir retried", ctx)) as Array<{ source: { rse?: string } }>;
+      const patches = reported.mock.calls.map(([p]) => p);
+      expect(patches.some((p) => p.files === 1)).toBe(true);
+      for (const p of patches) {
+        if (p.files !== undefined) expect(p.files).toBeLessThanOrEqual(1);
+        if (p.bytes !== undefined) expect(p.bytes).toBeLessThanOrEqual(good.length);
+      }
       expect(files).toHaveLength(1);
       expect(files[0].source.rse).toBe("SANDBOX-DISK1");
       const texts = rec.displays.filter((d) => d.options.raw).map((d) => String((d.value as Record<string, unknown>)["text/plain"]));
@@ -149,6 +158,7 @@ describe("what %rucio shows is what Rucio holds", () => {
       const [, done, total] = /· ([\d.]+ k?B) \/ ([\d.]+ k?B) ·/.exec(last)!;
       expect(done).toBe(total); // bytes of the file once, not of both attempts
     } finally {
+      reported.mockRestore();
       fs.writeFileSync(onDisk2, good);
     }
   });

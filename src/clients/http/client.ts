@@ -3,7 +3,7 @@
  * auth host gets its own pool), TLS material, timeouts, retries and the translation of every failure
  * into the service's error class.
  */
-import { withAmbientSignal } from "./ambient-signal";
+import { anySignal, withAmbientSignal } from "./ambient-signal";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -19,6 +19,8 @@ import { DEFAULT_MAX_LINE_BYTES } from "./ndjson";
 import { redactUrl } from "./redact";
 import { HttpResponse, type ResponseHeaders } from "./response";
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
+import { requestProblem } from "./request-check";
+import { currentRetryListener, type RetryEvent, type RetryListener } from "./retry-events";
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
 
@@ -76,7 +78,17 @@ export interface HttpClientOptions {
   maxLineBytes?: number;
   /** Inject a dispatcher (tests); the client then does not own or close it. */
   dispatcher?: Dispatcher;
+  /**
+   * Longest total time of one request until its answer's headers, retries and their waits included.
+   * Default 120 s; `null` for none. Requests with a streamed body (uploads) have none unless they set one.
+   */
+  deadlineMs?: number | null;
+  /** Told before each retry (the magics show it); see also `withRetryListener`. */
+  onRetry?: RetryListener;
 }
+
+/** Default of `deadlineMs`: two full header waits, so one slow answer is retried once before giving up. */
+export const DEFAULT_DEADLINE_MS = 120_000;
 
 export interface StatusErrorInput {
   status: number;
@@ -112,6 +124,10 @@ export interface HttpRequest {
   /** Statuses treated as success. Default: 200-299. */
   expectStatus?: number[] | ((status: number) => boolean);
   timeouts?: Pick<Timeouts, "headersMs" | "bodyMs">;
+  /** Overrides the client's `deadlineMs` for this request (`null`: none). */
+  deadlineMs?: number | null;
+  /** Told before each retry of this request. */
+  onRetry?: RetryListener;
 }
 
 const IDEMPOTENT = new Set<HttpMethod>(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
@@ -226,26 +242,59 @@ export class HttpClient {
     const signal = withAmbientSignal(req.signal);
     if (signal !== req.signal) req = { ...req, signal };
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
-    const url = this.url(req.path, req.query);
+    const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     const policy: RetryPolicy = req.retry === false ? { ...this.policy, retries: 0 } : { ...this.policy, ...req.retry };
     const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
     const ctx = { service: this.service, method: req.method, url: shownUrl, what: req.what, host: url.host };
+    const started = Date.now();
+    const budget = req.deadlineMs !== undefined ? req.deadlineMs : typeof req.body === "function" ? null : (this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    const deadline = budget === null ? Infinity : started + budget;
+    const headersMs = req.timeouts?.headersMs ?? this.opts.timeouts?.headersMs ?? 60_000;
+    /** The error to give up with: the last failure, saying how long and how often it was tried. */
+    const giveUp = (err: ClientError, attempts: number): ClientError =>
+      attempts < 2 && Date.now() < deadline
+        ? err
+        : this.createError({
+            ...(err.toJSON() as unknown as ClientErrorInit),
+            code: err.code,
+            message: `${err.message} Gave up after ${attempts === 1 ? "1 attempt" : `${attempts} attempts`} in ${Math.round((Date.now() - started) / 100) / 10} s.`,
+            hint: err.hint,
+            status: err.status,
+            retriable: err.retriable,
+            outcomeUnknown: err.outcomeUnknown,
+            retryAfterMs: err.retryAfterMs,
+            cause: err,
+          });
+    /** Whether a retry after `delay` still fits the deadline (a retry needs a little time to be of use). */
+    const fits = (delay: number) => Date.now() + delay + Math.min(1000, headersMs) < deadline;
 
     for (let attempt = 0; ; attempt++) {
-      await this.waitForRateLimit(url.origin, policy, req, shownUrl);
+      await this.waitForRateLimit(url.origin, policy, req, shownUrl, deadline);
       const canRetry = attempt < policy.retries;
       let res: Dispatcher.ResponseData;
+      // undici's own timers are coarse (about a second): under a deadline, the wait for this answer's headers gets a
+      // timer of its own (the body, if any, is small then: streamed uploads have no deadline).
+      const remaining = deadline - Date.now();
+      const guard = Number.isFinite(deadline) ? deadlineGuard(Math.min(headersMs, remaining), req.signal) : undefined;
+      const deadlineHit = headersMs >= remaining;
       try {
         this.log("debug", `${req.method} ${shownUrl}${attempt ? ` (attempt ${attempt + 1})` : ""}`);
-        res = await this.dispatch(url, req);
+        res = await this.dispatch(url, guard ? { ...req, signal: guard.signal } : req, Math.max(1, Math.min(headersMs, deadline - Date.now())));
       } catch (e) {
-        const init = classifyTransportError(e, ctx);
+        const init =
+          guard?.fired() && !req.signal?.aborted
+            ? {
+                ...classifyTransportError(Object.assign(new Error("no answer"), { code: "UND_ERR_HEADERS_TIMEOUT" }), ctx),
+                ...(deadlineHit ? { message: `No answer from ${url.host} within the request's deadline of ${Math.round((budget ?? 0) / 100) / 10} s (${req.what}).` } : {}),
+              }
+            : classifyTransportError(e, ctx);
         const err = this.createError(init);
         // Bodies are strings, bytes or stream factories, so every request can be sent again.
         if (init.retriable && canRetry && (idempotent || init.beforeSend)) {
           const delay = backoffDelay(policy, attempt);
-          this.log("warn", `${err.message} Retrying in ${delay} ms.`);
+          if (!fits(delay)) throw giveUp(err, attempt + 1);
+          this.retrying(req, err, attempt, policy, delay, deadline);
           await this.pause(delay, req);
           continue;
         }
@@ -258,6 +307,8 @@ export class HttpClient {
           });
         }
         throw err;
+      } finally {
+        guard?.clear();
       }
 
       const gate = rateLimitUntil(res.headers);
@@ -272,14 +323,16 @@ export class HttpClient {
       const retryStatus = policy.statuses.includes(status);
       if (retryStatus && canRetry && idempotent) {
         const delay = retryAfterMs ?? backoffDelay(policy, attempt);
-        if (delay <= policy.maxWaitMs) {
+        if (delay <= policy.maxWaitMs && fits(delay)) {
           await response.dump();
-          this.log("warn", `${req.method} ${shownUrl} answered ${status}; retrying in ${delay} ms.`);
+          const said = this.createError({ code: status === 429 ? "HTTP_RATE_LIMITED" : "HTTP_UNAVAILABLE", status, message: `${req.method} ${shownUrl} answered ${status} (${req.what}).` });
+          this.retrying(req, said, attempt, policy, delay, deadline);
           await this.pause(delay, req);
           continue;
         }
       }
-      throw await this.statusError(response, req, retryAfterMs, retryStatus && !idempotent);
+      const error = await this.statusError(response, req, retryAfterMs, retryStatus && !idempotent);
+      throw attempt > 0 && retryStatus ? giveUp(error, attempt + 1) : error;
     }
   }
 
@@ -307,7 +360,7 @@ export class HttpClient {
   /** What both bulk paths need before they open their own connection (the rate-limit wait included). */
   private async bulkTarget(req: HttpRequest): Promise<{ connection: BulkGetRequest; ctx: TransportContext }> {
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
-    const url = this.url(req.path, req.query);
+    const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
     const t = { ...this.opts.timeouts, ...req.timeouts };
@@ -417,7 +470,7 @@ export class HttpClient {
         const code = (e as ClientError).code;
         if (yielded === 0 && reopen < maxReopen && (code === "HTTP_CONNECTION" || code === "HTTP_TIMEOUT")) {
           const delay = backoffDelay(this.policy, reopen);
-          this.log("warn", `${(e as Error).message} Retrying in ${delay} ms.`);
+          this.retrying(req, e as ClientError, reopen, { ...this.policy, retries: maxReopen }, delay, Infinity);
           await this.pause(delay, req);
           continue;
         }
@@ -435,6 +488,41 @@ export class HttpClient {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /** The request's URL, after refusing what must not be sent (dot segments, NUL bytes, broken header values). */
+  private checkedUrl(req: HttpRequest): URL {
+    const query: [string, string][] = [];
+    if (req.query) {
+      const entries = req.query instanceof URLSearchParams ? [...req.query.entries()] : Object.entries(req.query);
+      for (const [k, v] of entries) for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined && x !== null) query.push([k, String(x)]);
+    }
+    const problem = requestProblem({ path: req.path, query, headers: this.requestHeaders(req), what: req.what });
+    if (problem) throw this.createError({ ...problem, method: req.method });
+    return this.url(req.path, req.query);
+  }
+
+  /** Logs a retry and tells every listener (client option, request option, async context). */
+  private retrying(req: HttpRequest, err: ClientError, attempt: number, policy: RetryPolicy, delayMs: number, deadline: number): void {
+    this.log("warn", `${err.message} Retrying in ${delayMs} ms.`);
+    const event: RetryEvent = {
+      service: this.service,
+      what: req.what,
+      reason: err.message,
+      code: err.code,
+      status: err.status,
+      attempt: attempt + 2,
+      maxAttempts: policy.retries + 1,
+      delayMs,
+      deadline: Number.isFinite(deadline) ? deadline : undefined,
+    };
+    for (const listener of new Set([this.opts.onRetry, req.onRetry, currentRetryListener()])) {
+      try {
+        listener?.(event);
+      } catch {
+        // A failing display must not break the request.
+      }
+    }
+  }
+
   private isExpected(req: HttpRequest, status: number): boolean {
     const e = req.expectStatus;
     if (!e) return status >= 200 && status < 300;
@@ -451,7 +539,7 @@ export class HttpClient {
     return headers;
   }
 
-  private async dispatch(url: URL, req: HttpRequest): Promise<Dispatcher.ResponseData> {
+  private async dispatch(url: URL, req: HttpRequest, headersTimeout?: number): Promise<Dispatcher.ResponseData> {
     const headers = this.requestHeaders(req);
     let body: string | Uint8Array | Readable | AsyncIterable<Uint8Array> | undefined;
     if (req.json !== undefined) {
@@ -470,7 +558,7 @@ export class HttpClient {
       headers,
       body: body as Dispatcher.DispatchOptions["body"],
       signal: req.signal,
-      headersTimeout: t.headersMs,
+      headersTimeout: headersTimeout ?? t.headersMs,
       bodyTimeout: t.bodyMs,
     });
   }
@@ -508,12 +596,14 @@ export class HttpClient {
       request: req,
       retryAfterMs,
     };
+    // Every service answers 431 the same way, and its bare status tells nobody what to change.
+    if (res.status === 431) return this.createError(headersTooLarge(input, this.url(req.path, req.query).toString().length, this.requestHeaders(req)));
     const mapped = this.opts.mapStatusError?.(input);
     if (mapped) return mapped;
     return this.createError(genericStatusError(input, ambiguous));
   }
 
-  private async waitForRateLimit(origin: string, policy: RetryPolicy, req: HttpRequest, shownUrl: string): Promise<void> {
+  private async waitForRateLimit(origin: string, policy: RetryPolicy, req: HttpRequest, shownUrl: string, deadline = Infinity): Promise<void> {
     const until = this.rateGate.get(origin);
     if (until === undefined) return;
     const wait = until - Date.now();
@@ -521,7 +611,7 @@ export class HttpClient {
       this.rateGate.delete(origin);
       return;
     }
-    if (wait > policy.maxWaitMs) {
+    if (wait > policy.maxWaitMs || until >= deadline) {
       throw this.createError({
         code: "HTTP_RATE_LIMITED",
         method: req.method,
@@ -552,10 +642,49 @@ export class HttpClient {
   }
 }
 
+/** A signal that aborts when `ms` have passed or `outer` aborts; `fired()` tells which. */
+function deadlineGuard(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; fired: () => boolean; clear: () => void } {
+  const ac = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    ac.abort(new Error("The request's deadline passed."));
+  }, Math.max(0, ms));
+  return {
+    signal: outer ? anySignal(outer, ac.signal) : ac.signal,
+    fired: () => fired,
+    clear: () => clearTimeout(timer),
+  };
+}
+
 function lower(h: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = v;
   return out;
+}
+
+/**
+ * 431 Request Header Fields Too Large: the request line (URL with its query) or a header (a token, a cookie, a proxy
+ * certificate) is over the server's or proxy's limit. Says which part is largest, never its value.
+ */
+export function headersTooLarge(input: StatusErrorInput, urlBytes: number, headers: Record<string, string>): ClientErrorInit {
+  const [name, size] = Object.entries(headers)
+    .map(([k, v]) => [k, Buffer.byteLength(v)] as const)
+    .sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+  const total = Object.entries(headers).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v) + 4, 0);
+  const urlLarger = urlBytes >= size;
+  return {
+    status: 431,
+    method: input.method,
+    url: input.url,
+    code: "HTTP_HEADERS_TOO_LARGE",
+    message:
+      `The server refused the request as too large (431 Request Header Fields Too Large) for ${input.what}: ` +
+      `the URL is ${urlBytes} bytes, the headers ${total} bytes in all, the largest being ${name} (${size} bytes).`,
+    hint: urlLarger
+      ? "The URL is the largest part: shorten the query (fewer or shorter names, filters or patterns), or split the request. A token sent in the query string (REANA) counts too."
+      : `The ${name} header is the largest part: a token, cookie or certificate that has grown too large (e.g. an OIDC token with many groups); get a smaller one or ask the service operators about the header size limit.`,
+  };
 }
 
 /** The fallback error for a status no service mapping claimed. */

@@ -43,7 +43,12 @@
  *    `res.text()`, `res.ndjson(schema)` / `http.ndjson(req, schema)` (constant-memory NDJSON iterator;
  *    malformed line → HTTP_MALFORMED_RESPONSE with the line number; oversized → HTTP_RESPONSE_TOO_LARGE),
  *    `res.dump()`, or pipe `res.body` yourself.
- *  - Unexpected statuses go through `mapStatusError` (service-specific) and fall back to HTTP_* codes.
+ *  - Unexpected statuses go through `mapStatusError` (service-specific) and fall back to HTTP_* codes; 431 always
+ *    becomes HTTP_HEADERS_TOO_LARGE saying whether the URL or which header is too large.
+ *  - Before sending: a `.`/`..` path segment (even `%2E%2E`), a NUL byte in the path, query or a header, or a line
+ *    break in a header is refused (HTTP_INVALID_ARGUMENT), so user input never reaches another endpoint.
+ *  - A deadline bounds each request until its answer's headers, retries included (`deadlineMs`, default 120 s);
+ *    every retry is announced to `onRetry` listeners and to the async context's `withRetryListener`.
  *  - Transfers: `downloadToFile` (atomic `.part` + verify + fsync + rename, resume with Range),
  *    `uploadFile` (streamed PUT, checksummed while read), `copyLocalFile`, `checksumFile`.
  *  - Redaction: `registerSecret(value)` for every token/password you load; `redact(text)` is applied to
@@ -55,6 +60,8 @@ export * from "./response";
 export * from "./ndjson";
 export * from "./validate";
 export * from "./retry";
+export * from "./retry-events";
+export { requestProblem } from "./request-check";
 export * from "./redact";
 export * from "./log";
 export * from "./checksum";

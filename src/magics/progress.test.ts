@@ -82,4 +82,35 @@ describe("Progress", () => {
     p.update({ status: "running", steps: 1, totalSteps: 3, current: "fit" });
     expect(String(s.calls[0].bundle["text/plain"])).toContain("… Workflow demo.1: running (fit)\n  1/3 steps");
   });
+
+  it("shows rates in human units, without raw floats", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Uploading", now: () => Date.now() });
+    p.update({ bytes: 0, totalBytes: 5000 });
+    vi.advanceTimersByTime(6300);
+    p.update({ bytes: 1250 });
+    const text = String(p.bundle()["text/plain"]);
+    expect(text).toContain("198 B/s");
+    expect(text).not.toMatch(/\d\.\d{2,}/);
+  });
+
+  it("the mark matches the outcome: an operation that ends in a failed state is not ticked", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Workflow demo.1", now: () => Date.now() });
+    p.update({ status: "running", steps: 1, totalSteps: 2 });
+    p.update({ status: "failed", steps: 1, totalSteps: 2 });
+    p.done();
+    const text = String(s.calls.at(-1)!.bundle["text/plain"]);
+    expect(text).toMatch(/^✘ Workflow demo.1: failed/);
+    expect(text).not.toContain("✔");
+    expect(String(s.calls.at(-1)!.bundle["text/html"])).toContain('data-phase="failed"');
+    const q = new Progress(s, { title: "Rule", now: () => Date.now() });
+    q.done(undefined, { status: "STUCK" });
+    expect(String(s.calls.at(-1)!.bundle["text/plain"])).toMatch(/^✘ Rule: STUCK/);
+    const r = new Progress(s, { title: "Workflow demo.2", now: () => Date.now() });
+    r.update({ status: "finished" });
+    r.done();
+    expect(String(s.calls.at(-1)!.bundle["text/plain"])).toMatch(/^✔ Workflow demo.2: finished/);
+  });
 });
+

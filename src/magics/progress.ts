@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { MagicContext, MimeBundle } from "./types";
-import { escapeHtml, formatBytes, formatDuration } from "./vre-format";
+import { escapeHtml, formatBytes, formatDuration, formatRate } from "./vre-format";
 import { redact } from "../clients/http/redact";
 
 export type ProgressPhase = "running" | "done" | "failed" | "interrupted";
@@ -40,6 +40,9 @@ export interface ProgressOptions {
 }
 
 type Sink = Pick<MagicContext, "display">;
+
+/** Final statuses of the services that mean the operation did not succeed (REANA runs, Rucio rules, uploads). */
+const FAILED_OUTCOME = /^(failed|failure|error|stuck|suspended|stopped|deleted|aborted|cancel+ed|rejected)$/i;
 
 /** A throttled, in-place progress display. */
 export class Progress {
@@ -92,9 +95,13 @@ export class Progress {
     }
   }
 
-  /** Final state: success. */
+  /**
+   * Final state: the operation ran to its end. When that end is itself a failure (a workflow that ended "failed",
+   * a rule that is STUCK), the line says so with the failure mark rather than a tick next to the word "failed".
+   */
   done(message?: string, patch: ProgressState = {}): void {
-    this.finish("done", message, patch);
+    const status = patch.status ?? this.state.status;
+    this.finish(status !== undefined && FAILED_OUTCOME.test(status.trim()) ? "failed" : "done", message, patch);
   }
 
   /** Final state: failure (the message is shown in the progress line; the error itself is reported elsewhere). */
@@ -153,7 +160,7 @@ export class Progress {
     if (s.totalSteps !== undefined || s.steps !== undefined) parts.push(`${s.steps ?? 0}${s.totalSteps !== undefined ? `/${s.totalSteps}` : ""} ${this.options.stepUnit ?? "steps"}`);
     if (s.bytes !== undefined) parts.push(`${formatBytes(s.bytes)}${s.totalBytes ? ` / ${formatBytes(s.totalBytes)}` : ""}`);
     const rate = this.phase === "running" ? this.rate() : s.bytes && elapsed > 0 ? s.bytes / elapsed : undefined;
-    if (rate !== undefined && s.bytes !== undefined) parts.push(`${formatBytes(rate)}/s`);
+    if (rate !== undefined && s.bytes !== undefined) parts.push(formatRate(rate));
     if (s.totalBytes && s.bytes !== undefined) fraction = s.bytes / s.totalBytes;
     else if (s.totalSteps && s.steps !== undefined) fraction = s.steps / s.totalSteps;
     else if (s.totalFiles && s.files !== undefined) fraction = s.files / s.totalFiles;
@@ -161,7 +168,7 @@ export class Progress {
       parts.push(`ETA ${formatDuration((s.totalBytes - s.bytes) / rate)}`);
     }
     parts.push(`${formatDuration(elapsed)} elapsed`);
-    const status = this.phase === "running" ? s.status ?? "running" : this.phase === "done" ? s.status ?? "done" : this.phase;
+    const status = this.phase === "running" ? s.status ?? "running" : this.phase === "done" ? s.status ?? "done" : this.phase === "failed" && s.status && FAILED_OUTCOME.test(s.status.trim()) ? s.status : this.phase;
     const mark = { running: "…", done: "✔", failed: "✘", interrupted: "■" }[this.phase];
     const head = `${mark} ${this.options.title}: ${status}`;
     const lines = [`${head}${s.current ? ` (${s.current})` : ""}`, `  ${parts.join(" · ")}`];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearSecrets, registerSecret } from "../clients/http/redact";
-import { asJson, formatBytes, formatDate, formatDuration, recordBundle, tableBundle, withDisplay } from "./vre-format";
+import { asJson, formatBytes, formatDate, formatDuration, formatRate, recordBundle, tableBundle, withDisplay } from "./vre-format";
 import { bundleOf } from "./__tests__/harness";
 
 afterEach(() => clearSecrets());
@@ -66,5 +66,17 @@ describe("values", () => {
     expect(formatDuration(3725)).toBe("1h02m");
     expect(formatDate("2026-11-25T02:44:29Z")).toBe("2026-11-25 02:44 UTC");
     expect(formatDate("not a date")).toBe("not a date");
+  });
+  it("never shows raw floats: three significant digits at most, carried into the next unit", () => {
+    expect(formatBytes(198.4126984126984)).toBe("198 B");
+    expect(formatRate(198.4126984126984)).toBe("198 B/s");
+    expect(formatRate(2.54)).toBe("2.5 B/s");
+    expect(formatRate(0.333)).toBe("0.3 B/s");
+    expect(formatBytes(12)).toBe("12 B");
+    expect(formatBytes(99_960)).toBe("100 kB");
+    expect(formatBytes(999_960)).toBe("1.0 MB");
+    expect(formatRate(12_345_678.9)).toBe("12.3 MB/s");
+    expect(formatRate(undefined)).toBe("");
+    for (const n of [0.1, 1.23456, 999.999, 1234.5678, 98_765.4321, 7.77e9]) expect(formatBytes(n)).toMatch(/^\d{1,3}(\.\d)? [kMGTP]?B$/);
   });
 });

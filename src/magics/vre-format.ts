@@ -92,7 +92,10 @@ export function messageBundle(text: string, htmlText?: string): MimeBundle {
 
 const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
 
-/** Decimal (SI) units, as Rucio and Zenodo show sizes: 1 kB = 1000 B. */
+/**
+ * Decimal (SI) units, as Rucio and Zenodo show sizes: 1 kB = 1000 B. Three significant digits at most: whole
+ * bytes below 1 kB (a rate of 198.41 B/s is "198 B/s", 2.5 B/s "2.5 B/s"), one decimal below 100 of a unit.
+ */
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "";
   let v = n;
@@ -101,7 +104,16 @@ export function formatBytes(n: number | null | undefined): string {
     v /= 1000;
     u++;
   }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${UNITS[u]}`;
+  // Rounding may carry into the next unit (999.96 kB → "1000 kB"): show it as 1.0 MB instead.
+  if (Math.round(Math.abs(v)) >= 1000 && u < UNITS.length - 1) return `${(v / 1000).toFixed(1)} ${UNITS[u + 1]}`;
+  if (u === 0) return `${Number.isInteger(v) || Math.abs(v) >= 10 ? Math.round(v) : Number(v.toFixed(1))} B`;
+  return `${v.toFixed(Math.abs(v) >= 99.95 ? 0 : 1)} ${UNITS[u]}`;
+}
+
+/** A transfer rate: bytes per second in SI units, e.g. "198 B/s", "12.3 MB/s". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  const b = formatBytes(bytesPerSecond);
+  return b ? `${b}/s` : "";
 }
 
 export function formatDuration(seconds: number | undefined): string {

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { redact } from "../clients/http/redact";
 import { listMagics, registerMagic } from "./registry";
 import { rich, table, type Displayable } from "./render";
 import { UsageError, type MagicContext, type MagicSpec, type MimeBundle } from "./types";
@@ -115,10 +116,13 @@ export function markdown(source: string): Displayable {
 
 const SECRET_NAME = /TOKEN|PASSWORD|PASSWD|SECRET|KEY|CREDENTIAL/i;
 
-/** Masks the value of a variable whose name suggests a secret. */
+/**
+ * Masks the value of a variable whose name suggests a secret, and any secret value the session knows (a token, a
+ * password, a REANA secret registered in this kernel) wherever it appears, whatever the variable is called.
+ */
 export function maskEnvValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return SECRET_NAME.test(name) ? "<hidden>" : value;
+  return SECRET_NAME.test(name) ? "<hidden>" : redact(value);
 }
 
 /** Environment variables (secret-looking values masked) as a table, or one variable's (masked) value. */

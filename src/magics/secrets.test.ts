@@ -10,7 +10,9 @@ import { Session } from "../session";
 import { ProvenanceLog } from "../session/provenance";
 import { domainMagics } from "./domain";
 import type { MagicSpec } from "./types";
-import { allOutput, testContext, type Recorded } from "./__tests__/harness";
+import { allOutput, bundleOf, testContext, type Recorded } from "./__tests__/harness";
+import { registerBuiltinMagics } from "./builtins";
+import { getMagic } from "./registry";
 
 let root: string;
 let session: Session;
@@ -88,4 +90,35 @@ describe("secrets never leak", () => {
     }
     expect(all).not.toMatch(/access_token=(?!\*\*\*)[^&\s"]+/);
   });
+
+  it("%env masks a value this session registered as a REANA secret, whatever the variable is called", async () => {
+    const value = "reana-secret-value-42-typed-in";
+    await run("reana", "secrets add MY_ANALYSIS_KEY", undefined, [value]);
+    const listed = (await run("reana", "secrets")) as Array<{ name: string }>;
+    expect(listed.map((x) => x.name)).toContain("MY_ANALYSIS_KEY");
+    registerBuiltinMagics();
+    const envMagic = getMagic("env")!;
+    process.env.ANALYSIS_INPUT = value;
+    process.env.ANALYSIS_URL = `https://data.example/x?q=1#${value}`;
+    try {
+      const { ctx } = testContext(cwd());
+      const one = (await envMagic.run("ANALYSIS_INPUT", ctx)) as string;
+      expect(one).not.toContain(value);
+      expect(one).toContain("***");
+      const table = JSON.stringify(bundleOf(await envMagic.run("", ctx)));
+      expect(table).toContain("ANALYSIS_INPUT");
+      expect(table).not.toContain(value);
+      expect((await envMagic.run("ANALYSIS_URL", ctx)) as string).toBe("https://data.example/x?q=1#***");
+      expect((await envMagic.run("HOME", ctx)) as string).toBe(process.env.HOME);
+    } finally {
+      delete process.env.ANALYSIS_INPUT;
+      delete process.env.ANALYSIS_URL;
+    }
+  });
 });
+
+let run: (magic: string, args: string, body?: string, answers?: string[]) => Promise<unknown>;
+beforeAll(() => {
+  run = async (magic, args, body, answers = []) => magics[magic].run(args, testContext(cwd(), { answers }).ctx, body);
+});
+

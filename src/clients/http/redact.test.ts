@@ -36,4 +36,34 @@ describe("redaction", () => {
     expect(all).not.toContain("topsecret-token");
     expect(all).not.toContain("zzz");
   });
+
+  it("masks values, never the prose around words like password or token", () => {
+    for (const prose of [
+      "password reset required for user jdoe",
+      "Your password: must be changed before the next login",
+      "passwd expired for account jdoe; ask your administrator",
+      "Invalid token: expired signature, log in again",
+      "Authorization: required for this call",
+      "The token is invalid",
+    ]) {
+      expect(redact(prose)).toBe(prose);
+    }
+    expect(redact("password=abc def")).toBe("password=*** def");
+    expect(redact("Password: hunter2")).toBe("Password: ***");
+    expect(redact("password: hunter2 (expired)")).toBe("password: *** (expired)");
+    expect(redact("token: 3f1c-9a2b and more")).toBe("token: *** and more");
+    expect(redact("token:abc123,next")).toBe("token:***,next");
+    expect(redact('{"password": "two words here", "x": 1}')).toBe('{"password": "***", "x": 1}');
+    expect(redact('{"password":12345,"token":"t"}')).toBe('{"password":***,"token":"***"}');
+    expect(redact("password: 'quoted value'")).toBe("password: '***'");
+    expect(redact("https://jdoe:pa55@host/x")).toBe("https://***@host/x");
+  });
+
+  it("masks a short registered value as a whole word only, a long one anywhere", () => {
+    registerSecret("reset");
+    expect(redact("resetting failed; reset")).toBe("resetting failed; ***");
+    registerSecret("a-long-token-value-1234567890");
+    expect(redact("xa-long-token-value-1234567890x")).toBe("x***x");
+  });
 });
+

@@ -66,10 +66,14 @@ export function registerSecret(value: string | undefined | null): void {
   // URL-encoded forms travel in query strings and error messages quoting URLs.
   const enc = encodeURIComponent(v);
   if (enc !== v) secrets.add(enc);
-  // Longest first, so a token containing another secret is masked whole.
-  const all = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  // Longest first, so a token containing another secret is masked whole. A short value (a password such as
+  // "reset") is masked only as a whole word, so it does not eat parts of other words ("resetting").
+  const all = [...secrets].sort((a, b) => b.length - a.length).map((x) => (x.length < SHORT_SECRET ? `(?<![A-Za-z0-9])${escapeRegExp(x)}(?![A-Za-z0-9])` : escapeRegExp(x)));
   secretPattern = new RegExp(all.join("|"), "g");
 }
+
+/** Registered values shorter than this are matched as whole words only. */
+const SHORT_SECRET = 12;
 
 /** Forgets every registered secret (tests only). */
 export function clearSecrets(): void {
@@ -78,8 +82,9 @@ export function clearSecrets(): void {
 }
 
 const QUERY_RE = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRegExp).join("|")})=)[^&#\\s"'<>]*`, "gi");
+// "Name: value" / "Name=value"; what follows the value decides whether it is one (see maskValue).
 const HEADER_LINE_RE = new RegExp(
-  `\\b(${[...SECRET_HEADERS].map(escapeRegExp).join("|")})(\\s*[:=]\\s*)("?)(?:(?:Bearer|Basic|token)\\s+)?[^\\s,;"']+`,
+  `\\b(${[...SECRET_HEADERS].map(escapeRegExp).join("|")})(\\s*[:=]\\s*)("?)((?:(?:Bearer|Basic|token)\\s+)?)([^\\s,;"']+)(?=([^\\n]*))`,
   "gi",
 );
 const BEARER_RE = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/g;
@@ -88,8 +93,23 @@ const JWT_RE = /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 // Rucio userpass tokens: account-identity-appid-<32 hex>.
 const RUCIO_TOKEN_RE = /\b[\w.@]+-[\w.@]+-[\w.@]+-[0-9a-f]{32}\b/g;
 const URL_CREDENTIALS_RE = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
-// key=value / "key": "value" pairs in free text and JSON bodies.
-const KV_RE = /(["']?(?:password|passwd|access_token|refresh_token|client_secret|token)["']?\s*[:=]\s*["']?)[^"'\s,&}]+/gi;
+// Keys whose values are secret in key=value, key: value and JSON/YAML pairs.
+const SECRET_KEYS = "password|passwd|access_token|accesstoken|refresh_token|client_secret|api_key|apikey|token";
+// A quoted value ("password": "two words") is masked whole.
+const KV_QUOTED_RE = new RegExp(`((["']?)\\b(?:${SECRET_KEYS})\\2\\s*[:=]\\s*)(["'])((?:(?!\\3)[^\\\\]|\\\\.)*)\\3`, "gi");
+// An unquoted value: the next word, with what follows it on the line (to tell a value from prose).
+const KV_RE = new RegExp(`(\\b(?:${SECRET_KEYS})["']?\\s*([:=])\\s*)([^"'\\s,&}]+)(?=([^\\n]*))`, "gi");
+
+/**
+ * Whether the word after "key:" is a value rather than prose. "key=value" always is; after a colon, a word that
+ * ends the phrase ("Password: hunter2", "token: abc,") or does not look like a word ("token: 3f1c-9…") is a value,
+ * while "Your password: must be changed" or "Invalid token: expired signature" keep their words.
+ */
+function isValue(separator: string, value: string, rest: string): boolean {
+  if (separator === "=") return true;
+  if (/[^A-Za-z]/.test(value)) return true;
+  return /^\s*(?:$|[,;&}\])])/.test(rest);
+}
 
 /** Scrubs every known secret form from a piece of text. */
 export function redact(text: string): string {
@@ -97,12 +117,15 @@ export function redact(text: string): string {
   let out = text;
   if (secretPattern) out = out.replace(secretPattern, MASK);
   out = out.replace(QUERY_RE, `$1${MASK}`);
-  out = out.replace(HEADER_LINE_RE, `$1$2$3${MASK}`);
+  out = out.replace(HEADER_LINE_RE, (m, name: string, sep: string, quote: string, scheme: string, value: string, rest: string) =>
+    scheme || isValue(sep.trim() || ":", value, rest) ? `${name}${sep}${quote}${MASK}` : m,
+  );
   out = out.replace(BEARER_RE, `$1 ${MASK}`);
   out = out.replace(JWT_RE, MASK);
   out = out.replace(RUCIO_TOKEN_RE, MASK);
   out = out.replace(URL_CREDENTIALS_RE, `$1${MASK}@`);
-  out = out.replace(KV_RE, `$1${MASK}`);
+  out = out.replace(KV_QUOTED_RE, (_m, head: string, _q: string, quote: string) => `${head}${quote}${MASK}${quote}`);
+  out = out.replace(KV_RE, (m, head: string, sep: string, value: string, rest: string) => (value === MASK || !isValue(sep, value, rest) ? m : `${head}${MASK}`));
   return out;
 }
 

@@ -1,15 +1,18 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatAdler32, hashBuffersLent } from "./adler32";
 import { adler32 } from "./checksum";
 import { HttpClient } from "./client";
-import { copyLocalFile, downloadToFile, partPath } from "./transfer";
+import { copyLocalFile, downloadToFile, leftoverParts, partPath } from "./transfer";
+
+/** Part files left next to `dest` (any name: legacy `<f>.part` or unique `<f>.<pid>-<rand>.part`). */
+const partsOf = (dest: string) => readdirSync(dirname(dest)).filter((n) => n.endsWith(".part"));
 
 const data = randomBytes(5 * 1024 * 1024 + 777);
 const md5 = createHash("md5").update(data).digest("hex");
@@ -99,7 +102,7 @@ describe("downloadToFile", () => {
     const dest = join(dir(), "f.bin");
     await expect(downloadToFile(client, { path: "f", what: "f" }, dest)).rejects.toMatchObject({ status: 404 });
     expect(existsSync(dest)).toBe(false);
-    expect(existsSync(partPath(dest))).toBe(false);
+    expect(partsOf(dest)).toEqual([]);
   });
 
   it("a wrong checksum removes the .part and never creates the file", async () => {
@@ -107,7 +110,71 @@ describe("downloadToFile", () => {
     const dest = join(dir(), "f.bin");
     await expect(downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { adler32: "00000001" } })).rejects.toMatchObject({ code: "HTTP_CHECKSUM_MISMATCH" });
     expect(existsSync(dest)).toBe(false);
-    expect(existsSync(partPath(dest))).toBe(false);
+    expect(partsOf(dest)).toEqual([]);
+  });
+
+  it("two downloads to one target at once each write their own part file; both succeed, one complete file remains", async () => {
+    // Slow answers, so that both downloads are in flight together.
+    const client = await serve((_req, res) => {
+      res.writeHead(200, { "content-length": data.length });
+      res.write(data.subarray(0, 1000));
+      setTimeout(() => res.end(data.subarray(1000)), 150);
+    });
+    const dest = join(dir(), "f.bin");
+    const seenParts = new Set<string>();
+    const watch = setInterval(() => partsOf(dest).forEach((p) => seenParts.add(p)), 10);
+    try {
+      const [a, b] = await Promise.all([
+        downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length, md5 } }),
+        downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length, md5 } }),
+      ]);
+      expect([a.md5, b.md5]).toEqual([md5, md5]);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(seenParts.size).toBe(2);
+    for (const p of seenParts) expect(p).toMatch(/^f\.bin\.[0-9a-z]+-[0-9a-f]{8}\.part$/);
+    expect(partsOf(dest)).toEqual([]);
+  });
+
+  it("resume finds the part a stopped download left (by its name), never one another running process writes", async () => {
+    const s = ranged();
+    const client = await serve(s.handler);
+    const dest = join(dir(), "f.bin");
+    const deadPid = 2 ** 22 + 12345; // above Linux's pid_max: no such process
+    const left = `${dest}.${deadPid.toString(36)}-0badcafe.part`;
+    const busy = `${dest}.${process.ppid.toString(36)}-12345678.part`; // the parent process runs: its part is in use
+    writeFileSync(left, data.subarray(0, 2_000_001));
+    writeFileSync(busy, data.subarray(0, 3_000_000));
+    expect((await leftoverParts(dest)).map((p) => p.path)).toEqual([left]);
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { bytes: data.length, md5 } });
+    expect(r.resumedFrom).toBe(2_000_001);
+    expect(s.seen).toEqual(["bytes=2000001-"]);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(partsOf(dest)).toEqual([busy.slice(dirname(dest).length + 1)]);
+  });
+
+  it("an interrupted download keeps its part for the next run, which resumes it", async () => {
+    let cut = true;
+    const client = await serve((req, res) => {
+      const m = /bytes=(\d+)-/.exec(req.headers.range ?? "");
+      const start = m ? Number(m[1]) : 0;
+      res.writeHead(m ? 206 : 200, { "content-length": data.length - start, ...(m ? { "content-range": `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+      if (cut) {
+        res.write(data.subarray(start, start + 1_000_000), () => res.destroy());
+        return;
+      }
+      res.end(data.subarray(start));
+    });
+    const dest = join(dir(), "f.bin");
+    await expect(downloadToFile(client, { path: "f", what: "f" }, dest, { retries: 0 })).rejects.toMatchObject({ code: "HTTP_CONNECTION" });
+    expect(partsOf(dest)).toHaveLength(1);
+    cut = false;
+    const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { md5 } });
+    expect(r.resumedFrom).toBeGreaterThan(0);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(partsOf(dest)).toEqual([]);
   });
 });
 
@@ -121,7 +188,7 @@ describe("copyLocalFile (replicas on mounted storage)", () => {
     const r = await copyLocalFile(src, dest, { expected });
     expect(r).toMatchObject({ path: dest, bytes: data.length, adler32: expected.adler32, md5, verified: ["bytes", "adler32", "md5"] });
     expect(readFileSync(dest).equals(data)).toBe(true);
-    expect(existsSync(partPath(dest))).toBe(false);
+    expect(partsOf(dest)).toEqual([]);
     expect(hashBuffersLent()).toBe(0);
   });
 
@@ -133,7 +200,8 @@ describe("copyLocalFile (replicas on mounted storage)", () => {
     const ac = new AbortController();
     ac.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
     await expect(copyLocalFile(src, dest, { signal: ac.signal })).rejects.toMatchObject({ code: "HTTP_ABORTED" });
-    expect(existsSync(dest) || existsSync(partPath(dest))).toBe(false);
+    expect(existsSync(dest)).toBe(false);
+    expect(partsOf(dest)).toEqual([]);
     expect(hashBuffersLent()).toBe(0);
   });
 });

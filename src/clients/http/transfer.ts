@@ -1,17 +1,19 @@
 /**
  * Streamed file transfers in constant memory, with checksums computed on the fly (SIMD adler32 here, md5 in
  * a worker, overlapping with the I/O), each chunk written while it is still in the CPU cache (DirectFileWriter):
- *  - downloadToFile: HTTP GET → `<dest>.part` → verify size/adler32/md5 → atomic rename to `dest`.
+ *  - downloadToFile: HTTP GET → `<dest>.<unique>.part` → verify size/adler32/md5 → atomic rename to `dest`.
  *    A failed, interrupted or corrupt download never leaves a file under the final name. A broken
  *    connection is retried, resuming with `Range` when the server answers 206 (the checksum then covers
- *    the kept prefix, re-read from disk).
+ *    the kept prefix, re-read from disk). Each download writes its own part file, so two downloads to one
+ *    target never share one; a later download resumes a part left behind by one that no longer runs.
  *  - copyLocalFile: the same for `file://` replicas on mounted storage.
  *  - uploadFile: streamed PUT from a file, checksummed while read.
  * md5 costs a CPU core at a few hundred MB/s, so it is computed only when something will check it.
  */
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { ClientError, HttpError } from "../errors";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
 import { readFileChunks } from "./file-reader";
@@ -74,8 +76,82 @@ const COPY_READ_BYTES = 128 * 1024;
  */
 const UPLOAD_READ_BYTES = 512 * 1024;
 
+/** The part file name of earlier versions (`<dest>.part`); still found and resumed. */
 export function partPath(dest: string): string {
   return `${dest}.part`;
+}
+
+/** Part files this process is writing now: never claimed by another download. */
+const activeParts = new Set<string>();
+
+/** A fresh part file name for `dest`: `<dest>.<pid>-<random>.part` (the pid tells whether its writer still runs). */
+export function newPartPath(dest: string): string {
+  return `${dest}.${process.pid.toString(36)}-${randomBytes(4).toString("hex")}.part`;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Part files of `dest` that no download is writing: the legacy `<dest>.part`, parts of this process that are not
+ * active, and parts whose writing process has ended. Largest first.
+ */
+export async function leftoverParts(dest: string): Promise<{ path: string; size: number }[]> {
+  const dir = dirname(dest);
+  const pattern = new RegExp(`^${escapeRegExp(basename(dest))}\\.(?:([0-9a-z]+)-[0-9a-f]{8}\\.)?part$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: { path: string; size: number }[] = [];
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const full = join(dir, name);
+    if (activeParts.has(full)) continue;
+    const pid = m[1] === undefined ? undefined : parseInt(m[1], 36);
+    if (pid !== undefined && pid !== process.pid && processRuns(pid)) continue;
+    const size = await sizeOf(full);
+    if (size !== undefined) out.push({ path: full, size });
+  }
+  return out.sort((a, b) => b.size - a.size);
+}
+
+/**
+ * The part file a download writes to: a fresh unique name, which takes over (by an atomic rename, so two downloads
+ * can never take the same one) the largest leftover part when resuming.
+ */
+async function claimPart(dest: string, resume: boolean): Promise<string> {
+  const part = newPartPath(dest);
+  activeParts.add(part);
+  if (!resume) return part;
+  for (const leftover of await leftoverParts(dest)) {
+    try {
+      await rename(leftover.path, part);
+      return part;
+    } catch {
+      // Taken by another download meanwhile, or gone: try the next one.
+    }
+  }
+  return part;
+}
+
+/** Removes the leftover parts of `dest` once a complete file is in place (they can only be older copies). */
+async function sweepLeftovers(dest: string): Promise<void> {
+  for (const leftover of await leftoverParts(dest)) await rm(leftover.path, { force: true }).catch(() => undefined);
 }
 
 /** Reports progress at most every `interval` ms, and always at the end. */
@@ -282,17 +358,30 @@ export async function downloadToFile(
   dest: string,
   opts: DownloadOptions = {},
 ): Promise<TransferResult> {
-  const part = partPath(dest);
-  const retries = opts.retries ?? 3;
-  const total = opts.expected?.bytes ?? undefined;
   await mkdir(dirname(dest), { recursive: true }).catch((e) => {
     throw ioError(e, "Creating the target folder", dirname(dest));
   });
-  if (opts.resume === false) await rm(part, { force: true });
+  const part = await claimPart(dest, opts.resume !== false);
+  try {
+    return await downloadInto(http, req, dest, part, opts);
+  } finally {
+    activeParts.delete(part);
+  }
+}
+
+async function downloadInto(
+  http: HttpClient,
+  req: Omit<HttpRequest, "method" | "body" | "json"> & { method?: "GET" },
+  dest: string,
+  part: string,
+  opts: DownloadOptions,
+): Promise<TransferResult> {
+  const retries = opts.retries ?? 3;
+  const total = opts.expected?.bytes ?? undefined;
   let bulk = true;
 
   for (let attempt = 0; ; attempt++) {
-    let offset = (opts.resume === false && attempt === 0 ? undefined : await sizeOf(part)) ?? 0;
+    let offset = (await sizeOf(part)) ?? 0;
     if (total !== undefined && offset > total) {
       await rm(part, { force: true });
       offset = 0;
@@ -368,6 +457,7 @@ export async function downloadToFile(
       await commitFile(part, dest, { durable: opts.durable ?? false }).catch((e) => {
         throw ioError(e, "Saving", dest);
       });
+      await sweepLeftovers(dest);
       return { ...sums, path: dest, verified, resumedFrom };
     } catch (e) {
       const kept = receiver?.sums.bytes;
@@ -404,7 +494,8 @@ export async function copyLocalFile(
   dest: string,
   opts: Omit<DownloadOptions, "resume" | "retries"> = {},
 ): Promise<TransferResult> {
-  const part = partPath(dest);
+  const part = newPartPath(dest);
+  activeParts.add(part);
   await mkdir(dirname(dest), { recursive: true });
   const size = await sizeOf(src);
   let receiver: Receiver | undefined;
@@ -421,6 +512,8 @@ export async function copyLocalFile(
     await receiver?.abandon();
     await rm(part, { force: true });
     throw ioError(e, "Copying", src);
+  } finally {
+    activeParts.delete(part);
   }
 }
 

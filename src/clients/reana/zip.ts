@@ -3,10 +3,11 @@
  *
  * The archive is checked whole before anything is written: an entry with an absolute path, a `..` segment, a
  * backslash trick, or a symbolic link refuses the archive. Entries are then streamed (constant memory) into
- * `<name>.part` and renamed, so an interrupted extraction never leaves a truncated file under a final name.
+ * `<name>.<random>.part` and renamed, so an interrupted extraction never leaves a truncated file under a final name.
  * A symlink already present in the target folder cannot redirect a write outside it either: each parent folder is
  * resolved with realpath and must stay inside the target.
  */
+import { randomBytes } from "node:crypto";
 import { createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -139,7 +140,8 @@ export async function extractZipSafely(zipFile: string, targetDir: string, optio
       const existing = await fs.lstat(target).catch(() => undefined);
       if (existing?.isSymbolicLink()) throw unsafe(entry.fileName, "would overwrite a symbolic link");
       if (existing && options.overwrite === false) continue;
-      const part = `${target}.part`;
+      // Unique per extraction: two downloads into one folder never share a part file.
+      const part = `${target}.${randomBytes(4).toString("hex")}.part`;
       const sums = new ChecksumAccumulator();
       try {
         const stream = await openEntry(zip, entry);

@@ -12,8 +12,18 @@ APT_PACKAGES=(
   cwltool snakemake
 )
 
+# --demo: only what `npm run demo` needs, which is Node and the npm packages, plus python3 when the host has none
+# (the example workflow's steps run `python3` on the host when no container runtime answers).
+# --no-apt: no apt packages at all.
+case "${1:-}" in
+  --no-apt) APT_PACKAGES=() ;;
+  --demo)
+    APT_PACKAGES=()
+    command -v python3 >/dev/null 2>&1 || APT_PACKAGES=(python3)
+    ;;
+esac
+
 missing=()
-[ "${1:-}" = "--no-apt" ] && APT_PACKAGES=()
 for p in "${APT_PACKAGES[@]+"${APT_PACKAGES[@]}"}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -5,6 +5,7 @@
  *   vre-ts install [--user | --prefix DIR] [--name NAME]  install the kernelspec
  *   vre-ts run NOTEBOOK.ipynb ...                         execute a notebook (see `vre-ts run --help`)
  *   vre-ts sandbox [--port P] [--data DIR] [--seed]       start the local Rucio/REANA/Zenodo sandbox
+ *   vre-ts validate NOTEBOOK.ipynb ...                    check notebooks against the nbformat 4 schema
  */
 import { parseArgs } from "node:util";
 
@@ -18,12 +19,13 @@ commands:
   run NOTEBOOK.ipynb [-o OUT.ipynb] [-p key=value ...] [--allow-errors] [--timeout S]
                                                execute a notebook and save its outputs
   sandbox [--port P] [--data DIR] [--seed]     start local Rucio, REANA and Zenodo services
+  validate NOTEBOOK.ipynb ...                  check notebooks against the nbformat 4 schema (no Python needed)
   help                                         show this help
 `;
 
 type SubMain = (argv: string[]) => Promise<number>;
 
-function loadSubcommand(module: "./run" | "./sandbox", command: string): SubMain | undefined {
+function loadSubcommand(module: "./run" | "./sandbox" | "./validate", command: string): SubMain | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(module) as { main?: SubMain };
@@ -93,6 +95,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "sandbox": {
       const sub = loadSubcommand("./sandbox", "sandbox");
+      return sub ? sub(rest) : 1;
+    }
+    case "validate": {
+      const sub = loadSubcommand("./validate", "validate");
       return sub ? sub(rest) : 1;
     }
     case undefined:

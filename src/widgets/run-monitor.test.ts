@@ -63,6 +63,18 @@ describe("%reana monitor (run monitor widget)", () => {
     expect(picked.log).not.toContain("analysing");
   }, 120_000);
 
+  it("tails the running step's log live, while its status and progress stay the same", async () => {
+    const run = await k.execute(`%%reana run -n ticking\n${workflow([["tick", "for i in 1 2 3 4 5 6 7 8; do echo tick-$$i; sleep 0.4; done"]])}`, {}, 120_000);
+    expect(run.reply.content.status, JSON.stringify(run.reply.content)).toBe("ok");
+    const { commId } = await monitor("ticking");
+    // Seen while the one step still runs: the log was re-read without any status or progress change.
+    const live = await until(commId, (s) => s.status === "running" && String(s.log).includes("tick-2"));
+    expect(live.log).not.toContain("tick-8");
+    const later = await until(commId, (s) => s.status === "running" && String(s.log).includes("tick-5"));
+    expect(later.finished).toBe(live.finished);
+    await until(commId, (s) => s.status === "finished" && String(s.log).includes("tick-8"));
+  }, 120_000);
+
   it("stops a run on request (once), and shows it stopped", async () => {
     const run = await k.execute(`%%reana run -n long\n${workflow([["wait", "sleep 60"]])}`, {}, 120_000);
     expect(run.reply.content.status).toBe("ok");

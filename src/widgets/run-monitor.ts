@@ -162,6 +162,8 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
       async (s) => {
         const state = await client.status(workflow, { signal: s });
         model.set("updated", new Date().toISOString());
+        // A running step's log grows while status and progress stay the same: tail it at every poll.
+        if (state.status === "running") void refreshLogs();
         return state;
       },
       workflow,

@@ -231,3 +231,47 @@ describe("run arguments and reports", () => {
     expect(report.endsWith("E: v")).toBe(true);
   });
 });
+
+describe("vre-ts run keeps the research record", () => {
+  it("saves the kernel's provenance in the notebook metadata with session, versions, code digest and parameters; a re-run continues it", async () => {
+    const nb = notebook([
+      { source: "let min_pt = 2;\nlet api_token = 'x';", tags: ["parameters"] },
+      { source: 'import { session } from "vre-ts";\nsession().provenance.record({ action: "read", kind: "did", service: "rucio", id: `open:pt${min_pt}`, checksums: { adler32: "0a0b0c0d" } });' },
+    ]);
+    const first = await run("record", nb, "-p", "min_pt=3", "-p", "api_token=SECRET-VALUE-123");
+    expect(first.code, first.stderr).toBe(0);
+    const record = first.nb!.metadata["vre-ts"].record;
+    expect(first.nb!.metadata["vre-ts"].provenanceFile).toBe("record.provenance.jsonl");
+    expect(record.entries).toHaveLength(1);
+    expect(record.entries[0]).toMatchObject({ id: "open:pt3", checksums: { adler32: "0a0b0c0d" } });
+    expect(record.sessions).toHaveLength(1);
+    const s = record.sessions[0];
+    expect(record.entries[0].session).toBe(s.session);
+    // Secret-named parameters never reach the record.
+    expect(s).toMatchObject({ notebook: "record.ipynb", codeCells: 2, parameters: { min_pt: 3 } });
+    expect(s.parameters).not.toHaveProperty("api_token");
+    expect(s.environment).toMatchObject({ node: expect.stringMatching(/^v\d+/), vreTs: expect.any(String), tslab: expect.any(String), typescript: expect.any(String) });
+    expect(JSON.stringify(first.nb)).not.toContain("SECRET-VALUE-123");
+    expect(existsSync(join(dir, "record.provenance.jsonl"))).toBe(true);
+
+    // A second run of the same notebook is a second session of the same record.
+    const second = await run("record", nb, "-p", "min_pt=4");
+    expect(second.code, second.stderr).toBe(0);
+    const again = second.nb!.metadata["vre-ts"].record;
+    expect(again.entries.map((e: { id: string }) => e.id)).toEqual(["open:pt3", "open:pt4"]);
+    expect(again.sessions).toHaveLength(2);
+    expect(again.sessions[1].parameters).toEqual({ min_pt: 4 });
+    expect(again.sessions[1].notebookSha256).toBe(s.notebookSha256);
+
+    // The record travels in the notebook: without its file, the next run takes the history from the metadata.
+    await rm(join(dir, "record.provenance.jsonl"));
+    await writeFile(join(dir, "record-copy.ipynb"), JSON.stringify(second.nb));
+    const third = await new Promise<{ code: number; nb: any }>((done) =>
+      execFile(process.execPath, [CLI, "run", join(dir, "record-copy.ipynb"), "-o", join(dir, "record-copy.out.ipynb")], { env: { ...process.env, JUPYTER_PATH: privateJupyter, JUPYTER_DATA_DIR: privateJupyter }, timeout: 120_000 }, async (error) =>
+        done({ code: error ? 1 : 0, nb: JSON.parse(await readFile(join(dir, "record-copy.out.ipynb"), "utf8")) }),
+      ),
+    );
+    expect(third.code).toBe(0);
+    expect(third.nb.metadata["vre-ts"].record.entries.map((e: { id: string }) => e.id)).toEqual(["open:pt3", "open:pt4", "open:pt2"]);
+  }, 240_000);
+});

@@ -11,6 +11,7 @@ import { KernelSpecError, resolveKernelSpec } from "../jupyter-client/kernelspec
 import { KernelManager } from "../jupyter-client/manager";
 import { type Notebook, NotebookFormatError, joinSource, readNotebook, serializeNotebook, writeFileAtomic } from "../jupyter-client/notebook";
 import { ParameterError, injectParameters, isSecretName, parseParameter } from "../jupyter-client/parameters";
+import { runRecordEnv, saveRunRecord, seedRecordFile } from "./run-record";
 
 export const USAGE = `Usage: vre-ts run NOTEBOOK.ipynb [options]
 
@@ -186,6 +187,7 @@ export function redactNotebook(nb: Notebook, redactor: Redactor): void {
   for (const cell of nb.cells) if (cell.outputs) cell.outputs = redactor.applyDeep(cell.outputs);
   const meta = nb.metadata as Record<string, unknown>;
   if (meta.widgets) meta.widgets = redactor.applyDeep(meta.widgets);
+  if (meta["vre-ts"]) meta["vre-ts"] = redactor.applyDeep(meta["vre-ts"]);
 }
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -278,8 +280,12 @@ export async function main(argv: string[]): Promise<number> {
   let kernel: KernelManager | undefined;
   try {
     info(`vre-ts run: ${args.notebook} on kernel ${spec.name}${spec.resource_dir ? "" : " (built in)"}`);
+    // The kernel keeps its provenance in the record file next to the notebook; a record that only travelled in
+    // the notebook's metadata seeds that file, so the history goes on.
+    seedRecordFile(args.notebook, nb);
+    const record = runRecordEnv(args.notebook, args.params);
     try {
-      kernel = await KernelManager.start(spec, { cwd: args.cwd, env: injection.env, startupTimeoutMs: args.startupTimeoutMs });
+      kernel = await KernelManager.start(spec, { cwd: args.cwd, env: { ...injection.env, ...record.env }, startupTimeoutMs: args.startupTimeoutMs });
     } catch (e) {
       say(`vre-ts run: the kernel could not start: ${(e as Error).message}`);
       return 3;
@@ -311,6 +317,7 @@ export async function main(argv: string[]): Promise<number> {
       onInputRequest: (index) => info(`vre-ts run: cell ${index} asked for input; non-interactive runs answer with an empty string.`),
     });
     recordKernelMetadata(nb, kernel);
+    saveRunRecord(nb, args.notebook);
 
     // With --allow-errors a run that reached the end succeeded, whatever its cells raised.
     const fatal = result.completed ? undefined : result.failures[result.failures.length - 1];

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -89,10 +90,13 @@ describe("%reana against the sandbox", () => {
     const progress = rec.displays.filter((d) => d.options.raw);
     expect(new Set(progress.map((d) => d.options.display_id)).size).toBe(1);
     expect(String((progress.at(-1)!.value as Record<string, unknown>)["text/plain"])).toMatch(/^✔ Workflow counting: finished\n  3\/3 jobs/);
-    const run = session.provenance.entries({ action: "run" }).at(-1)!;
-    expect(run).toMatchObject({ kind: "workflow", service: "reana", id: final.id });
+    const [run, outcome] = session.provenance.entries({ action: "run" }).slice(-2);
+    expect(run).toMatchObject({ kind: "workflow", service: "reana", id: final.id, via: "%reana run", details: { name: "counting" } });
     expect(run.checksums?.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(run.details?.inputs).toEqual([expect.objectContaining({ path: "data/events.txt" })]);
+    // every uploaded input by md5 and sha256, as read from the notebook's folder
+    const events = fs.readFileSync(path.join(cwd(), "data", "events.txt"));
+    expect(run.details?.inputs).toEqual([expect.objectContaining({ path: "data/events.txt", sha256: createHash("sha256").update(events).digest("hex") })]);
+    expect(outcome).toMatchObject({ id: final.id, via: "%reana follow", details: { status: "finished", jobs: { finished: 3, total: 3 } } });
 
     const st = (await magic.run(`status -w ${final.name}`, testContext(cwd()).ctx)) as { status: string };
     expect(st.status).toBe("finished");

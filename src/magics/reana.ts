@@ -20,6 +20,7 @@ import {
 } from "../clients/reana";
 import type { Session } from "../session";
 import { specDigest } from "../session/provenance";
+import { sha256File } from "../session/record";
 import { runMonitor } from "../widgets/run-monitor";
 import type { VerbCall } from "./args";
 import { MagicServiceError, verbMagic, type Verb } from "./args-dispatch";
@@ -107,7 +108,7 @@ function pollInterval(client: ReanaClient): number {
 }
 
 /** Follows a workflow with a live progress line until it ends; a failed or stopped run becomes an error. */
-async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, progress?: Progress): Promise<WorkflowState> {
+async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, progress?: Progress, env?: Env): Promise<WorkflowState> {
   const note = `The workflow keeps running on REANA: check it with %reana status -w ${workflow}, stop it with %reana stop -w ${workflow}.`;
   const p = progress ?? new Progress(ctx, { title: `Workflow ${workflow}`, stepUnit: "jobs", interruptNote: note });
   const final = await withProgress(p, ctx.signal, () =>
@@ -124,6 +125,8 @@ async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, 
         }),
     }),
   );
+  // The run's outcome joins the record (the entry of `%reana run` holds what went in).
+  env?.provenance.record({ action: "run", kind: "workflow", service: "reana", id: final.id, label: final.name, via: "%reana follow", endpoint: client.settings.serverUrl, details: { status: final.status, jobs: { finished: final.progress.finished, total: final.progress.total } } });
   if (final.status === "failed" || final.status === "stopped" || final.status === "deleted") {
     let tail = "";
     if (final.status === "failed") {
@@ -336,7 +339,7 @@ export const reanaVerbs: Verb<Env>[] = [
       const client = await env.reana();
       const wf = call.str("workflow");
       const started = await client.startWorkflow(wf, { ...parameterValues(call), signal: ctx.signal });
-      if (call.flag("follow")) return follow(client, ctx, started.workflow_name);
+      if (call.flag("follow")) return follow(client, ctx, started.workflow_name, undefined, env);
       return withDisplay(started, () =>
         recordBundle([["workflow", started.workflow_name], ["id", started.workflow_id], ["status", started.status], ["run", started.run_number]], {
           title: "Workflow started",
@@ -382,6 +385,10 @@ export const reanaVerbs: Verb<Env>[] = [
           throw e;
         }
       })();
+      // The record of the run: the exact specification and every input by sha256, so a re-run can be checked.
+      const inputs = [];
+      for (const u of result.uploaded) inputs.push({ path: u.name, md5: u.md5, sha256: await sha256File(path.join(loaded.baseDir, u.name), ctx.signal), bytes: u.size });
+      const specFileSha256 = fs.existsSync(loaded.file) ? await sha256File(loaded.file, ctx.signal) : undefined;
       env.provenance.record({
         action: "run",
         kind: "workflow",
@@ -392,13 +399,17 @@ export const reanaVerbs: Verb<Env>[] = [
         endpoint: client.settings.serverUrl,
         checksums: { sha256: specDigest(loaded.specification) },
         details: {
+          name,
           type: loaded.specification.workflow.type,
+          specFile: { path: displayPath(ctx, loaded.file), sha256: specFileSha256 },
           parameters: { ...(loaded.specification.inputs?.parameters ?? {}), ...(parameterValues(call).parameters ?? {}) },
-          inputs: result.uploaded.map((u) => ({ path: u.name, md5: u.md5, bytes: u.size })),
+          inputs,
+          outputs: loaded.specification.outputs ?? {},
+          status: result.status,
         },
       });
       progress.update({ status: result.status, current: undefined, files: undefined, totalFiles: undefined });
-      if (call.flag("follow")) return follow(client, ctx, result.workflowName, progress);
+      if (call.flag("follow")) return follow(client, ctx, result.workflowName, progress, env);
       progress.done(`started; follow it with %reana status -w ${result.workflowName}`);
       return withDisplay(result, () =>
         recordBundle(
@@ -423,7 +434,7 @@ export const reanaVerbs: Verb<Env>[] = [
     async run(call, ctx, env) {
       const client = await env.reana();
       const wf = call.str("workflow");
-      if (call.flag("follow")) return follow(client, ctx, wf);
+      if (call.flag("follow")) return follow(client, ctx, wf, undefined, env);
       return stateValue(await client.status(wf, { signal: ctx.signal }));
     },
   },

@@ -107,4 +107,24 @@ describe("%vre against the sandbox, through the session", () => {
     expect(pub.map((p) => p.doi)).toContain("10.5072/zenodo.7");
     expect(bundleOf(pub)["application/json"]).toBeTruthy();
   });
+
+  it("provenance survives a kernel restart: the history comes back from the file next to the notebook, by session", async () => {
+    const notebook = path.join(cwd(), "restart.ipynb");
+    fs.writeFileSync(notebook, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", source: "%vre provenance", metadata: {}, outputs: [] }] }));
+    const env = { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json"), VRE_TS_NOTEBOOK: notebook };
+    const before = new Session({ sandboxDir: path.join(root, "sandbox"), env, notice: () => {} });
+    before.provenance.record({ action: "read", kind: "did", service: "rucio", id: "open:before-restart", checksums: { adler32: "0badf00d" } });
+    const after = new Session({ sandboxDir: path.join(root, "sandbox"), env, notice: () => {} });
+    after.provenance.record({ action: "run", kind: "workflow", service: "reana", id: "after-restart" });
+    const own = Object.fromEntries(domainMagics({ session: () => after }).map((m) => [m.name, m]));
+    const rows = (await own.vre.run("provenance", testContext(cwd()).ctx)) as Array<{ id: string; session: string }>;
+    expect(rows.map((r) => r.id)).toEqual(["open:before-restart", "after-restart"]);
+    const text = String(bundleOf(rows)["text/plain"]);
+    expect(text).toMatch(/2 kernel sessions/);
+    expect(text).toMatch(/S1 .*\n.*S2 /s);
+    expect(text).toMatch(/S1 started .* on restart\.ipynb: vre-ts \d+\.\d+\.\d+, tslab [\d.]+, TypeScript [\d.]+, Node v\d+/);
+    expect(text).toContain(path.join(cwd(), "restart.provenance.jsonl"));
+    await before.close();
+    await after.close();
+  });
 });

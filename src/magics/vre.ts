@@ -5,6 +5,7 @@
  */
 import type { Session, ServiceName } from "../session";
 import type { ProvenanceAction, ProvenanceEntry } from "../session/provenance";
+import type { RecordSession } from "../session/record";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
@@ -76,11 +77,21 @@ async function probe(env: Env, service: ServiceName, signal: AbortSignal): Promi
   return row;
 }
 
-function provenanceRows(entries: ProvenanceEntry[], mirror: { file?: string; error?: string }) {
+function provenanceRows(entries: ProvenanceEntry[], sessions: RecordSession[], mirror: { file?: string; error?: string }) {
+  // Sessions are numbered in the order they first ran this notebook: S1, S2, ...
+  const number = new Map(sessions.map((s, i) => [s.session, `S${i + 1}`]));
+  const used = sessions.filter((s) => entries.some((e) => e.session === s.session));
+  const sessionLines = used.map((s) => {
+    const env = s.environment;
+    const params = s.parameters && Object.keys(s.parameters).length ? `; parameters ${JSON.stringify(s.parameters)}` : "";
+    const code = s.notebookSha256 ? `; code sha256 ${s.notebookSha256.slice(0, 12)}… (${s.codeCells} cells)` : "";
+    return `${number.get(s.session)} started ${formatDate(s.started)}${s.notebook ? ` on ${s.notebook}` : ""}: vre-ts ${env?.vreTs}, tslab ${env?.tslab}, TypeScript ${env?.typescript}, Node ${env?.node}, ${env?.os?.platform} ${env?.os?.release}${code}${params}`;
+  });
   return tableBundle(
     entries,
     [
       { label: "#", get: (e) => e.seq, align: "right" },
+      { label: "session", get: (e) => (e.session ? (number.get(e.session) ?? e.session.slice(0, 8)) : "") },
       { label: "time", get: (e) => formatDate(e.time) },
       { label: "action", get: (e) => e.action },
       { label: "service", get: (e) => e.service },
@@ -90,10 +101,13 @@ function provenanceRows(entries: ProvenanceEntry[], mirror: { file?: string; err
       { label: "paths", get: (e) => e.paths?.join(", ") },
     ],
     {
-      title: `Provenance of this notebook (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`,
-      footer: mirror.file
-        ? `Also written to ${mirror.file}${mirror.error ? ` (last write failed: ${mirror.error})` : ""}`
-        : "Kept in this kernel's memory; set VRE_TS_PROVENANCE_FILE to also keep it in a JSON-lines file.",
+      title: `Provenance of this notebook (${entries.length} entr${entries.length === 1 ? "y" : "ies"}, ${used.length} kernel session${used.length === 1 ? "" : "s"})`,
+      footer: [
+        ...sessionLines,
+        mirror.file
+          ? `Kept in ${mirror.file}${mirror.error ? ` (last write failed: ${mirror.error})` : ""}; a restarted kernel goes on with it.`
+          : "Kept in this kernel's memory (the kernel does not know its notebook); set VRE_TS_PROVENANCE_FILE to keep it in a file.",
+      ].join("\n"),
     },
   );
 }
@@ -218,7 +232,7 @@ export const vreVerbs: Verb<Env>[] = [
   },
   {
     name: "provenance",
-    summary: "What this notebook has read, run and published so far: DIDs with checksums, workflows with their specification digest, deposits with DOIs.",
+    summary: "What this notebook has read, run and published, over every kernel session that ran it: DIDs with checksums, workflows with their specification digest, deposits with DOIs.",
     options: {
       action: { type: "string", description: "only one kind of entry", choices: ["read", "write", "run", "publish"] },
       service: { type: "string", description: "only one service", choices: SERVICES },
@@ -227,7 +241,7 @@ export const vreVerbs: Verb<Env>[] = [
     typescript: "session().provenance.entries({ action, service })",
     run(call, _ctx, env) {
       const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
-      return withDisplay(entries, () => provenanceRows(entries, env.provenance.mirrorStatus()));
+      return withDisplay(entries, () => provenanceRows(entries, env.provenance.sessions(), env.provenance.mirrorStatus()));
     },
   },
 ];

@@ -60,7 +60,8 @@ export interface SessionOptions {
 }
 
 export class Session {
-  readonly provenance = new ProvenanceLog();
+  /** The notebook's provenance: its record file next to the notebook (when known) is loaded and continued. */
+  readonly provenance: ProvenanceLog;
   private profileName: string | undefined;
   /** `%vre use sandbox`: every service goes to the embedded sandbox, whatever is configured. */
   private forceSandbox = false;
@@ -69,7 +70,9 @@ export class Session {
   private sandboxStart: Promise<SandboxHandle> | undefined;
   private announced = false;
 
-  constructor(private readonly options: SessionOptions = {}) {}
+  constructor(private readonly options: SessionOptions = {}) {
+    this.provenance = new ProvenanceLog({ env: options.env });
+  }
 
   private get env(): NodeJS.ProcessEnv {
     return this.options.env ?? process.env;

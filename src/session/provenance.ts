@@ -1,8 +1,10 @@
 /**
- * The provenance log of a notebook session: an append-only record of what the notebook read (DIDs with their
- * checksums and local paths), ran (workflows with the sha256 of their specification) and published (deposits with
- * their DOIs). `%vre provenance` shows it; `--json` returns it. Entries are kept in memory and, when a file is
- * configured, mirrored as JSON lines (one entry per line, appended, mode 0600).
+ * The provenance log of a notebook: an append-only record of what the notebook read (DIDs with their checksums and
+ * local paths), ran (workflows with the sha256 of their specification and inputs) and published (deposits with
+ * their DOIs). `%vre provenance` shows it; `--json` returns it. Entries are kept in memory and mirrored as JSON
+ * lines (one line each, appended, mode 0600) to the notebook's record file (`NAME.provenance.jsonl` beside the
+ * notebook, see ./record.ts) or `VRE_TS_PROVENANCE_FILE`. A new log on an existing file loads its history, so a
+ * restarted kernel goes on with the same record; each entry names the kernel session that made it.
  *
  * Entries never hold secrets: every string goes through the clients' redactor, and keys that name a credential
  * are dropped before an entry is stored.
@@ -11,6 +13,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { redact } from "../clients/http/redact";
+import { type RecordSession, type ResearchRecord, newSession, notebookPathFromEnv, provenanceFileFor, readRecordFile } from "./record";
 
 export type ProvenanceAction = "read" | "write" | "run" | "publish";
 
@@ -47,19 +50,22 @@ export interface ProvenanceInput {
 }
 
 export interface ProvenanceEntry extends ProvenanceInput {
-  /** 1-based position in the log. */
+  /** 1-based position in the log (continues across kernel sessions). */
   seq: number;
   /** ISO-8601 UTC timestamp. */
   time: string;
+  /** The kernel session that made the entry (see RecordSession). */
+  session?: string;
 }
 
 export interface ProvenanceOptions {
   /**
-   * Mirror every entry to this JSON-lines file (appended; created with mode 0600). Default: the
-   * `VRE_TS_PROVENANCE_FILE` environment variable, if set; otherwise the log stays in memory only.
+   * Mirror every entry to this JSON-lines file (appended; created with mode 0600) after loading the history it
+   * already holds. Default: `VRE_TS_PROVENANCE_FILE`, else the record file next to the notebook the kernel runs
+   * (`VRE_TS_NOTEBOOK` or Jupyter's `JPY_SESSION_NAME`); with neither the log stays in memory only.
    */
   file?: string;
-  /** Environment to read `VRE_TS_PROVENANCE_FILE` from (default process.env). */
+  /** Environment to read those variables (and the session's parameters) from (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Clock, for tests. */
   now?: () => Date;
@@ -84,20 +90,52 @@ export class ProvenanceLog {
   private readonly items: ProvenanceEntry[] = [];
   private readonly file?: string;
   private readonly now: () => Date;
+  private readonly env: NodeJS.ProcessEnv;
   private fileError?: string;
+  private readonly earlier: RecordSession[] = [];
+  /** This process's session, created with its first entry. */
+  private current?: RecordSession;
 
   constructor(options: ProvenanceOptions = {}) {
-    this.file = options.file ?? ((options.env ?? process.env).VRE_TS_PROVENANCE_FILE || undefined);
+    this.env = options.env ?? process.env;
+    const notebook = notebookPathFromEnv(this.env);
+    this.file = options.file ?? (this.env.VRE_TS_PROVENANCE_FILE || (notebook ? provenanceFileFor(notebook) : undefined));
     this.now = options.now ?? (() => new Date());
+    if (this.file) {
+      const history = readRecordFile(this.file);
+      this.earlier.push(...history.sessions);
+      for (const e of history.entries) this.items.push(Object.freeze({ ...e, seq: this.items.length + 1 }));
+    }
   }
 
   /** Appends an entry and returns it (frozen). */
   record(input: ProvenanceInput): ProvenanceEntry {
     const clean = scrub(input) as ProvenanceInput;
-    const entry: ProvenanceEntry = Object.freeze({ seq: this.items.length + 1, time: this.now().toISOString(), ...clean });
+    const now = this.now();
+    if (!this.current) {
+      this.current = scrub(newSession(this.env, now)) as RecordSession;
+      this.mirror(this.current);
+    }
+    const entry: ProvenanceEntry = Object.freeze({ seq: this.items.length + 1, time: now.toISOString(), session: this.current.session, ...clean });
     this.items.push(entry);
     this.mirror(entry);
     return entry;
+  }
+
+  /** The kernel sessions of the history, oldest first (this one last, once it has recorded something). */
+  sessions(): RecordSession[] {
+    return this.current ? [...this.earlier, this.current] : [...this.earlier];
+  }
+
+  /** This kernel session's id (undefined until its first entry). */
+  get session(): string | undefined {
+    return this.current?.session;
+  }
+
+  /** Sessions and entries, as kept in notebook metadata and crates. */
+  toRecord(): ResearchRecord {
+    const sessions = this.sessions();
+    return { version: 1, notebook: sessions.at(-1)?.notebook, sessions, entries: this.entries() };
   }
 
   /** A copy of the entries, oldest first, optionally filtered. */
@@ -123,7 +161,7 @@ export class ProvenanceLog {
     return this.entries();
   }
 
-  private mirror(entry: ProvenanceEntry): void {
+  private mirror(entry: ProvenanceEntry | RecordSession): void {
     if (!this.file) return;
     try {
       // Only the immediate parent is created: recursive mkdir spins forever under /proc on Node 20.
@@ -137,19 +175,10 @@ export class ProvenanceLog {
     }
   }
 
-  /** Reads a JSON-lines mirror back (skipping lines that are not entries, e.g. a torn last line). */
+  /** Reads a JSON-lines mirror back (skipping session headers and lines that are not entries, e.g. a torn last line). */
   static readFile(file: string): ProvenanceEntry[] {
-    const out: ProvenanceEntry[] = [];
-    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const v = JSON.parse(line) as ProvenanceEntry;
-        if (v && typeof v === "object" && typeof v.seq === "number" && typeof v.action === "string") out.push(v);
-      } catch {
-        // torn line from a crash mid-write: ignore
-      }
-    }
-    return out;
+    if (!fs.existsSync(file)) fs.readFileSync(file); // the missing file's own error
+    return readRecordFile(file).entries;
   }
 }
 

@@ -357,11 +357,11 @@ describe("runs through the API", () => {
     expect(resume.body).toEqual({ message: "Status resume is not supported yet." });
   });
 
-  it("creates CWL/Snakemake/Yadage workflows but refuses to run them with a clear message", async () => {
-    const wf = await create("cwlflow", { workflow: { type: "cwl", specification: { cwlVersion: "v1.0", class: "Workflow" } } });
+  it("creates Yadage workflows but refuses to run them with a clear message (no packaged engine)", async () => {
+    const wf = await create("yadflow", { workflow: { type: "yadage", specification: { stages: [] } } });
     const start = await sbx.reana("POST", `/api/workflows/${wf.workflow_id}/start`);
     expect(start.status).toBe(501);
-    expect((start.body as { message: string }).message).toContain("runs serial workflows only");
+    expect((start.body as { message: string }).message).toContain("cannot run Yadage workflows");
   });
 });
 

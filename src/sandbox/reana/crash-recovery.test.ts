@@ -162,6 +162,56 @@ describe("SIGKILL during a run and during uploads", () => {
     await kill(s);
   });
 
+  it("kills a killed sandbox's leftover jobs and engines before reporting their runs failed, even when bash exec'd the job", async () => {
+    const dataDir = path.join(workDir, "reana-orphans");
+    let s = await serve(dataDir);
+    const reana = (method: string, route: string, options: Parameters<typeof call>[3] = {}) =>
+      call(`${s.url}/reana`, method, route, { ...options, query: { access_token: s.reanaToken, ...(options.query ?? {}) } });
+    const ws = (id: string, file: string) => path.join(dataDir, "reana", "workspaces", id, file);
+    // bash replaces itself with the last command: the job's process shows no workspace path on its command line.
+    const serial = (
+      (await reana("POST", "/api/workflows", {
+        query: { workflow_name: "execd" },
+        json: {
+          workflow: {
+            type: "serial",
+            specification: {
+              steps: [{ environment: "x", commands: ["python3 -c \"import time; print('started', flush=True); time.sleep(5); open('late.txt', 'w').write('late')\""] }],
+            },
+          },
+        },
+      })).body as { workflow_id: string }
+    ).workflow_id;
+    const snake = (
+      (await reana("POST", "/api/workflows", {
+        query: { workflow_name: "engine" },
+        json: { workflow: { type: "snakemake", file: "Snakefile", specification: { steps: [{ name: "slow", environment: "x", commands: [] }] } } },
+      })).body as { workflow_id: string }
+    ).workflow_id;
+    const snakefile = 'rule slow:\n    output: "late.txt"\n    shell: "sleep 8; echo late > {output}"\n';
+    await reana("POST", `/api/workflows/${snake}/workspace`, { query: { file_name: "Snakefile" }, body: snakefile, headers: { "Content-Type": "application/octet-stream" } });
+    for (const id of [serial, snake]) expect((await reana("POST", `/api/workflows/${id}/start`)).status).toBe(200);
+    for (const id of [serial, snake]) {
+      await waitFor(async () => {
+        const st = (await reana("GET", `/api/workflows/${id}/status`)).body as { progress: { running: { total: number } } };
+        return st.progress.running.total === 1 ? true : undefined;
+      }, 30000, "running job");
+    }
+
+    await kill(s);
+    s = await serve(dataDir);
+    for (const id of [serial, snake]) {
+      const st = (await reana("GET", `/api/workflows/${id}/status`)).body as { status: string; logs: string };
+      expect(st.status).toBe("failed");
+      expect(st.logs).toContain("The sandbox stopped during the run");
+    }
+    // Longer than either job would have needed: nothing wrote into the failed runs' workspaces.
+    await new Promise((r) => setTimeout(r, 9000));
+    expect(existsSync(ws(serial, "late.txt"))).toBe(false);
+    expect(existsSync(ws(snake, "late.txt"))).toBe(false);
+    await kill(s);
+  }, 60000);
+
   it("keeps acknowledged Zenodo files and drops a file whose upload was cut off", async () => {
     const dataDir = path.join(workDir, "zenodo-data");
     let s = await serve(dataDir);

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { ParameterExpansionError, substitute } from "./params";
+import { EngineLogger } from "./engine-run";
+import { findEngine, isEngineType, missingEngineMessage, prepareEngine, startEngine, type EngineInvocation } from "./engines";
 import { startJob, type ContainerRuntime, type RunningJob } from "./runtime";
 import { reanaTime, type JobRecord, type ReanaStateStore, type WorkflowRecord } from "./state";
 
@@ -28,14 +30,14 @@ export interface ExecutorDeps {
 
 interface ActiveRun {
   stopRequested: boolean;
-  job?: RunningJob;
+  job?: Pick<RunningJob, "kill">;
   finished: Promise<void>;
 }
 
 /** Engine log line in the style of REANA's engine logs. */
-export function engineLine(message: string, level: "INFO" | "WARNING" | "ERROR" = "INFO"): string {
+export function engineLine(message: string, level: "INFO" | "WARNING" | "ERROR" = "INFO", engine = "serial"): string {
   const now = new Date().toISOString().replace("T", " ").replace("Z", "").replace(".", ",");
-  return `${now} | reana-sandbox-serial-engine | MainThread | ${level} | ${message}\n`;
+  return `${now} | reana-sandbox-${engine}-engine | MainThread | ${level} | ${message}\n`;
 }
 
 /** Step names as the engine compares them for FROM/TARGET. */
@@ -181,6 +183,7 @@ export class SerialExecutor {
     const { store } = this.deps;
     const wf0 = store.state.workflows[id];
     if (!wf0) return;
+    if (isEngineType(wf0.type)) return this.executeEngine(id, run, wf0.type);
     await store.update((s) => {
       const wf = s.workflows[id]!;
       wf.status = "pending";
@@ -313,6 +316,106 @@ export class SerialExecutor {
     await this.finish(id, partial);
   }
 
+  /**
+   * CWL and Snakemake: the real engine runs the whole DAG in the workspace (one process group); its console output
+   * becomes the workflow log, and each step/rule it runs becomes a REANA job with its own log and status.
+   */
+  private async executeEngine(id: string, run: ActiveRun, type: "cwl" | "snakemake"): Promise<void> {
+    const { store } = this.deps;
+    const wf0 = store.state.workflows[id]!;
+    const fail = (message: string) =>
+      store.update((s) => {
+        const wf = s.workflows[id]!;
+        wf.status = "failed";
+        wf.progress.run_started_at ??= reanaTime();
+        wf.progress.run_finished_at = reanaTime();
+        wf.workflow_logs += engineLine(message, "ERROR", type);
+      });
+    await store.update((s) => {
+      const wf = s.workflows[id]!;
+      wf.status = "pending";
+      wf.workflow_logs += engineLine(`Workflow ${wf.id} (${fullRunName(wf)}) is pending on the local sandbox.`, "INFO", type);
+    });
+    const executable = findEngine(type);
+    if (!executable) return fail(missingEngineMessage(type));
+    const runtime = await this.deps.runtime();
+    const workspace = this.deps.workspaceOf(id);
+    let invocation: EngineInvocation;
+    try {
+      invocation = await prepareEngine({
+        type,
+        executable,
+        workspace,
+        runDir: path.join(this.deps.dataDir, "engine", id),
+        specification: wf0.specification,
+        inputParameters: wf0.input_parameters,
+        operationalOptions: wf0.operational_options,
+        runtime,
+      });
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    await fs.mkdir(path.join(this.deps.dataDir, "logs", id), { recursive: true });
+    if (run.stopRequested) return this.recordStopped(id, undefined);
+    const logger = new EngineLogger({
+      store,
+      dataDir: this.deps.dataDir,
+      workflowId: id,
+      type,
+      steps: invocation.steps,
+      logFile: (jobId) => this.jobLogFile(id, jobId),
+    });
+    const env = this.deps.secretEnv();
+    const handle = startEngine(invocation, workspace, env, (line) => logger.line(invocation.parser, line));
+    run.job = {
+      kill() {
+        logger.stopping = true;
+        handle.kill();
+      },
+    };
+    logger.enginePid = handle.pid;
+    await store.update((s) => {
+      const wf = s.workflows[id]!;
+      wf.status = "running";
+      wf.engine_pid = handle.pid;
+      wf.progress.run_started_at = reanaTime();
+      wf.progress.total = { total: invocation.expectedJobs, job_ids: [] };
+      for (const w of invocation.warnings) wf.workflow_logs += engineLine(w, "WARNING", type);
+      const containers = type === "cwl" && runtime;
+      if (!containers) {
+        const images = [...new Set(invocation.steps.map((p) => p.image).filter(Boolean))];
+        wf.workflow_logs += engineLine(
+          `No container runtime is used: the step image(s) ${images.join(", ") || "(none)"} were NOT used; ` +
+            "steps run on the host with the host's tools.",
+          "WARNING",
+          type,
+        );
+      }
+      wf.workflow_logs += engineLine(`Running ${path.basename(executable)} ${invocation.args.join(" ")} in ${workspace}.`, "INFO", type);
+    });
+    if (run.stopRequested) run.job.kill();
+    const startedMs = Date.now();
+    const result = await handle.done;
+    run.job = undefined;
+    await logger.close();
+    await store.update((s) => {
+      const wf = s.workflows[id]!;
+      wf.cpu_ms += Date.now() - startedMs;
+      delete wf.engine_pid;
+    });
+    if (run.stopRequested) {
+      await logger.endRunningJobs(this.shuttingDown ? "failed" : "stopped");
+      return this.recordStopped(id, undefined);
+    }
+    if (result.code !== 0) {
+      await logger.endRunningJobs("failed");
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${String(result.code)}`;
+      return fail(`${path.basename(executable)} ${how}; the workflow failed (see the engine output above and the job logs).`);
+    }
+    await logger.endRunningJobs("finished");
+    await this.finish(id, false);
+  }
+
   private async finish(id: string, partial: boolean): Promise<void> {
     const wf = this.deps.store.state.workflows[id]!;
     const outputs = (partial ? {} : (wf.specification.outputs ?? {})) as { files?: string[]; directories?: string[] };
@@ -377,6 +480,10 @@ export class SerialExecutor {
 
 }
 
+function fullRunName(wf: WorkflowRecord): string {
+  return `${wf.name}.${wf.run_number}${wf.run_minor ? `.${wf.run_minor}` : ""}`;
+}
+
 export function isTerminal(status: WorkflowRecord["status"]): boolean {
   return status === "finished" || status === "failed" || status === "stopped" || status === "deleted";
 }
@@ -400,6 +507,7 @@ export async function recoverInterruptedRuns(
   );
   if (interrupted.length === 0) return 0;
   for (const wf of interrupted) {
+    if (wf.engine_pid !== undefined) await killOrphan(`host-pid-${wf.engine_pid}`, workspaceOf(wf.id));
     for (const job of wf.jobs.filter((j) => j.status === "running" || j.status === "queued" || j.status === "created")) {
       await killOrphan(job.backend_job_id, workspaceOf(wf.id));
       await fs
@@ -421,6 +529,7 @@ export async function recoverInterruptedRuns(
       }
       wf.progress.running = { total: 0, job_ids: [] };
       wf.progress.run_finished_at = now;
+      delete wf.engine_pid;
       wf.status = "failed";
       wf.workflow_logs += engineLine(
         `The sandbox stopped during the run (it was ${ref.status}); the run was interrupted and is reported as failed. ` +
@@ -433,23 +542,31 @@ export async function recoverInterruptedRuns(
 }
 
 /**
- * A job of a killed sandbox keeps running on its own (it has its own process group). Kill it if the pid still
- * belongs to that job (its command line names the job's workspace), so it cannot write into the workspace later.
+ * A job (or engine) of a killed sandbox keeps running on its own: it leads its own process group. Kill that group
+ * if it still belongs to this run: a member works in the run's workspace (its current folder or its command line
+ * is inside it). The leader's command line alone is not enough: bash replaces itself with the job's last command,
+ * and the leader may have exited while its children still write into the workspace.
  */
 async function killOrphan(backendJobId: string, workspace: string): Promise<void> {
   const m = /^host-pid-(\d+)$/.exec(backendJobId);
   if (m) {
-    const pid = Number(m[1]);
-    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (!cmdline.includes(workspace)) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
+    const pgid = Number(m[1]);
+    const root = await fs.realpath(workspace).catch(() => workspace);
+    const members = await processGroupMembers(pgid);
+    let ours = false;
+    for (const pid of members) {
+      const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => "");
+      const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+      if (cwd === root || cwd.startsWith(`${root}/`) || cmdline.includes(workspace) || cmdline.includes(root)) {
+        ours = true;
+        break;
       }
+    }
+    if (!ours) return;
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // already gone
     }
     return;
   }
@@ -458,4 +575,18 @@ async function killOrphan(backendJobId: string, workspace: string): Promise<void
       await new Promise<void>((resolve) => execFile(runtime, ["kill", backendJobId], { timeout: 5000 }, () => resolve()));
     }
   }
+}
+
+/** Pids whose process group is `pgid` (from /proc/<pid>/stat). */
+async function processGroupMembers(pgid: number): Promise<number[]> {
+  const entries = await fs.readdir("/proc").catch(() => [] as string[]);
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Fields after the command name (which may contain spaces) in parentheses: state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) members.push(Number(entry));
+  }
+  return members;
 }

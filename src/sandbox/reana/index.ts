@@ -4,7 +4,9 @@ import { promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { ServiceContext, ServiceHandler } from "../service";
-import { engineLine, recoverInterruptedRuns, SerialExecutor } from "./executor";
+import { diffWorkflows } from "./diff";
+import { findEngine, missingEngineMessage } from "./engines";
+import { engineLine, isTerminal, recoverInterruptedRuns, SerialExecutor } from "./executor";
 import {
   answerError,
   decodeSegment,
@@ -76,7 +78,8 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
   const store = new ReanaStateStore(path.join(dataDir, "state.json"), () => randomUUID());
   let runtimePromise: Promise<ContainerRuntime | undefined> | undefined;
   const runtime = () => (runtimePromise ??= detectContainerRuntime());
-  const workspaceOf = (id: string) => path.join(workspacesDir, id);
+  // A restarted run (name.N.M) works in the workspace of the run it restarts.
+  const workspaceOf = (id: string) => path.join(workspacesDir, store.state?.workflows[id]?.workspace_id ?? id);
 
   const executor = new SerialExecutor({
     store,
@@ -112,17 +115,23 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
 
   // ---------------------------------------------------------------------------------------------- helpers
   const user = () => store.state.user_id;
-  const fullName = (wf: WorkflowRecord) => `${wf.name}.${wf.run_number}`;
+  const fullName = (wf: WorkflowRecord) => `${wf.name}.${wf.run_number}${wf.run_minor ? `.${wf.run_minor}` : ""}`;
 
   function findWorkflow(ref: string): WorkflowRecord {
     const all = Object.values(store.state.workflows);
     let found: WorkflowRecord | undefined;
     if (isUuidV4(ref)) found = store.state.workflows[ref];
     else {
+      const restart = /^(.*)\.(\d+)\.(\d+)$/.exec(ref);
       const m = /^(.*)\.(\d+)$/.exec(ref);
-      if (m) found = all.find((wf) => wf.name === m[1] && wf.run_number === Number(m[2]));
+      if (restart) {
+        found = all.find((wf) => wf.name === restart[1] && wf.run_number === Number(restart[2]) && (wf.run_minor ?? 0) === Number(restart[3]));
+      }
+      if (!found && m) found = all.find((wf) => wf.name === m[1] && wf.run_number === Number(m[2]) && !wf.run_minor);
       if (!found) {
-        const runs = all.filter((wf) => wf.name === ref).sort((a, b) => b.run_number - a.run_number);
+        const runs = all
+          .filter((wf) => wf.name === ref)
+          .sort((a, b) => b.run_number - a.run_number || (b.run_minor ?? 0) - (a.run_minor ?? 0));
         found = runs[0];
       }
     }
@@ -302,21 +311,11 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
   async function startWorkflow(wf: WorkflowRecord, body: unknown, res: ServerResponse): Promise<void> {
     const params = body === undefined ? {} : body;
     if (!isPlainObject(params)) throw new HttpError(400, { message: "Malformed request." });
-    if (params.restart === true) {
-      throw new HttpError(501, {
-        message: "Restarting a workflow is not supported by the local sandbox; create and start a new run instead.",
-      });
-    }
+    if (params.restart === true) return restartWorkflow(wf, params, res);
     if (wf.status !== "created") {
       throw new HttpError(403, { message: `Workflow ${fullName(wf)} is already ${wf.status} and cannot be started again.` });
     }
-    if (wf.type !== "serial") {
-      throw new HttpError(501, {
-        message:
-          `The local sandbox runs serial workflows only; ${wf.type} workflow ${fullName(wf)} was created and its files ` +
-          "can be uploaded, but it needs a real REANA server to run.",
-      });
-    }
+    assertRunnable(wf.type, fullName(wf));
     const inputParameters = params.input_parameters ?? {};
     if (!isPlainObject(inputParameters)) throw new HttpError(400, { message: "input_parameters must be an object." });
     const options = validateOperationalOptions(wf.type as WorkflowEngine, params.operational_options);
@@ -342,6 +341,82 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       workflow_name: fullName(wf),
       status: "queued",
       run_number: wf.run_number,
+      user: user(),
+    });
+  }
+
+  /** 501 with the reason when this machine cannot run the workflow's engine. */
+  function assertRunnable(type: string, name: string): void {
+    if (type === "yadage") {
+      throw new HttpError(501, {
+        message:
+          `The local sandbox cannot run Yadage workflows: no packaged Yadage engine exists for it (Debian has none). ` +
+          `Workflow ${name} was created and its files can be uploaded; run it on a REANA server.`,
+      });
+    }
+    if ((type === "cwl" || type === "snakemake") && !findEngine(type)) {
+      throw new HttpError(501, { message: missingEngineMessage(type) });
+    }
+  }
+
+  /**
+   * REANA's restart: a finished or failed run starts again as a new run `name.N.M` in the same workspace, with the
+   * same specification (or `reana_specification` if given) and the new parameters/options.
+   */
+  async function restartWorkflow(wf: WorkflowRecord, params: Record<string, unknown>, res: ServerResponse): Promise<void> {
+    if (wf.status !== "finished" && wf.status !== "failed") {
+      throw new HttpError(403, { message: `Only finished or failed workflows can be restarted; ${fullName(wf)} is ${wf.status}.` });
+    }
+    if (wf.workspace_deleted) throw new HttpError(404, { message: `The workspace of workflow ${fullName(wf)} has been deleted.` });
+    let specification = wf.specification;
+    let type = wf.type;
+    if (params.reana_specification !== undefined) {
+      type = validateSpecification(params.reana_specification).engine;
+      specification = params.reana_specification as Record<string, unknown>;
+    }
+    assertRunnable(type, fullName(wf));
+    const inputParameters = params.input_parameters ?? {};
+    if (!isPlainObject(inputParameters)) throw new HttpError(400, { message: "input_parameters must be an object." });
+    const options = validateOperationalOptions(type as WorkflowEngine, params.operational_options);
+    const sharedWorkspace = wf.workspace_id ?? wf.id;
+    const busy = Object.values(store.state.workflows).find(
+      (w) => (w.workspace_id ?? w.id) === sharedWorkspace && !isTerminal(w.status) && w.status !== "created",
+    );
+    if (busy) throw new HttpError(409, { message: `Workflow ${fullName(busy)} is still ${busy.status} in this workspace.` });
+    const id = randomUUID();
+    const record = await store.update((s) => {
+      const minor =
+        Math.max(0, ...Object.values(s.workflows).filter((w) => w.name === wf.name && w.run_number === wf.run_number).map((w) => w.run_minor ?? 0)) + 1;
+      const rec: WorkflowRecord = {
+        id,
+        name: wf.name,
+        run_number: wf.run_number,
+        run_minor: minor,
+        workspace_id: sharedWorkspace,
+        created: reanaTime(),
+        status: "queued",
+        type,
+        specification,
+        input_parameters: inputParameters,
+        operational_options: options,
+        progress: emptyProgress(),
+        workflow_logs: "",
+        engine_specific: null,
+        jobs: [],
+        workspace_deleted: false,
+        cpu_ms: 0,
+      };
+      rec.workflow_logs += engineLine(`Workflow ${rec.id} restarts ${fullName(wf)} in its workspace; submitted to the local sandbox queue.`);
+      s.workflows[id] = rec;
+      return rec;
+    });
+    executor.start(id);
+    sendJson(res, 200, {
+      message: "Workflow submitted.",
+      workflow_id: id,
+      workflow_name: fullName(record),
+      status: "queued",
+      run_number: `${record.run_number}.${record.run_minor}`,
       user: user(),
     });
   }
@@ -374,7 +449,14 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
       if (busy) {
         throw new HttpError(403, { message: `Workflow ${fullName(busy)} cannot be deleted as it is currently ${busy.status}; stop it first.` });
       }
-      for (const w of runs) await fs.rm(workspaceOf(w.id), { recursive: true, force: true });
+      const deleting = new Set(runs.map((w) => w.id));
+      for (const w of runs) {
+        const owner = w.workspace_id ?? w.id;
+        const sharedByOthers = Object.values(store.state.workflows).some(
+          (o) => !deleting.has(o.id) && !o.workspace_deleted && (o.workspace_id ?? o.id) === owner,
+        );
+        if (!sharedByOthers) await fs.rm(workspaceOf(w.id), { recursive: true, force: true });
+      }
       await store.update((s) => {
         for (const w of runs) {
           const rec = s.workflows[w.id]!;
@@ -696,6 +778,22 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     }
     const wf = findWorkflow(decodeSegment(rest[1]!));
     const action = rest[2];
+    if (rest.length === 4 && action === "diff") {
+      if (method !== "GET") throw notAllowed();
+      const other = findWorkflow(decodeSegment(rest[3]!));
+      const contextRaw = url.searchParams.get("context_lines");
+      const context = contextRaw === null || contextRaw === "" ? 5 : Number(contextRaw);
+      if (!Number.isInteger(context) || context < 0) throw new HttpError(400, { message: "Field 'context_lines': Not a valid integer." });
+      return sendJson(
+        res,
+        200,
+        await diffWorkflows(
+          { name: fullName(wf), record: wf, workspace: wf.workspace_deleted ? undefined : workspaceOf(wf.id) },
+          { name: fullName(other), record: other, workspace: other.workspace_deleted ? undefined : workspaceOf(other.id) },
+          { brief: queryFlag(url.searchParams.get("brief")), context },
+        ),
+      );
+    }
     if (rest.length === 3 && action === "start") {
       if (method !== "POST") throw notAllowed();
       return startWorkflow(wf, await body(), res);

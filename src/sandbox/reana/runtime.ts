@@ -129,7 +129,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** The host environment minus variables that carry the sandbox's or the user's credentials. */
-function hostEnvironment(): Record<string, string> {
+export function hostEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value === undefined) continue;

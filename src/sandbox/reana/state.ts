@@ -54,6 +54,12 @@ export interface WorkflowRecord {
   workspace_deleted: boolean;
   /** CPU time consumed by the run's jobs in milliseconds (for the quota shown by /api/you). */
   cpu_ms: number;
+  /** Restarts: the run number's minor part (`name.3.1`), REANA's `run_number_minor`. */
+  run_minor?: number;
+  /** Restarts share the original run's workspace: the id of the run that owns it. */
+  workspace_id?: string;
+  /** Process group of the running workflow engine (CWL/Snakemake), for killing leftovers after a crash. */
+  engine_pid?: number;
 }
 
 export interface SecretRecord {

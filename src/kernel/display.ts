@@ -5,6 +5,7 @@
  */
 import { inspect } from "node:util";
 import type { MimeBundle } from "../magics/types";
+import { splitLines } from "./position-map";
 
 export const DISPLAY_SYMBOL = Symbol.for("Jupyter.display");
 
@@ -100,7 +101,7 @@ export function compileErrorContent(
   diagnostics: { line: number; column: number; message: string; file?: string }[],
   source: string,
 ): ErrorContent {
-  const lines = source.split("\n");
+  const lines = splitLines(source); // numbered as TypeScript numbers them
   const traceback: string[] = [];
   for (const d of diagnostics) {
     const where = d.file ? `${d.file}:${d.line}:${d.column}` : `${d.line}:${d.column}`;

@@ -20,6 +20,7 @@ import { setBridge, type KernelBridge } from "./bridge";
 import { CommManager, type JsonObject } from "./comm/manager";
 import { compileErrorContent, errorContent, toMimeBundle, type ErrorContent } from "./display";
 import { blankMagics, magicNameAt, magicPrefixAt, preprocess } from "./magics/preprocess";
+import { mapDiagnostics, type PositionMap } from "./position-map";
 import { installRuntimeFallback, installTypeOverlay, PACKAGE_ROOT } from "./resolve";
 import { KernelServer, type Channel, type ConnectionInfo } from "./server";
 import { assertVersions, checkCompleteness, isExpression, setTslabDisplayWriter, TsSession, typescript, type ExecOutcome } from "./tslab-adapter";
@@ -502,6 +503,7 @@ export class Kernel {
     if (code.includes("%")) this.registerDomainMagics();
     try {
       const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });
+      if (pre.kind === "code" && pre.error) throw new UsageError(pre.error);
       if (pre.kind === "code" && pre.plainMagics) {
         // Nothing but plain magic lines: run them in order without compiling anything.
         let value: unknown;
@@ -512,7 +514,7 @@ export class Kernel {
         }
         return { ok: true, value, hasValue: value !== undefined && value !== null };
       }
-      if (pre.kind === "code") return this.fromOutcome(await this.ts.execute(pre.code), pre.code, code);
+      if (pre.kind === "code") return this.fromOutcome(await this.ts.execute(pre.code), pre, code);
       if (pre.help) return { ok: true, value: this.help(pre.name), hasValue: true };
       const spec = resolveMagic(pre.name, true);
       let args = pre.args;
@@ -549,10 +551,13 @@ export class Kernel {
     return out;
   }
 
-  /** Maps an execution outcome to a result; diagnostics point into `original` (rewrites keep line numbers). */
-  private fromOutcome(out: ExecOutcome, _compiled: string, original: string): CellResult {
+  /** Maps an execution outcome to a result; diagnostics are taken back from `compiled` to `original`. */
+  private fromOutcome(out: ExecOutcome, compiled: string | { code: string; map?: PositionMap }, original: string): CellResult {
     if (out.ok) return { ok: true, value: out.value, hasValue: out.hasValue };
-    if (out.diagnostics.length > 0) return { ok: false, error: compileErrorContent(out.diagnostics, original) };
+    if (out.diagnostics.length > 0) {
+      const rewritten = typeof compiled === "string" || !compiled.map ? undefined : { code: compiled.code, map: compiled.map };
+      return { ok: false, error: compileErrorContent(mapDiagnostics(out.diagnostics, rewritten, original), original) };
+    }
     if (out.error?.interrupted) return { ok: false, error: INTERRUPTED };
     if (out.error) {
       const v = out.error.value;
@@ -586,7 +591,8 @@ export class Kernel {
   private async executeNested(code: string): Promise<unknown> {
     const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });
     if (pre.kind === "cell") throw new UsageError("a cell magic cannot contain another %% cell magic");
-    const r = this.fromOutcome(await this.ts.execute(pre.code), pre.code, code);
+    if (pre.error) throw new UsageError(pre.error);
+    const r = this.fromOutcome(await this.ts.execute(pre.code), pre, code);
     if (!r.ok) throw new CellError(r.error);
     return r.value;
   }

@@ -5,7 +5,9 @@
  * start-up so an unexpected upgrade fails loudly instead of misbehaving.
  */
 import { dirname } from "node:path";
-import { markTopLevelForAwait } from "./top-level-for-await";
+import { rewriteCell } from "./cell-rewrite";
+import { classifyCompleteness, type CompletenessStatus } from "./completeness";
+import { mapDiagnostics } from "./position-map";
 
 export const TSLAB_VERSION = "1.0.22";
 export const TYPESCRIPT_FORK_VERSION = "5.0.4";
@@ -17,7 +19,7 @@ interface TslabCompletion {
   candidates: string[];
 }
 interface TslabConverter {
-  convert(prevDecl: string, src: string): { diagnostics: unknown[] };
+  convert(prevDecl: string, src: string): { diagnostics: unknown[]; lastExpressionVar?: string };
   close(): void;
 }
 interface TslabExecutor {
@@ -27,6 +29,8 @@ interface TslabExecutor {
   interrupt(): void;
   reset(): void;
   close(): void;
+  /** The `exports` object carrying variables between cells. */
+  locals: Record<string, unknown>;
 }
 interface ConsoleHook {
   log(message?: unknown, ...rest: unknown[]): void;
@@ -39,7 +43,7 @@ export interface TsModule {
   version: string;
   sys: Record<string, unknown> & { getCurrentDirectory(): string };
   createSourceFile(name: string, text: string, target: number, setParents?: boolean, kind?: number): {
-    parseDiagnostics?: { start?: number; length?: number; messageText: unknown }[];
+    parseDiagnostics?: { start?: number; length?: number; code?: number; messageText: unknown }[];
     statements: { kind: number; expression?: unknown }[];
   };
   ScriptTarget: { Latest: number };
@@ -78,7 +82,7 @@ export interface CompileDiagnostic {
 /** What one execution produced. */
 export interface ExecOutcome {
   ok: boolean;
-  /** True when the cell ended with an expression whose value is not null/undefined. */
+  /** True when the cell ended with an expression whose value is not undefined (null is shown, as in Node's REPL). */
   hasValue: boolean;
   value?: unknown;
   diagnostics: CompileDiagnostic[];
@@ -106,6 +110,8 @@ export class TsSession {
   private executor: TslabExecutor | undefined;
   private converter: TslabConverter | undefined;
   private capture: ExecOutcome | undefined;
+  /** The converter's name for the last compiled cell's last-expression value. */
+  private lastExpressionVar: string | undefined;
 
   constructor(private readonly rootDir: string) {}
 
@@ -124,6 +130,12 @@ export class TsSession {
     }>("tslab/dist/executor");
     const node = createConverter({ isJS: false, isBrowser: false });
     this.converter = node;
+    const convert = node.convert.bind(node);
+    node.convert = (prevDecl, src) => {
+      const converted = convert(prevDecl, src);
+      this.lastExpressionVar = converted.lastExpressionVar;
+      return converted;
+    };
     let browser: TslabConverter | undefined;
     const convs = {
       node,
@@ -160,16 +172,39 @@ export class TsSession {
     this.warmUp();
     const outcome: ExecOutcome = { ok: false, hasValue: false, diagnostics: [] };
     this.capture = outcome;
+    this.lastExpressionVar = undefined;
+    const locals = this.executor!.locals;
+    const rewritten = rewriteCell(src, (name) => Object.prototype.hasOwnProperty.call(locals, name));
     try {
-      outcome.ok = await this.executor!.execute(markTopLevelForAwait(src));
+      outcome.ok = await this.executor!.execute(rewritten.code);
     } catch (e) {
       outcome.ok = false;
       outcome.error ??= { value: e, interrupted: isInterruptError(e) };
     } finally {
       this.capture = undefined;
     }
-    if (outcome.ok) outcome.error = undefined;
+    if (outcome.ok) {
+      outcome.error = undefined;
+      this.takeNullResult(outcome);
+    }
+    outcome.diagnostics = mapDiagnostics(outcome.diagnostics, rewritten, src);
     return outcome;
+  }
+
+  /**
+   * tslab hands over a last value only when it is not null/undefined and leaves the others in `exports`.
+   * A null is a result (Node's REPL and IPython show it); undefined is not. Either way it leaves `exports`.
+   */
+  private takeNullResult(outcome: ExecOutcome): void {
+    const name = this.lastExpressionVar;
+    const locals = this.executor!.locals;
+    if (outcome.hasValue || !name || !Object.prototype.hasOwnProperty.call(locals, name)) return;
+    const value = locals[name];
+    delete locals[name];
+    if (value === null) {
+      outcome.hasValue = true;
+      outcome.value = null;
+    }
   }
 
   complete(src: string, position: number): TslabCompletion {
@@ -196,18 +231,16 @@ export class TsSession {
   }
 }
 
-export type CompletenessStatus = "complete" | "incomplete" | "invalid";
+export type { CompletenessStatus } from "./completeness";
 
-/** is_complete semantics: tslab decides complete vs incomplete; a complete cell that does not parse is invalid. */
+/** is_complete semantics (see `classifyCompleteness`); tslab's `isCompleteCode` supplies the indent. */
 export function checkCompleteness(src: string): { status: CompletenessStatus; indent?: string } {
   const { isCompleteCode } = load<{ isCompleteCode(s: string): { completed: boolean; indent?: string } }>(
     "tslab/dist/converter",
   );
-  const r = isCompleteCode(src);
-  if (!r.completed) return { status: "incomplete", indent: r.indent ?? "" };
   const ts = typescript();
   const file = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  return (file.parseDiagnostics?.length ?? 0) > 0 ? { status: "invalid" } : { status: "complete" };
+  return classifyCompleteness(src, file.parseDiagnostics ?? [], () => isCompleteCode(src).indent ?? "");
 }
 
 /** True when `text` parses as exactly one TypeScript expression (used for `{expr}` magic interpolation). */

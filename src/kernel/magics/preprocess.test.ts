@@ -214,6 +214,13 @@ describe("plain magic cells", () => {
     expect(code("const x = %rucio ls").plainMagics).toBeUndefined();
     expect(code("%time 1 + 1").plainMagics).toBeUndefined();
     expect(code("%lsmagic\nconsole.log(1)").plainMagics).toBeUndefined();
-    expect(code("%lsmagic\n%b").plainMagics).toBeUndefined();
+    expect(code("x\n%b").plainMagics).toBeUndefined();
+  });
+
+  it("reads %name after a magic line as a magic (a magic line is a whole statement, never an operand)", () => {
+    expect(code("%lsmagic\n%b").plainMagics).toEqual([
+      { name: "lsmagic", args: "", help: false },
+      { name: "b", args: "", help: false },
+    ]);
   });
 });

@@ -13,6 +13,7 @@ import type { Session } from "../session";
 import type { VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { depositForm } from "../widgets/deposit-form";
+import { depositInstance } from "../clients/zenodo/resumable";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec, type MimeBundle } from "./types";
 import { confirm, displayPath, plural, readJson, resolvePath, withProgress, writeJsonAtomic } from "./vre-common";
@@ -205,13 +206,16 @@ export interface DepositValue {
   badge?: string;
 }
 
-/** The state file of a deposit form: keyed by the endpoint and the form's name. */
+/**
+ * The state file of a deposit form: keyed by the Zenodo instance (depositInstance: the base URL, or the local
+ * sandbox's data folder, so a restarted sandbox on another port finds it) and the form's name.
+ */
 export function formStateFile(cwd: string, endpoint: string, name: string): string {
   const hash = createHash("sha256").update(`${endpoint}\nform:${name}`).digest("hex").slice(0, 20);
   return path.join(cwd, ".vre-ts", "deposits", `form-${hash}.json`);
 }
 
-/** The state file for a deposit body: keyed by the endpoint and the body's text. */
+/** The state file for a deposit body: keyed by the Zenodo instance (see formStateFile) and the body's text. */
 export function depositStateFile(cwd: string, endpoint: string, body: string): string {
   const hash = createHash("sha256").update(`${endpoint}\n${body.trim()}`).digest("hex").slice(0, 20);
   return path.join(cwd, ".vre-ts", "deposits", `${hash}.json`);
@@ -245,7 +249,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   const client = await env.zenodo();
   const signal = ctx.signal;
   const endpoint = client.settings.baseUrl;
-  const stateFile = depositStateFile(ctx.cwd, endpoint, body);
+  const stateFile = depositStateFile(ctx.cwd, depositInstance(client.settings), body);
   const title = String(metadata.title ?? "");
   const progress = new Progress(ctx, { title: `Depositing "${title}"`, interruptNote: "Run the cell again to continue the same deposition." });
   const totalBytes = files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
@@ -269,6 +273,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
       files,
       stateFile,
       fresh: call.flag("new"),
+      newVersion: call.flag("new-version"),
       signal,
       onUploaded: recordWrite,
       onProgress: (p) => progress.update({ status: p.status, current: p.current, ...(p.bytes !== undefined ? { bytes: p.bytes } : {}), ...(p.files !== undefined ? { files: p.files } : {}) }),
@@ -673,7 +678,7 @@ export const zenodoVerbs: Verb<Env>[] = [
       const endpoint = client.settings.baseUrl;
       return depositForm(client, {
         name,
-        stateFile: formStateFile(ctx.cwd, endpoint, name),
+        stateFile: formStateFile(ctx.cwd, depositInstance(client.settings), name),
         cwd: ctx.cwd,
         metadata,
         files,
@@ -709,6 +714,7 @@ export const zenodoVerbs: Verb<Env>[] = [
       publish: { type: "boolean", description: "publish once everything is uploaded (asks for confirmation unless --yes)" },
       yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
       new: { type: "boolean", description: "ignore the remembered progress and start a new deposition" },
+      "new-version": { type: "boolean", description: "when the remembered deposit is published, make a new version of it with these files (a new DOI under the same concept DOI)" },
     },
     examples: [
       "%%zenodo deposit --publish --yes\ntitle: Dimuon invariant mass spectrum\nupload_type: dataset\ndescription: Histogram of the simulated dimuon sample.\ncreators:\n  - name: Doe, Jane\n    affiliation: CERN\nlicense: cc-by-4.0\nfiles:\n  - results/mass.csv",

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { anySignal } from "../clients/http/ambient-signal";
 import { UPLOAD_TYPES, validateDepositMetadata, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
-import { depositFileProblems, rememberedDeposit, resumableDeposit, type DepositState } from "../clients/zenodo/resumable";
+import { depositFileProblems, depositInstance, rememberedDeposit, resumableDeposit, type DepositState } from "../clients/zenodo/resumable";
 import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
 import { errorText } from "./error-text";
 import { widget, type WidgetModel } from "./widget";
@@ -260,7 +260,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
   void (async () => {
     let remembered: DepositState | undefined;
     try {
-      remembered = rememberedDeposit(options.stateFile, client.settings.baseUrl);
+      remembered = rememberedDeposit(options.stateFile, depositInstance(client.settings));
     } catch {
       return; // an unreadable state file: nothing to show now; saving reports it
     }

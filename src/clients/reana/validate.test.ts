@@ -187,6 +187,7 @@ steps:
     );
     write("workflow/cwl/helloworld.tool", `cwlVersion: v1.0\nclass: CommandLineTool\nbaseCommand: "sudo python"\ninputs: []\noutputs: []\n`);
     write("workflow/cwl/inputs.yaml", "helloworld:\n  class: File\n  location: code/helloworld.py\n");
+    write("code/helloworld.py", "print('hello')\n");
     const f = write(
       "reana.yaml",
       `inputs:
@@ -307,6 +308,7 @@ rule plot:
   it("reads rules, images, commands and dependencies from the Snakefile", () => {
     write("workflow/snakemake/Snakefile", SNAKEFILE);
     write("workflow/snakemake/inputs.yaml", "input: data/events.root\nevents: 5000\n");
+    write("code/skim.py", "print('skim')\n");
     const f = write("reana.yaml", "inputs:\n  parameters:\n    input: workflow/snakemake/inputs.yaml\n    extra: 1\nworkflow:\n  type: snakemake\n  file: workflow/snakemake/Snakefile\n");
     const loaded = loadReanaSpec(f);
     const spec = loaded.specification.workflow.specification as { steps: Record<string, unknown>[]; job_dependencies: Record<string, string[]> };
@@ -327,6 +329,51 @@ rule plot:
     expect(messages(r, "warnings")).toEqual([
       'Operation "sudo" found in step "plot" might be dangerous.',
       'REANA input parameter "extra" does not seem to be used.',
+      "code/skim.py is read by the workflow but is not in inputs.files or inputs.directories, so it is not uploaded.",
     ]);
+  });
+});
+
+describe("CWL and Snakemake structure and referenced files", () => {
+  it("reports dangling CWL sources, unknown run targets, missing required inputs and missing input files", () => {
+    write("bad/main.cwl", `cwlVersion: v1.0
+class: Workflow
+inputs:
+  events: int
+  data: File
+outputs:
+  out: {type: File, outputSource: fit/result}
+steps:
+  fit:
+    run: fit.cwl
+    in: {x: skim/out, data: data}
+    out: [plot]
+`);
+    write("bad/fit.cwl", "cwlVersion: v1.0\nclass: CommandLineTool\nbaseCommand: echo\ninputs: []\noutputs: []\n");
+    write("bad/inputs.yaml", "data: {class: File, path: data/events.csv}\n");
+    const f = write("bad/reana.yaml", "inputs:\n  parameters:\n    input: inputs.yaml\nworkflow:\n  type: cwl\n  file: main.cwl\n");
+    const r = validateReanaSpec(loadReanaSpec(f));
+    expect(r.valid).toBe(false);
+    expect(messages(r, "errors")).toEqual([
+      'CWL step "fit" reads "skim/out", which is neither a workflow input nor a step output.',
+      'CWL output "out" comes from "fit/result", which does not exist.',
+      'CWL input "events" is required but has no value in inputs.parameters.',
+      `data/events.csv is read by the workflow but does not exist (relative to ${path.dirname(f)}).`,
+    ]);
+  });
+
+  it("warns about Snakemake input files that no rule produces and that are not uploaded", () => {
+    write("smk/Snakefile", 'rule all:\n    input: "out.txt"\n\nrule count:\n    input: "data/events.csv"\n    output: "out.txt"\n    shell: "wc -l {input} > {output}"\n');
+    write("smk/data/events.csv", "a\n");
+    const f = write("smk/reana.yaml", "workflow:\n  type: snakemake\n  file: Snakefile\ninputs:\n  parameters: {}\n");
+    const r = validateReanaSpec(loadReanaSpec(f));
+    expect(r.valid).toBe(true);
+    expect(messages(r, "warnings")).toContain(
+      "data/events.csv is read by the workflow but is not in inputs.files or inputs.directories, so it is not uploaded.",
+    );
+    const ok = write("smk/reana2.yaml", "workflow:\n  type: snakemake\n  file: Snakefile\ninputs:\n  directories: [data]\n  parameters: {}\n");
+    expect(messages(validateReanaSpec(loadReanaSpec(ok)), "warnings")).not.toContain(
+      "data/events.csv is read by the workflow but is not in inputs.files or inputs.directories, so it is not uploaded.",
+    );
   });
 });

@@ -17,6 +17,7 @@ import serialSchema from "./schemas/serial_workflow_schema.json";
 import draft06 from "ajv/dist/refs/json-schema-draft-06.json";
 import { expandCommand, findPlaceholders, ParameterExpansionError } from "./parameters";
 import { snakemakeConfigKeys } from "./snakemake";
+import { checkCwlWorkflow, checkSnakemakeWorkflow } from "./validate-engines";
 import { formatPath, pointerToPath, type SourcePosition } from "./source";
 import type { LoadedReanaSpec, ReanaSpecification } from "./spec";
 import { ReanaSpecError } from "./errors";
@@ -196,8 +197,10 @@ export function validateReanaSpec(loaded: LoadedReanaSpec | ReanaSpecification, 
     checkYadageParameters(specification, parameters, add);
   } else if (type === "cwl" && specification) {
     checkCwlOperations(specification, add);
+    checkCwlWorkflow(specification, inputs, isLoaded ? (loaded as LoadedReanaSpec).baseDir : undefined, add);
   } else if (type === "snakemake" && specification) {
     checkSnakemakeParameters(specification, parameters, isLoaded ? (loaded as LoadedReanaSpec).workflowFile?.text : undefined, add);
+    checkSnakemakeWorkflow(specification, inputs, isLoaded ? (loaded as LoadedReanaSpec).baseDir : undefined, add);
   }
 
   if (typeof type === "string" && inputs.options !== undefined) {

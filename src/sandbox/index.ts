@@ -48,6 +48,8 @@ export interface Sandbox {
   seed?: SeedSummary;
   /** The Rucio emulation (tests use it to wait for transfers). */
   rucio: RucioService;
+  /** Requests being answered now and when the last one came (for the idle exit of a detached server). */
+  activity(): { inFlight: number; lastRequestAt: number };
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export { DataDirInUseError } from "./store";
 export interface SandboxOptions {
   /** 0 (default) picks a free port. */
   port?: number;
+  /** A port to take if it is free, else any free port (a restarted server takes its predecessor's). */
+  preferPort?: number;
   dataDir: string;
   /** Register the demo dataset (idempotent). */
   seed?: boolean;
@@ -94,7 +98,7 @@ export function sandboxProfiles(url: string, dataDir: string, secrets: { rucioPa
       sandbox: true,
     },
     reana: { serverUrl: `${url}/reana`, accessToken: secrets.reanaToken, sandbox: true },
-    zenodo: { baseUrl: `${url}/zenodo/api`, token: secrets.zenodoToken, sandbox: true, local: true },
+    zenodo: { baseUrl: `${url}/zenodo/api`, token: secrets.zenodoToken, sandbox: true, local: true, instance: `local-sandbox:${path.resolve(dataDir)}` },
   };
 }
 
@@ -132,7 +136,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const owner = await readDataDirOwner(dataDir);
   if (owner) throw new DataDirInUseError(dataDir, owner);
   const mounts = new Map<string, MountHandler>();
-  const http = await startServer(options.port ?? 0, () => mounts, log);
+  const table = () => mounts;
+  let http;
+  try {
+    http = await startServer(options.preferPort ?? options.port ?? 0, table, log);
+  } catch (err) {
+    if (!options.preferPort || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    http = await startServer(options.port ?? 0, table, log);
+  }
   const started: ServiceHandler[] = [];
   let lock: { release(): Promise<void> } | undefined;
   try {
@@ -180,6 +191,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       )}\n`,
     );
     await fs.chmod(credentialsFile, 0o600);
+    await writeFileAtomic(path.join(dataDir, "sandbox.port"), `${http.port}\n`);
     let closing: Promise<void> | undefined;
     return {
       url: http.url,
@@ -188,6 +200,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       credentialsFile,
       seed,
       rucio,
+      activity: () => http.activity(),
       close: () =>
         (closing ??= (async () => {
           mounts.clear();
@@ -204,35 +217,4 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   }
 }
 
-/** A sandbox this process either started (`owned`) or found running in another process on the same data folder. */
-export interface SandboxHandle {
-  url: string;
-  dataDir: string;
-  profiles: Sandbox["profiles"];
-  owned: boolean;
-  /** Stops the sandbox if this process owns it; otherwise a no-op (the other process keeps serving). */
-  close(): Promise<void>;
-}
-
-/**
- * What a kernel should call: reuse the sandbox already serving `dataDir` (another notebook's kernel, or
- * `vre-ts sandbox` in a terminal), else start one in this process. Two processes never write the same folder.
- */
-export async function openSandbox(options: SandboxOptions): Promise<SandboxHandle> {
-  const dataDir = path.resolve(options.dataDir);
-  for (let attempt = 0; ; attempt++) {
-    const running = await connectSandbox(dataDir);
-    if (running) {
-      const alive = await fetch(`${running.url}/rucio/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-      if (alive) return { url: running.url, dataDir, profiles: running.profiles, owned: false, close: async () => undefined };
-    }
-    try {
-      const sandbox = await startSandbox({ ...options, dataDir });
-      return { url: sandbox.url, dataDir, profiles: sandbox.profiles, owned: true, close: () => sandbox.close() };
-    } catch (err) {
-      // Lost a start race with another process: connect to the winner instead.
-      if (!(err instanceof DataDirInUseError) || attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
+export { openSandbox, stopSandbox, type OpenSandboxOptions, type SandboxHandle } from "./lifecycle";

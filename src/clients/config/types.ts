@@ -49,6 +49,11 @@ export interface ZenodoSettings {
   sandbox: boolean;
   /** Our embedded local sandbox. */
   local?: boolean;
+  /**
+   * A stable name for this Zenodo, which remembered deposits are keyed by (default: baseUrl). The local sandbox
+   * names its data folder, since its URL changes with its port at every start.
+   */
+  instance?: string;
 }
 
 export type ServiceName = "rucio" | "reana" | "zenodo";

@@ -15,12 +15,23 @@ import type { Deposition } from "./responses";
 
 export interface DepositState {
   version: 1;
+  /** The Zenodo instance (depositInstance): its base URL, or the local sandbox's data folder. */
   endpoint: string;
   depositionId: number;
   created: string;
   /** Files already in the deposition, by name, with their md5. */
   files: Record<string, { md5: string; size: number }>;
   published?: { doi?: string; recordId?: string | number; recordUrl?: string };
+  /** Earlier published versions, oldest first (`newVersion` moves `published` here). */
+  versions?: Array<{ depositionId: number; doi?: string; recordId?: string | number }>;
+}
+
+/**
+ * The name remembered deposits are keyed by: a stable one that survives restarts (the local sandbox's data folder,
+ * whose URL changes with its port), else the base URL.
+ */
+export function depositInstance(settings: { baseUrl: string; instance?: string }): string {
+  return settings.instance ?? settings.baseUrl;
 }
 
 export interface DepositFileResult {
@@ -50,6 +61,12 @@ export interface ResumableDepositOptions {
   /** Ignore the remembered progress and start a new deposition. */
   fresh?: boolean;
   /**
+   * When the remembered deposition is published: make a new version of it with these files and metadata (files of
+   * the previous version that are not listed are removed from the new one). Without it a published deposit is
+   * left as it is.
+   */
+  newVersion?: boolean;
+  /**
    * Publish once everything is uploaded. A function is asked first, with the draft (false keeps the draft):
    * the place for a confirmation.
    */
@@ -67,6 +84,8 @@ export interface ResumableDepositResult {
   resumed: boolean;
   /** It had been published by an earlier run: nothing was sent. */
   alreadyPublished: boolean;
+  /** A new version of the remembered (published) deposition was made. */
+  newVersionOf?: { depositionId: number; doi?: string };
   /** Set when this run published it. */
   published?: { doi?: string; recordId?: string | number; recordUrl?: string };
 }
@@ -108,11 +127,12 @@ function isGone(e: unknown): boolean {
 export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepositOptions): Promise<ResumableDepositResult> {
   const { signal, files, metadata, stateFile } = opts;
   const progress = (p: DepositProgress) => opts.onProgress?.(p);
-  const endpoint = client.settings.baseUrl;
+  const endpoint = depositInstance(client.settings);
   let state = opts.fresh ? undefined : rememberedDeposit(stateFile, endpoint);
 
   let dep: Deposition | undefined;
   let resumed = false;
+  let newVersionOf: ResumableDepositResult["newVersionOf"];
   if (state) {
     try {
       dep = await client.getDeposition(state.depositionId, { signal });
@@ -121,6 +141,17 @@ export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepo
       if (!isGone(e)) throw e;
       state = undefined; // the draft was deleted in the meantime: start again
     }
+  }
+  if (dep && dep.submitted && opts.newVersion && state) {
+    // On purpose: a new version of the published deposit (a new DOI under the same concept DOI).
+    progress({ status: "creating a new version" });
+    newVersionOf = { depositionId: dep.id, doi: state.published?.doi ?? dep.doi ?? undefined };
+    const previous = { depositionId: dep.id, doi: newVersionOf.doi, recordId: state.published?.recordId };
+    dep = await client.newVersion(dep.id, { signal });
+    const listed = new Set(files.map((f) => f.name));
+    for (const f of await client.listFiles(dep.id, { signal })) if (!listed.has(f.filename)) await client.deleteFile(dep.id, f.filename, { signal });
+    state = { version: 1, endpoint, depositionId: dep.id, created: new Date().toISOString(), files: {}, versions: [...(state.versions ?? []), previous] };
+    writeJsonAtomic(stateFile, state);
   }
   if (dep && dep.submitted) {
     // Published by an earlier run: never publish (or change) it again.
@@ -168,12 +199,12 @@ export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepo
   const wanted = typeof opts.publish === "function" ? await opts.publish(dep) : Boolean(opts.publish);
   if (!wanted) {
     progress({ status: opts.publish ? "draft kept (not published)" : "draft ready" });
-    return { deposition: await client.getDeposition(dep.id, { signal }), files: results, resumed, alreadyPublished: false };
+    return { deposition: await client.getDeposition(dep.id, { signal }), files: results, resumed, alreadyPublished: false, ...(newVersionOf ? { newVersionOf } : {}) };
   }
   progress({ status: "publishing" });
   const pub = await client.publish(dep.id, { signal });
   st.published = { doi: pub.doi, recordId: pub.recordId, recordUrl: pub.recordUrl };
   writeJsonAtomic(stateFile, st);
   progress({ status: `published ${pub.doi ?? ""}`.trim() });
-  return { deposition: pub.deposition, files: results, resumed, alreadyPublished: false, published: st.published };
+  return { deposition: pub.deposition, files: results, resumed, alreadyPublished: false, published: st.published, ...(newVersionOf ? { newVersionOf } : {}) };
 }

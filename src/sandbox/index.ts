@@ -34,6 +34,8 @@ export interface SandboxZenodoProfile {
   token: string;
   sandbox: true;
   local: true;
+  /** Names the sandbox by its data folder: remembered deposits survive a restart on another port. */
+  instance: string;
 }
 
 export interface Sandbox {

@@ -59,6 +59,8 @@ export interface DownloadOptions {
   progressIntervalMs?: number;
   /** Compute md5 even when no md5 is expected (to report it). Default: only when `expected.md5` is set. */
   md5?: boolean;
+  /** Told the headers of the answer whose body is saved (e.g. to read Content-Type or Content-Disposition). */
+  onResponse?: (headers: Record<string, string | string[] | undefined>) => void;
   /**
    * fsync the file before the rename, so that it survives a power cut too (not only a crash of this
    * process). Costs the time the disk needs to write the whole file. Default false, as curl, wget and the
@@ -409,7 +411,9 @@ async function downloadInto(
       const outcome = bulk
         ? await http.bulkGet({ ...req, method: "GET", headers, signal: opts.signal }, async (head) => {
             if (head.status === 206 && !resumesAt(206, head.headers["content-range"], offset)) return undefined;
-            return (await start(head.status, head.headers["content-range"], head.contentLength)).accept;
+            const sink = (await start(head.status, head.headers["content-range"], head.contentLength)).accept;
+            opts.onResponse?.(head.headers);
+            return sink;
           })
         : undefined;
       if (outcome?.kind === "done") received = true;
@@ -431,6 +435,7 @@ async function downloadInto(
           continue;
         }
         const r = await start(res.status, res.header("content-range"), res.contentLength);
+        opts.onResponse?.(res.headers);
         try {
           for await (const chunk of res.body) {
             const wait = r.accept(chunk as Uint8Array);

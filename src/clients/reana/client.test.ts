@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -196,25 +197,56 @@ describe("ReanaClient against a loopback server checked with the REANA 0.9.11 Op
     await expect(c.stopWorkflow(created.workflowId)).resolves.toMatchObject({ status: "stopped" });
   });
 
-  it("never repeats create or start, and says how to check when the outcome is unknown", async () => {
+  it("a create whose answer was lost finds the run it made instead of making another; start is never repeated", async () => {
     const c = client();
-    const loaded = loadReanaSpec(path.join(project(), "reana.yaml"));
+    const root = project();
+    const loaded = loadReanaSpec(path.join(root, "reana.yaml"));
     const before = fake.workflows.size;
+    // An older run of that name with another specification is not taken for ours.
+    const other = loadReanaSpec(path.join(root, "reana.yaml"));
+    (other.specification.workflow.specification as { steps: { commands: string[] }[] }).steps[0].commands = ["echo other"];
+    await c.createWorkflow(other, "dropped");
     fake.dropNext.push({ match: /^\/api\/workflows$/, times: 1 });
-    const err = await c.createWorkflow(loaded, "dropped").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ReanaError);
-    expect(err).toMatchObject({ outcomeUnknown: true, hint: expect.stringContaining('listWorkflows({search: "dropped"})') });
-    expect(fake.workflows.size).toBe(before + 1);
-    expect(fake.seen.filter((r) => r.method === "POST" && r.url.startsWith("/api/workflows?")).filter((r) => r.url.includes("dropped"))).toHaveLength(1);
+    const reused = await c.createWorkflow(loaded, "dropped");
+    expect(reused.workflowName).toBe("dropped.2");
+    expect(fake.workflows.size).toBe(before + 2);
+    expect(fake.seen.filter((r) => r.method === "POST" && r.url.startsWith("/api/workflows?")).filter((r) => r.url.includes("dropped"))).toHaveLength(2);
 
+    // 503: nothing was created (the check finds nothing), so it is sent again, once.
     fake.failNext.push({ match: /^\/api\/workflows$/, status: 503, body: "", times: 1 });
-    await expect(c.createWorkflow(loaded, "busy")).rejects.toMatchObject({ code: "HTTP_UNAVAILABLE" });
-    expect(fake.seen.filter((r) => r.url.includes("workflow_name=busy"))).toHaveLength(1);
+    const busy = await c.createWorkflow(loaded, "busy");
+    expect(busy.workflowName).toBe("busy.1");
+    expect(fake.seen.filter((r) => r.method === "POST" && r.url.includes("workflow_name=busy"))).toHaveLength(2);
+    expect([...fake.workflows.values()].filter((w) => w.name === "busy")).toHaveLength(1);
 
     const created = await c.createWorkflow(loaded, "startdrop");
     fake.dropNext.push({ match: /\/start$/, times: 1 });
     await expect(c.startWorkflow(created.workflowName)).rejects.toMatchObject({ outcomeUnknown: true, hint: expect.stringContaining("status(") });
     expect(fake.seen.filter((r) => r.url.includes(`/workflows/${created.workflowName}/start`))).toHaveLength(1);
+  });
+
+  it("run: a local mistake (missing input folder or file, a pipe as input, unknown parameter, bad option) creates nothing", async () => {
+    const c = client();
+    const root = project();
+    const before = fake.workflows.size;
+    const posts = () => fake.seen.filter((r) => r.method === "POST").length;
+    const sent = posts();
+    rmSync(path.join(root, "data"), { recursive: true });
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local")).rejects.toMatchObject({ code: "REANA_SPEC_INVALID", message: expect.stringContaining('Input directory "data"') });
+    mkdirSync(path.join(root, "data"));
+    rmSync(path.join(root, "code/fit.py"));
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local")).rejects.toMatchObject({ code: "REANA_SPEC_INVALID", message: expect.stringContaining('"code/fit.py" does not exist') });
+    execFileSync("mkfifo", [path.join(root, "code/fit.py")]);
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local")).rejects.toMatchObject({ code: "REANA_SPEC_INVALID", message: expect.stringContaining("not a regular file") });
+    rmSync(path.join(root, "code/fit.py"));
+    writeFileSync(path.join(root, "code/fit.py"), "print('fit')\n");
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local", { parameters: { evnets: 5 } })).rejects.toMatchObject({ code: "REANA_INVALID_REQUEST", message: expect.stringContaining('"evnets"') });
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local", { options: { TRAGET: "fit" } })).rejects.toMatchObject({ code: "REANA_INVALID_REQUEST" });
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "lo.cal")).rejects.toMatchObject({ code: "REANA_SPEC_INVALID" });
+    expect(fake.workflows.size).toBe(before);
+    expect(posts()).toBe(sent);
+    // Once fixed, the same call runs.
+    await expect(c.run(loadReanaSpec(path.join(root, "reana.yaml")), "local", { parameters: { events: 5 } })).resolves.toMatchObject({ workflowName: "local.1", status: "queued" });
   });
 
   it("checks parameters, options, compute backends and workspace before acting", async () => {

@@ -2,14 +2,20 @@
  * ReanaClient: the REANA 0.9.x REST API (`reana-server` 0.9.4 / `reana-commons` 0.9.11 OpenAPI), one short
  * method per endpoint, plus `run` (create → upload → start) and `follow` (poll until terminal).
  *
- * Create and start are never repeated automatically: a second create makes a second run, a second start is
- * refused. If their outcome is unknown (connection lost after sending), the error says how to check.
+ * Start is never repeated automatically (a second start is refused). Create is made safe to repeat: when its answer
+ * is lost (or REANA answers 502/503/504), the user's runs are searched for the one just created (same name, state
+ * `created`, same specification, created moments ago) and that one is used, so no second run is made.
+ * `run` checks everything it can locally (specification, options, parameter names, every input file exists and is
+ * readable) before it creates anything.
  */
+import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { ProgressCallback } from "../http/transfer";
 import { ClientError } from "../errors";
+import { submitOnce } from "../http/client";
 import { registerSecret } from "../http/redact";
 import { encodePath, ReanaBase, type CallOptions, type ReanaClientOptions, type ReanaSettings } from "./base";
+import { DiffAnswer, parseDiff, type WorkflowDiff } from "./diff";
 import { ReanaError } from "./errors";
 import { followWorkflow, toState, type FollowOptions, type WorkflowState } from "./follow";
 import { collectInputs, type UploadItem } from "./inputs";
@@ -98,6 +104,40 @@ export interface SecretInput {
   type?: "env" | "file";
 }
 
+/** How far the server's clock may be behind ours when recognising a run created moments ago. */
+const CLOCK_MARGIN_MS = 10 * 60_000;
+
+/** REANA's `created` ("2026-11-25T04:00:00", UTC without a zone) in epoch ms; 0 when unreadable. */
+function createdAt(created: string | null | undefined): number {
+  if (!created) return 0;
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(created) ? created : `${created}Z`);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** JSON with sorted keys, to compare a stored specification with the one sent. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+/** Opens every input for reading (and closes it), so that an unreadable file fails before anything is created. */
+async function assertReadable(items: UploadItem[], baseDir: string): Promise<void> {
+  for (const item of items) {
+    try {
+      const fh = await fs.open(item.local, "r");
+      await fh.close();
+    } catch (e) {
+      throw new ReanaError({
+        code: "REANA_SPEC_INVALID",
+        message: `Input file "${item.remote}" in ${baseDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was created.`,
+        hint: "Fix its permissions, or remove it from the inputs of reana.yaml.",
+        cause: e,
+      });
+    }
+  }
+}
+
 function idOf(workflow: string): string {
   const w = workflow.trim();
   if (!w) throw new ReanaError({ code: "REANA_INVALID_REQUEST", message: "No workflow given.", hint: "Pass a workflow name (e.g. myanalysis or myanalysis.3) or its id." });
@@ -175,15 +215,35 @@ export class ReanaClient extends ReanaBase {
       });
     }
     const what = `create workflow ${name}`;
+    const since = Date.now();
     try {
-      const r = await this.call(
-        { method: "POST", path: "workflows", query: { workflow_name: name }, json: body, what, retry: false, signal: o.signal },
-        R.Created,
+      const r = await submitOnce(
+        () => this.call({ method: "POST", path: "workflows", query: { workflow_name: name }, json: body, what, retry: false, signal: o.signal }, R.Created),
+        async () => {
+          const lost = await this.findJustCreated(name, body, since, o.signal);
+          return lost && { workflow_id: lost.id, workflow_name: lost.name, message: "The workflow had been created; its answer was lost." };
+        },
+        { signal: o.signal },
       );
       return { workflowId: r.workflow_id, workflowName: r.workflow_name, message: r.message, warnings };
     } catch (e) {
       throw this.unknownOutcome(e, `Check with listWorkflows({search: "${name}"}) whether the workflow was created before creating it again.`);
     }
+  }
+
+  /**
+   * The run of `name` that a create whose answer was lost made: state `created`, created since `since` (minus a
+   * margin for the server's clock), with the specification that was sent. Newest first; undefined when none.
+   */
+  private async findJustCreated(name: string, body: ReanaSpecification, since: number, signal?: AbortSignal): Promise<R.WorkflowSummary | undefined> {
+    const { items } = await this.listWorkflows({ search: name, status: "created", sort: "desc", size: 20, signal });
+    const recent = items.filter((w) => w.name.replace(/\.\d+$/, "") === name && createdAt(w.created) >= since - CLOCK_MARGIN_MS);
+    const sent = canonicalJson(body.workflow);
+    for (const w of recent) {
+      const stored = await this.specification(w.id, { signal });
+      if (canonicalJson(stored.specification.workflow) === sent) return w;
+    }
+    return undefined;
   }
 
   /** POST /api/workflows/{w}/workspace?file_name= — one file, streamed. */
@@ -193,7 +253,10 @@ export class ReanaClient extends ReanaBase {
 
   /** Uploads reana.yaml, the workflow file(s), inputs.files and every file under inputs.directories. */
   async uploadInputs(workflow: string, loaded: LoadedReanaSpec, o: CallOptions & { onProgress?: (p: UploadProgress) => void } = {}): Promise<UploadResult[]> {
-    const items: UploadItem[] = await collectInputs(loaded, { signal: o.signal });
+    return this.uploadItems(workflow, await collectInputs(loaded, { signal: o.signal }), o);
+  }
+
+  private async uploadItems(workflow: string, items: UploadItem[], o: CallOptions & { onProgress?: (p: UploadProgress) => void }): Promise<UploadResult[]> {
     const results: UploadResult[] = [];
     for (const [index, item] of items.entries()) {
       const report = (bytes: number, done: boolean) => o.onProgress?.({ file: item.remote, index, count: items.length, bytes, total: item.size, done });
@@ -233,6 +296,23 @@ export class ReanaClient extends ReanaBase {
   }
 
   /**
+   * Restarts a finished or failed run (REANA 0.9 `restart`): the server starts a new run `name.N.M` in the same
+   * workspace, optionally with new parameters, operational options or a changed specification.
+   */
+  async restartWorkflow(workflow: string, o: Omit<StartOptions, "restart"> = {}): Promise<z.infer<typeof R.Started>> {
+    return this.startWorkflow(workflow, { ...o, restart: true });
+  }
+
+  /** GET /api/workflows/{a}/diff/{b} — specification sections and workspaces of two runs compared. */
+  async diff(a: string, b: string, o: CallOptions & { brief?: boolean; contextLines?: number } = {}): Promise<WorkflowDiff> {
+    const wa = idOf(a);
+    const wb = idOf(b);
+    const query = { brief: o.brief ? "true" : undefined, context_lines: o.contextLines === undefined ? undefined : String(o.contextLines) };
+    const r = await this.call({ method: "GET", path: `workflows/${encodePath(wa)}/diff/${encodePath(wb)}`, query, what: `compare ${wa} with ${wb}`, signal: o.signal }, DiffAnswer);
+    return parseDiff(r);
+  }
+
+  /**
    * Offline validation plus reana-client's server checks (compute backends and workspace against `/api/info`).
    * Never throws for an invalid specification: the report lists every problem.
    */
@@ -244,17 +324,36 @@ export class ReanaClient extends ReanaBase {
     return { valid: errors.length === 0, errors, warnings: report.warnings };
   }
 
-  /** create → upload inputs → start, the way `reana-client run` does. */
+  /**
+   * create → upload inputs → start, the way `reana-client run` does. Everything that can be checked here is checked
+   * before the workflow is created (a local mistake leaves no "created" run behind): the specification, the
+   * operational options, the parameter names, and that every input exists and is readable.
+   */
   async run(loaded: LoadedReanaSpec, name: string, o: RunOptions = {}): Promise<RunResult> {
+    assertValid(validateReanaSpec(loaded, { workflowName: name }), path.basename(loaded.file));
     if (o.options) {
       const problems = operationalOptionProblems(loaded.specification.workflow?.type ?? "", o.options);
       if (problems.length) {
         throw new ReanaError({ code: "REANA_INVALID_REQUEST", message: problems.map((p) => p.message).join(" "), hint: "serial: CACHE, FROM, TARGET; cwl: TARGET; yadage: toplevel, initdir, initfiles, accept_metadir." });
       }
     }
+    if (o.parameters && Object.keys(o.parameters).length && o.checkParameters !== false) {
+      // What GET /parameters would answer once created: the declared inputs.parameters.
+      const declared = loaded.specification.inputs?.parameters ?? {};
+      const unknown = Object.keys(o.parameters).filter((k) => !(k in declared));
+      if (unknown.length) {
+        throw new ReanaError({
+          code: "REANA_INVALID_REQUEST",
+          message: `Parameter(s) ${unknown.map((u) => `"${u}"`).join(", ")} are not in the workflow's reana.yaml; nothing was created.`,
+          hint: `Declared parameters: ${Object.keys(declared).join(", ") || "none"}.`,
+        });
+      }
+    }
+    const items = await collectInputs(loaded, { signal: o.signal });
+    await assertReadable(items, loaded.baseDir);
     const created = await this.createWorkflow(loaded, name, { signal: o.signal });
-    const uploaded = await this.uploadInputs(created.workflowName, loaded, { signal: o.signal, onProgress: o.onUpload });
-    const started = await this.startWorkflow(created.workflowName, o);
+    const uploaded = await this.uploadItems(created.workflowName, items, { signal: o.signal, onProgress: o.onUpload });
+    const started = await this.startWorkflow(created.workflowName, { ...o, checkParameters: false });
     return { ...created, uploaded, status: started.status, runNumber: started.run_number };
   }
 

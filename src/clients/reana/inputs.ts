@@ -77,8 +77,8 @@ export async function collectInputs(loaded: LoadedReanaSpec, options: { signal?:
     if (!stat?.isFile()) {
       throw new ReanaError({
         code: "REANA_SPEC_INVALID",
-        message: `Input file "${remote}" does not exist in ${base}.`,
-        hint: "Create it, or remove it from inputs.files in reana.yaml.",
+        message: stat ? `Input "${remote}" in ${base} is not a regular file (a ${stat.isDirectory() ? "folder" : "device, socket or pipe"}).` : `Input file "${remote}" does not exist in ${base}.`,
+        hint: stat?.isDirectory() ? "List folders under inputs.directories." : "Create it, or remove it from inputs.files in reana.yaml.",
       });
     }
     items.push({ local: file, remote, size: stat.size });

@@ -77,17 +77,27 @@ export interface DownloadResult {
 }
 
 const GLOB = /[*?[\]]/;
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
-async function startsWithZipMagic(file: string): Promise<boolean> {
-  const fh = await fs.open(file, "r");
-  try {
-    const buf = new Uint8Array(4);
-    const { bytesRead } = await fh.read(buf, 0, 4, 0);
-    return bytesRead === 4 && ZIP_MAGIC.every((b, i) => buf[i] === b);
-  } finally {
-    await fh.close();
-  }
+type Headers = Record<string, string | string[] | undefined>;
+
+function headerOf(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Whether REANA zipped several files into this answer. REANA sends one matching file as itself (reana-workflow-
+ * controller's `send_from_directory` with mimetype `multipart/form-data`, or the image type for previews) and several
+ * as a zip with Content-Type `application/zip`; reana-client decides on exactly that header
+ * (`multiple_files_zipped = Content-Type == "application/zip"`). The bytes are never sniffed: a single .docx, .xlsx,
+ * .npz or .pt is itself a zip and must be saved as it is. When the archive's name (Content-Disposition) is the very
+ * file asked for (`results/a.zip` sent as `a.zip`), it is that file, whatever its type.
+ */
+export function isMultiFileArchive(headers: Headers, requested: string): boolean {
+  const type = (headerOf(headers, "content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/zip") return false;
+  const named = fileNameFromDisposition(headerOf(headers, "content-disposition"));
+  return named === undefined || GLOB.test(requested) || named !== path.posix.basename(requested);
 }
 
 function fileNameFromDisposition(header: string | undefined): string | undefined {
@@ -111,8 +121,9 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
       throw new ReanaError({ code: "HTTP_IO", message: `${dest} already exists.`, hint: "Choose another destination or allow overwriting." });
     }
     // REANA keeps no checksums; the md5 is computed for the caller's record (provenance) of what arrived.
-    const r = await downloadToFile(base.http, request, dest, { signal: options.signal, onProgress: options.onProgress, md5: true });
-    if (!clean.toLowerCase().endsWith(".zip") && (await startsWithZipMagic(dest))) {
+    let headers: Headers = {};
+    const r = await downloadToFile(base.http, request, dest, { signal: options.signal, onProgress: options.onProgress, md5: true, onResponse: (h) => (headers = h) });
+    if (isMultiFileArchive(headers, clean)) {
       // The path was a folder: REANA zipped it. Unpack next to where the file would have gone.
       const zip = `${dest}.${randomBytes(4).toString("hex")}.zip`;
       await fs.rename(dest, zip);
@@ -158,7 +169,7 @@ export async function downloadFromWorkspace(base: ReanaBase, workflow: string, r
       });
     }
     await fs.rename(part, tmp);
-    if (await startsWithZipMagic(tmp)) {
+    if (isMultiFileArchive(res.headers, clean)) {
       const files = await extractZipSafely(tmp, targetDir, { signal: options.signal, overwrite: options.overwrite });
       return { files, unpacked: true };
     }

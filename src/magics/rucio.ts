@@ -617,7 +617,7 @@ export const rucioVerbs: Verb<Env>[] = [
       const datasetArg = call.optStr("dataset");
       if (datasetArg !== undefined) didFrom(call, datasetArg, scopeArg ?? "user");
       for (const f of locals) {
-        if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`${call.prefix()}: ${displayPath(ctx, f)} is not a file (paths are relative to ${ctx.cwd}).`);
+        if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`${call.prefix()}: ${clipEcho(displayPath(ctx, f))} is not a file (paths are relative to ${ctx.cwd}).`);
       }
       const client = await env.rucio();
       const total = locals.reduce((n, f) => n + fs.statSync(f).size, 0);

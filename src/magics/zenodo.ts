@@ -10,7 +10,7 @@ import { parseDocument } from "yaml";
 import { checksumFile } from "../clients/http/checksum";
 import { ZenodoError, assertValidMetadata, codemetaFileToZenodo, depositFileProblems, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
 import type { Session } from "../session";
-import type { VerbCall } from "./args";
+import { clipEcho, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { depositForm } from "../widgets/deposit-form";
 import { depositInstance } from "../clients/zenodo/resumable";
@@ -239,7 +239,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   const [problem] = depositFileProblems(files);
   if (problem) {
     const { local, name } = problem.file;
-    if (problem.problem === "missing") throw new UsageError(`${what}: ${displayPath(ctx, local)} does not exist (paths are relative to ${ctx.cwd}).`);
+    if (problem.problem === "missing") throw new UsageError(`${what}: ${clipEcho(displayPath(ctx, local))} does not exist (paths are relative to ${ctx.cwd}).`);
     if (problem.problem === "not a file") throw new UsageError(`${what}: ${displayPath(ctx, local)} is not a file; Zenodo deposits are flat lists of files.`);
     throw new UsageError(`${what}: two files would be named ${name} in the deposit; give one a name: ({path: ..., name: ...}).`);
   }
@@ -358,7 +358,7 @@ const idArg = { name: "ID", description: "deposition id (the number in the depos
 function depositionIdOf(call: VerbCall): number {
   const raw = call.str("ID");
   const m = /^(?:.*\/)?(\d+)\/?$/.exec(raw.trim());
-  if (!m) throw new UsageError(`${call.prefix()}: ${JSON.stringify(raw)} is not a deposition id (a number, or a deposit URL ending in one).\nUsage: ${call.usage()}`);
+  if (!m) throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(raw))} is not a deposition id (a number, or a deposit URL ending in one).\nUsage: ${call.usage()}`);
   return Number(m[1]);
 }
 
@@ -405,8 +405,8 @@ export const zenodoVerbs: Verb<Env>[] = [
     options: {
       community: { type: "string", placeholder: "C", description: "only records of this community (e.g. escape2020)" },
       type: { type: "string", placeholder: "T", description: "resource type: dataset, software, publication, ..." },
-      size: { type: "integer", placeholder: "N", description: "records per page (default 10)" },
-      page: { type: "integer", placeholder: "N", description: "page number (default 1)" },
+      size: { type: "integer", placeholder: "N", min: 1, max: 100, description: "records per page (default 10; Zenodo allows at most 100)" },
+      page: { type: "integer", placeholder: "N", min: 1, max: 10_000, description: "page number (default 1)" },
       sort: { type: "string", description: "bestmatch, mostrecent or -mostrecent" },
     },
     examples: ["%zenodo search dimuon", '%zenodo search "title:(muon AND mass)" --type dataset --community escape2020'],
@@ -427,7 +427,7 @@ export const zenodoVerbs: Verb<Env>[] = [
             { label: "type", get: (x) => x.type },
             { label: "creators", get: (x) => creatorsText(x.creators) },
           ],
-          { title: `Zenodo records matching ${JSON.stringify(q)}: ${r.total}`, footer: r.total > rows.length ? `showing ${rows.length} of ${r.total}; use --page/--size for more` : undefined },
+          { title: `Zenodo records matching ${clipEcho(JSON.stringify(q))}: ${r.total}`, footer: r.total > rows.length ? `showing ${rows.length} of ${r.total}; use --page/--size for more` : undefined },
         ),
       );
     },
@@ -474,7 +474,7 @@ export const zenodoVerbs: Verb<Env>[] = [
     summary: "List your depositions (drafts and published).",
     options: {
       status: { type: "string", description: "only drafts or only published ones", choices: ["draft", "published"] },
-      size: { type: "integer", placeholder: "N", description: "how many (default 20)" },
+      size: { type: "integer", placeholder: "N", min: 1, max: 100, description: "how many (default 20; at most 100)" },
     },
     examples: ["%zenodo list", "%zenodo list --status draft"],
     typescript: "await zenodo.listDepositions({ status, size })",
@@ -510,7 +510,7 @@ export const zenodoVerbs: Verb<Env>[] = [
       const id = depositionIdOf(call);
       const locals = call.list("FILE").map((f) => resolvePath(ctx, f));
       for (const f of locals) {
-        if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`${call.prefix()}: ${displayPath(ctx, f)} is not a file (paths are relative to ${ctx.cwd}).`);
+        if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`${call.prefix()}: ${clipEcho(displayPath(ctx, f))} is not a file (paths are relative to ${ctx.cwd}).`);
       }
       const client = await env.zenodo();
       const dep = await client.getDeposition(id, { signal: ctx.signal });

@@ -22,6 +22,7 @@ export {
   type MetadataIssue,
   type MetadataReport,
 } from "./metadata";
+export { checkLicenseId, orcidCheckDigit, orcidProblem, ZENODO_LICENSE_IDS, type LicenseCheck } from "./identifiers";
 export { codemetaToZenodo, codemetaFileToZenodo, licenseId, type CodemetaConversion, type CodemetaOptions } from "./codemeta";
 export type { Deposition, DepositionFile, ZenodoRecord } from "./responses";
 export { resumableDeposit, rememberedDeposit, depositFileProblems, type DepositFileProblem, type DepositState, type DepositFileResult, type DepositProgress, type ResumableDepositOptions, type ResumableDepositResult } from "./resumable";

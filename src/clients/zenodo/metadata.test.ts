@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ZenodoError } from "./errors";
 import { assertValidMetadata, depositSchema, validateDepositMetadata } from "./metadata";
+import { checkLicenseId, orcidCheckDigit, orcidProblem, ZENODO_LICENSE_IDS } from "./identifiers";
 
 /** Metadata as a physicist would deposit an analysis result. */
 const DIMUON = {
@@ -136,4 +137,41 @@ describe("Zenodo deposit metadata validation (eOSSR's schema + Zenodo's rules)",
     expect(validateDepositMetadata("title: x").valid).toBe(false);
     expect(validateDepositMetadata(null).errors[0].message).toMatch(/must be a mapping/);
   });
+
+  it("checks ORCID check digits (ISO 7064 MOD 11-2), not only their shape", () => {
+    for (const good of ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0002-1694-233X", "https://orcid.org/0000-0002-1825-0097"]) {
+      expect(orcidProblem(good), good).toBeUndefined();
+    }
+    expect(orcidCheckDigit("000000021825009")).toBe("7");
+    expect(orcidCheckDigit("000000021694233")).toBe("X");
+    const typo = { ...DIMUON, creators: [{ name: "Curie, Marie", orcid: "0000-0002-1825-0098" }], contributors: [{ name: "Roe, R", type: "Researcher", orcid: "0000-0002-1694-2330" }] };
+    expect(msgs(typo)).toEqual([
+      'metadata.creators[0].orcid: "0000-0002-1825-0098" is not a valid ORCID iD: its last character (check digit) should be 7, so a digit is probably mistyped; copy the iD from orcid.org',
+      'metadata.contributors[0].orcid: "0000-0002-1694-2330" is not a valid ORCID iD: its last character (check digit) should be X, so a digit is probably mistyped; copy the iD from orcid.org',
+    ]);
+  });
+
+  it("knows Zenodo's licence ids and suggests the closest one for an unknown id", () => {
+    for (const ok of ["cc-by-4.0", "cc0-1.0", "mit", "apache-2.0", "gpl-3.0-or-later", "CC-BY-4.0", "MIT", "cc-zero", "other-open", "odbl-1.0"]) {
+      expect(msgs({ ...DIMUON, license: ok }), ok).toEqual([]);
+    }
+    const cases: Array<[string, RegExp]> = [
+      ["cc-by-4", /"cc-by-4" is not a licence id Zenodo knows — did you mean "cc-by-4.0"\?/],
+      ["CC-BY-NC-SA-4.0", /did you mean "cc-by-nc-sa-4.0"\?/],
+      ["https://spdx.org/licenses/Apache-2.0.html", /did you mean "apache-2.0"\?/],
+      ["cc0", /did you mean "cc0-1.0"\?/],
+      ["GPL-3.0-or-later", /did you mean "gpl-3.0-or-later"\?/],
+      ["my-own-licence", /"my-own-licence" is not a licence id Zenodo knows — use a Zenodo licence id such as cc-by-4.0/],
+    ];
+    for (const [id, message] of cases) {
+      const out = msgs({ ...DIMUON, license: id });
+      expect(out, id).toHaveLength(1);
+      expect(out[0], id).toMatch(/^metadata\.license: /);
+      expect(out[0], id).toMatch(message);
+    }
+    expect(checkLicenseId("cc-by-4.0")).toEqual({ known: true });
+    expect(ZENODO_LICENSE_IDS.size).toBeGreaterThan(400);
+    expect(() => assertValidMetadata({ ...DIMUON, license: "cc-by-4" })).toThrow(/did you mean "cc-by-4.0"/);
+  });
 });
+

@@ -6,7 +6,8 @@
  * `deposits/records/legacyrecord.json`, and `required = [title, upload_type, creators, description]` (draft-04).
  * On top of the schema come the rules Zenodo applies on the server and eOSSR checks by hand: a licence for
  * open/embargoed records, an embargo date for embargoed ones, access conditions for restricted ones,
- * `publication_type`/`image_type` for publications/images, ISO dates, ORCID format, at least one creator.
+ * `publication_type`/`image_type` for publications/images, ISO dates, at least one creator, licence ids Zenodo
+ * knows (schemas/licenses.json, with the closest id suggested) and ORCID iDs with a valid ISO 7064 check digit.
  * Messages name the field and what to do: `metadata.creators[0].name: required — add the creator as 'Family, Given'`.
  */
 import Ajv04 from "ajv-draft-04";
@@ -15,6 +16,7 @@ import addFormats from "ajv-formats";
 import baseSchema from "./schemas/records-base-v1.0.0.json";
 import legacySchema from "./schemas/legacyrecord.json";
 import { ZenodoError, type FieldError } from "./errors";
+import { checkLicenseId, orcidProblem } from "./identifiers";
 
 export type UploadType =
   | "publication"
@@ -238,7 +240,9 @@ function isIsoDate(v: unknown): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
 }
 
-const ORCID = /^(https?:\/\/orcid\.org\/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]$/;
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}… (${s.length - 80} more characters)` : s;
+}
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 /** Validates deposit metadata; never throws. */
@@ -275,7 +279,11 @@ export function validateDepositMetadata(metadata: unknown, options: { today?: Da
     (m[list] as unknown[]).forEach((c, i) => {
       if (!isObject(c)) return;
       if (typeof c.name === "string" && c.name.trim() === "") errors.push(issue([list, i, "name"], "must not be empty"));
-      if (typeof c.orcid === "string" && !ORCID.test(c.orcid.trim())) errors.push(issue([list, i, "orcid"], `"${c.orcid}" is not an ORCID iD`));
+      if (typeof c.orcid === "string") {
+        const problem = orcidProblem(c.orcid);
+        if (problem === "format") errors.push(issue([list, i, "orcid"], `"${clip(c.orcid)}" is not an ORCID iD`));
+        else if (problem) errors.push(issue([list, i, "orcid"], `"${clip(c.orcid)}" ${problem}`, false));
+      }
     });
   }
 
@@ -283,6 +291,13 @@ export function validateDepositMetadata(metadata: unknown, options: { today?: Da
   if (m.access_right === undefined) warnings.push(issue(["access_right"], "not set; Zenodo will use open", false));
   if ((access === "open" || access === "embargoed") && !has("license")) {
     errors.push(issue(["license"], `required when access_right is ${access}`));
+  }
+  if (typeof m.license === "string" && m.license !== "") {
+    const lic = checkLicenseId(m.license);
+    if (!lic.known) {
+      const fix = lic.suggestion ? `did you mean "${lic.suggestion}"?` : "use a Zenodo licence id such as cc-by-4.0, cc0-1.0, mit or apache-2.0";
+      errors.push(issue(["license"], `"${clip(m.license)}" is not a licence id Zenodo knows — ${fix} (ids are matched exactly)`, false));
+    }
   }
   if (access === "embargoed") {
     if (!has("embargo_date")) errors.push(issue(["embargo_date"], "required when access_right is embargoed"));

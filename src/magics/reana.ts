@@ -237,7 +237,7 @@ export const reanaVerbs: Verb<Env>[] = [
   },
   {
     name: "validate",
-    summary: "Validate a reana.yaml offline (JSON schema and REANA's parameter rules); nothing is sent.",
+    summary: "Validate a reana.yaml offline (JSON schema, REANA's parameter rules; CWL/Snakemake structure and the files they read); nothing is sent.",
     options: { ...fileOption },
     body: "optional",
     bodyHelp: "The reana.yaml itself (instead of -f).",
@@ -543,6 +543,67 @@ export const reanaVerbs: Verb<Env>[] = [
           { label: "md5", get: (f) => f.md5 },
         ], { title: `Downloaded ${plural(files.length, "file")} from ${wf}` }),
       );
+    },
+  },
+  {
+    name: "restart",
+    summary: "Restart a finished or failed workflow in its workspace (a new run name.N.M), optionally with new parameters, options or reana.yaml.",
+    options: {
+      ...wfOption,
+      ...paramOptions,
+      file: { type: "string", short: "f", placeholder: "FILE", description: "a changed reana.yaml to restart with (default: the run's own)" },
+      follow: { type: "boolean", description: "follow the new run live until it ends" },
+    },
+    examples: ["%reana restart -w dimuon.1", "%reana restart -w dimuon.1 -p bins=80 --follow"],
+    typescript: "await reana.restartWorkflow(wf, { parameters, options, specification })",
+    async run(call, ctx, env) {
+      const client = await env.reana();
+      const wf = call.str("workflow");
+      const specification = call.optStr("file") ? loadSpec(call, ctx, undefined).specification : undefined;
+      const started = await client.restartWorkflow(wf, { ...parameterValues(call), specification, signal: ctx.signal });
+      if (call.flag("follow")) return follow(client, ctx, started.workflow_name, undefined, env);
+      return withDisplay(started, () =>
+        recordBundle([["workflow", started.workflow_name], ["id", started.workflow_id], ["status", started.status], ["restarts", wf]], {
+          title: "Workflow restarted",
+          footer: `Follow it with %reana status -w ${started.workflow_name}`,
+        }),
+      );
+    },
+  },
+  {
+    name: "diff",
+    summary: "Compare two runs: their specifications (parameters included) and the files of their workspaces.",
+    positionals: [
+      { name: "A", required: true, description: "first workflow (name.run or id)" },
+      { name: "B", required: true, description: "second workflow" },
+    ],
+    options: {
+      brief: { type: "boolean", description: "only say which workspace files differ, not how" },
+      context: { type: "integer", placeholder: "N", description: "context lines around differences (default 5)" },
+    },
+    examples: ["%reana diff dimuon.1 dimuon.2", "%reana diff dimuon.1 dimuon.1.1 --brief"],
+    typescript: "await reana.diff(a, b, { brief, contextLines })",
+    async run(call, ctx, env) {
+      const client = await env.reana();
+      const a = call.str("A");
+      const b = call.str("B");
+      const d = await client.diff(a, b, { brief: call.flag("brief"), contextLines: call.num("context"), signal: ctx.signal });
+      return withDisplay(d, () => {
+        const changed = Object.entries(d.specification).filter(([, lines]) => lines.length > 0);
+        const parts: Array<[string, string]> = changed.map(([section, lines]) => [`specification: ${section}`, lines.join("\n")]);
+        parts.push(["workspace", d.workspace.trim() || "no differences"]);
+        const head = `Differences between ${a} and ${b}${changed.length ? "" : " (same specification)"}`;
+        const text = [head, ...parts.map(([h, body]) => `==> ${h}\n${body}`)].join("\n\n");
+        const colour = (line: string) =>
+          /^\+(?!\+\+)/.test(line) ? `<span style="color:var(--jp-success-color1, green)">${escapeHtml(line)}</span>`
+          : /^-(?!--)/.test(line) ? `<span style="color:var(--jp-error-color1, red)">${escapeHtml(line)}</span>`
+          : escapeHtml(line);
+        const html =
+          `<div class="vre-result"><div><strong>${escapeHtml(head)}</strong></div>` +
+          parts.map(([h, body]) => `<details open><summary>${escapeHtml(h)}</summary><pre>${body.split("\n").map(colour).join("\n")}</pre></details>`).join("") +
+          `</div>`;
+        return { "text/plain": text, "text/html": html };
+      });
     },
   },
   {

@@ -15,6 +15,7 @@ import { ClientError } from "../errors";
 import { submitOnce } from "../http/client";
 import { registerSecret } from "../http/redact";
 import { encodePath, ReanaBase, type CallOptions, type ReanaClientOptions, type ReanaSettings } from "./base";
+import { DiffAnswer, parseDiff, type WorkflowDiff } from "./diff";
 import { ReanaError } from "./errors";
 import { followWorkflow, toState, type FollowOptions, type WorkflowState } from "./follow";
 import { collectInputs, type UploadItem } from "./inputs";
@@ -292,6 +293,23 @@ export class ReanaClient extends ReanaBase {
     } catch (e) {
       throw this.unknownOutcome(e, `Check status("${w}") before starting it again.`);
     }
+  }
+
+  /**
+   * Restarts a finished or failed run (REANA 0.9 `restart`): the server starts a new run `name.N.M` in the same
+   * workspace, optionally with new parameters, operational options or a changed specification.
+   */
+  async restartWorkflow(workflow: string, o: Omit<StartOptions, "restart"> = {}): Promise<z.infer<typeof R.Started>> {
+    return this.startWorkflow(workflow, { ...o, restart: true });
+  }
+
+  /** GET /api/workflows/{a}/diff/{b} — specification sections and workspaces of two runs compared. */
+  async diff(a: string, b: string, o: CallOptions & { brief?: boolean; contextLines?: number } = {}): Promise<WorkflowDiff> {
+    const wa = idOf(a);
+    const wb = idOf(b);
+    const query = { brief: o.brief ? "true" : undefined, context_lines: o.contextLines === undefined ? undefined : String(o.contextLines) };
+    const r = await this.call({ method: "GET", path: `workflows/${encodePath(wa)}/diff/${encodePath(wb)}`, query, what: `compare ${wa} with ${wb}`, signal: o.signal }, DiffAnswer);
+    return parseDiff(r);
   }
 
   /**

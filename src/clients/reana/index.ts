@@ -20,6 +20,7 @@ export { validateReanaSpec, assertValid, formatIssues, operationalOptionProblems
 export { expandCommand, expandSerialSpecification, findPlaceholders, ParameterExpansionError } from "./parameters";
 export { followWorkflow, summarizeProgress, type FollowOptions, type WorkflowState, type ProgressSummary } from "./follow";
 export { parseLogs, type WorkflowLogs, type JobLog } from "./logs";
+export { parseDiff, type WorkflowDiff } from "./diff";
 export { extractZipSafely, type ExtractedFile, type ExtractOptions } from "./zip";
 export { collectInputs, type UploadItem } from "./inputs";
 export type { DownloadOptions, DownloadResult, UploadResult } from "./transfer";

@@ -34,7 +34,7 @@ export type HttpErrorCode =
 export interface ClientErrorInit {
   code: string;
   message: string;
-  /** What the user should do next ("Run %rucio login", "Check the RSE name with %rucio rses"). */
+  /** What the user should do next ("Run %vre login rucio", "Check the RSE name with %rucio list-rses"). */
   hint?: string;
   /** Service name: "rucio", "reana", "zenodo", or "http" for the bare core. */
   service?: string;

@@ -657,7 +657,7 @@ export const rucioVerbs: Verb<Env>[] = [
           { label: "rule", get: (r) => r.ruleIds?.join(", ") },
         ], {
           title: `Uploaded ${plural(results.length, "file")}`,
-          footer: `Protected by a rule with one copy on ${call.str("rse")}${lifetime ? ` for ${lifetime} s` : ""}; see it with %rucio list-rules${results[0]?.dataset ? ` ${results[0].dataset}` : ` ${results[0]?.did ?? "DID"}`}.`,
+          footer: `Protected by a rule with one copy on ${call.str("rse")}${lifetime ? ` for ${lifetime} s` : ""}; see it with %rucio list-rules ${results[0]?.dataset ?? results[0]?.did ?? "DID"}.`,
         }),
       );
     },

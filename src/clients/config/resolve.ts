@@ -91,7 +91,7 @@ export function resolveProfile<K extends ServiceName>(
         throw new ConfigError({
           code: "CONFIG_MISSING",
           message: `There is no profile named "${wanted}" in ${path}.`,
-          hint: known.length ? `Known profiles: ${known.join(", ")}.` : "Save one first (e.g. with %rucio config --save NAME).",
+          hint: known.length ? `Known profiles: ${known.join(", ")}.` : `Save one first with saveProfile(NAME, { rucio: {...}, reana: {...}, zenodo: {...} }) from vre-ts, or write it into ${path}; %vre profiles lists them.`,
         });
       }
     }

@@ -122,7 +122,7 @@ export async function download(
     throw new RucioError({
       code: "RUCIO_NO_REPLICA",
       message: `${formatDid(d)} has no file replicas.`,
-      hint: "It may be an empty collection, or its data is still being replicated; check with `%rucio replicas`.",
+      hint: `It may be an empty collection, or its data is still being replicated; check with %rucio list-file-replicas ${formatDid(d)} --all-states.`,
     });
   }
   const out: DownloadedFile[] = [];

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Document, isCollection, isNode, LineCounter, parseDocument, type Node } from "yaml";
+import { pyyamlTags } from "./pyyaml-schema";
 
 export interface SourcePosition {
   file: string;
@@ -30,12 +31,13 @@ export class YamlSource {
   ) {}
 
   /**
-   * Parses YAML 1.1, as PyYAML's `safe_load` (what reana-client uses) does: `yes`/`no`/`on`/`off` are booleans.
+   * Parses YAML 1.1 with the scalar types of PyYAML's `safe_load` (what reana-client and reana-server use): `yes`/
+   * `no`/`on`/`off` are booleans but `y`/`n` are not, `1e3` is a string, `017` octal, `1:30` is 90 (pyyaml-schema.ts).
    * JSON is valid YAML, so `.json` workflow files go through here too.
    */
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
-    const document = parseDocument(text, { lineCounter: lines, version: "1.1", prettyErrors: true, uniqueKeys: true });
+    const document = parseDocument(text, { lineCounter: lines, version: "1.1", customTags: pyyamlTags, prettyErrors: true, uniqueKeys: true });
     const source = new YamlSource(file, text, document, lines);
     const first = document.errors[0];
     if (first) {

@@ -268,6 +268,39 @@ describe("vre-ts kernel over ZeroMQ", () => {
     expect(states.buffers.map((b) => [...b])).toContainEqual([7]);
   });
 
+  it("robustness: shorthand of earlier variables, await (expr), null results, magic comments and columns, hidden line breaks", async () => {
+    const result = (r: { outputs: { header: { msg_type: string }; content: Record<string, unknown> }[] }) =>
+      r.outputs.find((m) => m.header.msg_type === "execute_result")?.content.data as Record<string, string> | undefined;
+    await k.execute("let min_pt = 2.0;");
+    const shorthand = await k.execute("({ min_pt })");
+    expect(shorthand.reply.content.status).toBe("ok");
+    expect(result(shorthand)).toEqual({ "text/plain": "{ min_pt: 2 }" });
+    const awaited = await k.execute("const v = await (Promise.resolve(1)); v");
+    expect(result(awaited)).toEqual({ "text/plain": "1" });
+    expect(result(await k.execute("null"))).toEqual({ "text/plain": "null" });
+    const undef = await k.execute("undefined");
+    expect(undef.reply.content.status).toBe("ok");
+    expect(result(undef)).toBeUndefined();
+
+    const commented = await k.execute("%env VRE_URL=https://zenodo.org/api   // the API root\nprocess.env.VRE_URL");
+    expect(result(commented)).toEqual({ "text/plain": "'https://zenodo.org/api'" });
+
+    const compile = await k.execute("const base = 1\n  %env VRE_Y={base.nope}");
+    expect(compile.reply.content.ename).toBe("CompileError");
+    expect(compile.reply.content.evalue).toMatch(/^2:20 - Property 'nope' does not exist/); // the column of `nope` as typed
+
+    for (const sep of ["\u2028", "\u2029", "\r"]) {
+      const hidden = await k.execute(`%env VRE_Z=1${sep}(globalThis as any).ranHidden = true`);
+      expect(hidden.reply.content).toMatchObject({ status: "error", ename: "UsageError" });
+      expect(hidden.reply.content.evalue).toMatch(/nothing was run/);
+    }
+    expect(result(await k.execute("typeof (globalThis as any).ranHidden"))).toEqual({ "text/plain": "'undefined'" });
+
+    const states = [];
+    for (const code of ["const s = `abc", ")(", "/* note"]) states.push((await k.request("shell", "is_complete_request", { code })).content.status);
+    expect(states).toEqual(["incomplete", "invalid", "incomplete"]);
+  }, 120_000);
+
   it("shuts down fast", async () => {
     const t0 = Date.now();
     const r = await k.request("control", "shutdown_request", { restart: false });

@@ -224,3 +224,95 @@ describe("plain magic cells", () => {
     ]);
   });
 });
+
+describe("comments on magic lines", () => {
+  const args = (src: string) => {
+    const r = code(src);
+    return r.plainMagics?.[0]?.args;
+  };
+
+  it("drops a trailing // comment that follows whitespace (the README's own examples)", () => {
+    expect(args("%rucio browse open:dimuon*   // a live dataset browser: search, make available")).toBe("browse open:dimuon*");
+    expect(args("%rucio ls x  //")).toBe("ls x");
+    expect(args("%lsmagic // all magics")).toBe("");
+    expect(args("%lsmagic; // all magics")).toBe("");
+    expect(code("const paths = %rucio make-available open:dimuon-sim.v1 --wait     // string[] of local paths").code).toBe(
+      `const paths = await ${KERNEL_REF}.line("rucio", \`make-available open:dimuon-sim.v1 --wait\`);`,
+    );
+  });
+
+  it("keeps // inside URLs, words, quotes and {} groups", () => {
+    expect(args("%env URL=https://zenodo.org/api")).toBe("URL=https://zenodo.org/api");
+    expect(args("%rucio ls a//b")).toBe("ls a//b");
+    expect(args('%rucio ls "x // y" z')).toBe('ls "x // y" z');
+    expect(args("%rucio ls 'x // y'")).toBe("ls 'x // y'");
+    expect(args('%rucio ls "a \\" // b"')).toBe('ls "a \\" // b"');
+    expect(args("%rucio ls {{x //y}}")).toBe("ls {x //y}");
+  });
+
+  it("applies TypeScript's comment rule to %time's expression", () => {
+    expect(code("%time fib(20) // slow").code).toBe(`await ${KERNEL_REF}.time(async () => (fib(20)), "fib(20)");`);
+    expect(code('%time f("//") //c').code).toBe(`await ${KERNEL_REF}.time(async () => (f("//")), "f(\\"//\\")");`);
+  });
+
+  it("drops it from a %% cell magic's header too", () => {
+    const r = preprocess("%%bash -x   // trace\necho hi", opts);
+    expect(r.kind === "cell" && r.args).toBe("-x");
+  });
+
+  it("does not let a quote or /* in magic arguments swallow the next lines", () => {
+    expect(code("%env GLOB=/*\n%lsmagic").magicCount).toBe(2);
+    expect(code("%env Q=`\n%lsmagic").magicCount).toBe(2);
+  });
+});
+
+describe("positions of rewritten magic lines", () => {
+  it("maps interpolated expressions and %time's expression back to the user's columns", () => {
+    const src = "const x = 1\n  %env A={x.nope} // c";
+    const r = code(src);
+    expect(r.map!.toOriginal(r.code.indexOf("nope"))).toBe(src.indexOf("nope"));
+    expect(r.map!.toOriginal(r.code.indexOf("await"))).toBe(src.indexOf("%env"));
+    const t = "%time foo.bar(1)";
+    const rt = code(t);
+    expect(rt.map!.toOriginal(rt.code.indexOf("bar"))).toBe(t.indexOf("bar"));
+    const a = "let v: number = %env HOME";
+    const ra = code(a);
+    expect(ra.map!.toOriginal(ra.code.indexOf("await"))).toBe(a.indexOf("%"));
+  });
+});
+
+describe("line terminators on magic lines", () => {
+  it("splits lines where TypeScript does", () => {
+    expect(scanLines("a\rb\u2028c\u2029d\r\ne").map((l) => [l.text, l.eol])).toEqual([
+      ["a", "\r"],
+      ["b", "\u2028"],
+      ["c", "\u2029"],
+      ["d", "\r\n"],
+      ["e", ""],
+    ]);
+    expect(scanLines("// note\u2028x").map((l) => l.codeStart)).toEqual([true, true]);
+  });
+
+  it("rejects a magic line next to a CR, U+2028 or U+2029 instead of running the rest as TypeScript", () => {
+    for (const [src, what] of [
+      ["%env A=1\u2028globalThis.pwned = 1", "U+2028"],
+      ["%env A=1\u2029globalThis.pwned = 1", "U+2029"],
+      ["%env A=1\rglobalThis.pwned = 1", "carriage return"],
+      ["globalThis.pwned = 1\u2028%env A=1", "U+2028"],
+      ["const v = %env A\u2028globalThis.pwned = 1", "U+2028"],
+    ] as const) {
+      const r = code(src);
+      expect(r.error, JSON.stringify(src)).toContain(what);
+      expect(r.plainMagics).toBeUndefined();
+    }
+    const cell = preprocess("%%bash echo hi\u2028rm -rf x\nls", opts);
+    expect(cell.kind === "code" && cell.error).toContain("U+2028");
+  });
+
+  it("accepts CRLF line ends", () => {
+    const r = code("%env A\r\n%lsmagic\r\n");
+    expect(r.error).toBeUndefined();
+    expect(r.plainMagics?.map((m) => m.name)).toEqual(["env", "lsmagic"]);
+    expect(code("const a = 1\r\n%lsmagic\r\na").code).toBe(`const a = 1\r\nawait ${KERNEL_REF}.line("lsmagic", \`\`);\r\na`);
+  });
+});

@@ -75,5 +75,6 @@ describe("registry", () => {
     expect(h["text/plain"]).toContain("%demo ARGS");
     expect(h["text/plain"]).toContain("Examples:");
     expect(h["text/markdown"]).toContain("**`%demo`**");
+    expect(h["text/plain"]).toMatch(/`\/\/` at the start or after a space begins a comment/);
   });
 });

@@ -96,12 +96,25 @@ export function resolveMagic(name: string, asCell: boolean): MagicSpec {
 }
 
 /** Help for `%name?`: usage, summary and examples as text/plain and text/markdown. */
+/** How every magic line reads its arguments (the kernel's preprocessor implements it). */
+export const ARGUMENT_SYNTAX =
+  "Arguments: {expr} inserts a TypeScript value ({{ and }} are literal braces); `//` at the start or after a space " +
+  "begins a comment, so `%rucio ls x:*  // note` passes `ls x:*` while https://host/path, a//b and quoted \"//\" stay.";
+
 export function magicHelp(name: string): { "text/plain": string; "text/markdown": string } {
   const spec = getMagic(name);
   if (!spec) throw unknownMagicError(name, false);
   const head = spec.kind === "both" ? `%${name} / %%${name}` : `${sigil(spec, false)}${name}`;
   const examples = spec.examples ?? [];
-  const plain = [`${head} — ${spec.summary}`, "", spec.usage.trimEnd(), ...(examples.length ? ["", "Examples:", ...examples.map((e) => `  ${e}`)] : [])].join("\n");
+  const syntax = name === "time" ? "The argument of %time is TypeScript: a `//` comment ends it." : ARGUMENT_SYNTAX;
+  const plain = [
+    `${head} — ${spec.summary}`,
+    "",
+    spec.usage.trimEnd(),
+    ...(examples.length ? ["", "Examples:", ...examples.map((e) => `  ${e}`)] : []),
+    "",
+    syntax,
+  ].join("\n");
   const md = [
     `**\`${head}\`** — ${spec.summary}`,
     "",
@@ -109,6 +122,8 @@ export function magicHelp(name: string): { "text/plain": string; "text/markdown"
     spec.usage.trimEnd(),
     "```",
     ...(examples.length ? ["", "Examples:", "", "```", ...examples, "```"] : []),
+    "",
+    syntax,
   ].join("\n");
   return { "text/plain": plain, "text/markdown": md };
 }

@@ -12,6 +12,7 @@ import { followWorkflow, type WorkflowState } from "../clients/reana/follow";
 import { anySignal } from "../clients/http/ambient-signal";
 import type { JobLog, WorkflowLogs } from "../clients/reana/logs";
 import { TERMINAL_STATUSES } from "../clients/reana/responses";
+import { stepsInOrder, workflowSteps, type WorkflowStep } from "../clients/reana/steps";
 import { RUN_MONITOR_CSS, RUN_MONITOR_ESM } from "./run-monitor-view";
 import { errorText } from "./error-text";
 import { widget, type WidgetModel } from "./widget";
@@ -21,6 +22,20 @@ export interface RunMonitorSource {
   status(workflow: string, o?: { signal?: AbortSignal }): Promise<WorkflowState>;
   logs(workflow: string, o?: { signal?: AbortSignal }): Promise<WorkflowLogs>;
   stopWorkflow(workflow: string, o?: { signal?: AbortSignal }): Promise<unknown>;
+  /** The run's specification, for the DAG of its steps (optional: without it, steps appear as their jobs start). */
+  specification?(workflow: string, o?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** One step of the workflow's DAG with the state of its jobs. */
+export interface RunMonitorStep {
+  name: string;
+  /** pending (not started yet), running, finished, failed, stopped, or skipped (the run ended without it). */
+  status: string;
+  /** Steps it needs (DAG edges). */
+  needs: string[];
+  /** Jobs the step runs (serial: one per command) and how many have finished. */
+  jobs: number;
+  finished: number;
 }
 
 export interface RunMonitorJob {
@@ -44,6 +59,8 @@ export type RunMonitorState = {
   started: string;
   ended: string;
   jobs: RunMonitorJob[];
+  /** Every step of the workflow in DAG order (a step after those it needs), started or not, with its state. */
+  steps: RunMonitorStep[];
   /** The step whose log is shown, and the end of that log. */
   selected: string;
   log: string;
@@ -80,6 +97,27 @@ function defaultStep(jobs: JobLog[]): string {
   return pick?.step ?? "";
 }
 
+/** The DAG's steps with the states of their jobs; steps only known from jobs (no specification) come last. */
+export function stepStates(dag: WorkflowStep[], jobs: RunMonitorJob[], runStatus: string): RunMonitorStep[] {
+  const ended = TERMINAL_STATUSES.has(runStatus);
+  const known = stepsInOrder(dag);
+  for (const j of jobs) {
+    if (!known.some((s) => s.name === j.step)) known.push({ name: j.step, needs: [], jobs: 1 });
+  }
+  return known.map((step) => {
+    const mine = jobs.filter((j) => j.step === step.name);
+    const finished = mine.filter((j) => j.status === "finished").length;
+    let status: string;
+    if (mine.some((j) => j.status === "running" || j.status === "queued" || j.status === "created")) status = "running";
+    else if (mine.some((j) => j.status === "failed")) status = "failed";
+    else if (mine.some((j) => j.status === "stopped")) status = "stopped";
+    else if (mine.length > 0 && finished >= step.jobs) status = "finished";
+    else if (mine.length > 0) status = ended ? (runStatus === "stopped" ? "stopped" : "failed") : "running";
+    else status = ended ? "skipped" : "pending";
+    return { name: step.name, status, needs: step.needs, jobs: Math.max(step.jobs, mine.length), finished };
+  });
+}
+
 export function runMonitor(client: RunMonitorSource, workflow: string, options: RunMonitorOptions = {}): WidgetModel<RunMonitorState> {
   const model = widget<RunMonitorState>({
     esm: RUN_MONITOR_ESM,
@@ -97,6 +135,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
       started: "",
       ended: "",
       jobs: [],
+      steps: [],
       selected: "",
       log: "",
       polling: false,
@@ -108,6 +147,20 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
   const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
   let jobLogs: JobLog[] = [];
   let userSelected = false;
+  let dag: WorkflowStep[] = [];
+  const showSteps = () => model.set("steps", stepStates(dag, model.get("jobs"), model.get("status")));
+  /** Reads the specification once for the DAG; a failure only means steps appear as they start. */
+  const loadDag = async () => {
+    if (!client.specification) return;
+    try {
+      const answer = (await client.specification(workflow, { signal })) as { specification?: { workflow?: { type?: unknown; specification?: unknown } } };
+      const wf = answer?.specification?.workflow;
+      dag = workflowSteps(String(wf?.type ?? ""), wf?.specification);
+      showSteps();
+    } catch {
+      // Steps come from the jobs alone.
+    }
+  };
 
   const showState = (s: WorkflowState) =>
     model.set({
@@ -144,6 +197,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
           const logs = await client.logs(workflow, { signal });
           jobLogs = logs.jobs;
           model.set("jobs", jobLogs.map((j) => ({ step: j.step, status: j.status ?? "", started: j.startedAt ?? "", finished: j.finishedAt ?? "" })));
+          showSteps();
           if (!userSelected || !jobLogs.some((j) => j.step === model.get("selected"))) model.set("selected", defaultStep(jobLogs));
           showLog();
         } catch (e) {
@@ -172,6 +226,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
         intervalMs: options.intervalMs,
         onUpdate: (s) => {
           showState(s);
+          showSteps();
           void refreshLogs();
         },
       },
@@ -219,6 +274,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
     }
   });
 
+  void loadDag();
   void poll();
   return model;
 }

@@ -27,7 +27,6 @@ export type HttpErrorCode =
   | "HTTP_IO" // local file system error during a transfer
   | "HTTP_INVALID_ARGUMENT" // refused before sending: a `.`/`..` path segment, a NUL byte, a line break in a header
   | "HTTP_HEADERS_TOO_LARGE" // 431: the URL or a header (token, cookie) is over the server's limit
-  | "HTTP_FILE_REFUSED" // a local file named by the user is not a regular file, or is over the size cap
   | "CONFIG_MISSING" // a required setting is not configured
   | "CONFIG_INVALID"; // a setting or config file cannot be used
 

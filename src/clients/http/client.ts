@@ -4,7 +4,7 @@
  * into the service's error class.
  */
 import { anySignal, withAmbientSignal } from "./ambient-signal";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
@@ -20,6 +20,7 @@ import { redactUrl } from "./redact";
 import { HttpResponse, type ResponseHeaders } from "./response";
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
 import { requestProblem } from "./request-check";
+import { readSmallFileSync } from "../small-file";
 import { currentRetryListener, type RetryEvent, type RetryListener } from "./retry-events";
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
@@ -137,13 +138,14 @@ function readPem(path: string, what: string): Buffer {
     // A CA *folder* (e.g. /etc/grid-security/certificates) is read as the bundle of its PEM files.
     if (statSync(path).isDirectory()) {
       const files = readdirSync(path).filter((f) => /\.(pem|crt|0)$/.test(f)).sort();
-      return Buffer.concat(files.map((f) => readFileSync(join(path, f))) as unknown as Uint8Array[]);
+      return Buffer.concat(files.map((f) => readSmallFileSync(join(path, f), { what: `the ${what} file`, encoding: null })) as unknown as Uint8Array[]);
     }
-    return readFileSync(path);
+    return readSmallFileSync(path, { what: `the ${what} file`, encoding: null });
   } catch (e) {
     throw new ConfigError({
       code: "CONFIG_INVALID",
-      message: `Cannot read the ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      message:
+        e instanceof ClientError ? e.message : `Cannot read the ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
       hint: `Fix the ${what} path in your profile or rucio.cfg.`,
       cause: e,
     });

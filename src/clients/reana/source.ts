@@ -2,8 +2,8 @@
  * YAML/JSON source files that keep their line numbers, so that a validation message can point at
  * `reana.yaml:12:7` instead of a JSON pointer.
  */
-import { readFileSync } from "node:fs";
 import { Document, isCollection, isNode, LineCounter, parseDocument, type Node } from "yaml";
+import { readSmallFileSync } from "../small-file";
 import { pyyamlTags } from "./pyyaml-schema";
 
 export interface SourcePosition {
@@ -51,8 +51,9 @@ export class YamlSource {
     return source;
   }
 
-  static read(file: string): YamlSource {
-    return YamlSource.parse(readFileSync(file, "utf8"), file);
+  /** Reads a YAML/JSON file the user named: a regular file of at most 5 MiB (LOCAL_FILE_* errors otherwise). */
+  static read(file: string, what = "the YAML file"): YamlSource {
+    return YamlSource.parse(readSmallFileSync(file, { what }), file);
   }
 
   /** The document as plain JavaScript values (maps become objects). */

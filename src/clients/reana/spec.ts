@@ -59,7 +59,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function loadReanaSpec(file: string, options: LoadOptions = {}): LoadedReanaSpec {
   let source: YamlSource;
   try {
-    source = YamlSource.read(file);
+    source = YamlSource.read(file, "the REANA specification");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
       throw new ReanaSpecError(`${file} does not exist.`, { hint: "Pass the path of your reana.yaml (or reana.yml)." });
@@ -138,7 +138,7 @@ function loadParameterFile(spec: ReanaSpecification, type: WorkflowType, baseDir
   const file = path.resolve(baseDir, params.input);
   let loaded: unknown;
   try {
-    loaded = YamlSource.read(file).value();
+    loaded = YamlSource.read(file, "the parameter file").value();
   } catch (e) {
     const message = (e as NodeJS.ErrnoException).code === "ENOENT" ? `Parameter file ${params.input} does not exist.` : (e as Error).message;
     throw new ReanaSpecError(message, {

@@ -7,8 +7,8 @@
  * - Yadage: YAML/JSON with every `$ref` to another file replaced by the referenced content (`load_as_ref=False`);
  * - Snakemake: the rules read from the Snakefile (see snakemake.ts).
  */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { readSmallFileSync } from "../small-file";
 import { SourceFormatError, YamlSource } from "./source";
 import { snakemakeSpecification } from "./snakemake";
 
@@ -31,7 +31,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function readStructured(file: string): { value: unknown; source: YamlSource } {
   let source: YamlSource;
   try {
-    source = YamlSource.read(file);
+    source = YamlSource.read(file, "the workflow file");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new SourceFormatError(`Workflow file ${file} does not exist.`);
     throw e;
@@ -148,7 +148,7 @@ export function loadCwlFile(file: string): LoadedWorkflowFile {
 export function loadSnakemakeFile(file: string): LoadedWorkflowFile {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readSmallFileSync(file, { what: "the Snakefile" });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new SourceFormatError(`Workflow file ${file} does not exist.`);
     throw e;

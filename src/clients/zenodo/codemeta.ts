@@ -6,7 +6,7 @@
  * `citation`→references, SPDX licence URL(s)→licence id, `upload_type` software, `access_right` open by default.
  * Keys without a Zenodo counterpart are reported, not silently dropped.
  */
-import { readFile } from "node:fs/promises";
+import { readSmallFile } from "../small-file";
 import { ZenodoError } from "./errors";
 import { validateDepositMetadata, type Creator, type DepositMetadata, type MetadataReport } from "./metadata";
 
@@ -175,7 +175,7 @@ export function codemetaToZenodo(codemeta: unknown, options: CodemetaOptions = {
 export async function codemetaFileToZenodo(file: string, options: CodemetaOptions = {}): Promise<CodemetaConversion> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readSmallFile(file, { what: "the codemeta file" });
   } catch (e) {
     throw fail(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}.`);
   }

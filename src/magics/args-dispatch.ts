@@ -6,6 +6,7 @@
  */
 import { ClientError } from "../clients/errors";
 import { redact } from "../clients/http/redact";
+import { describeRetry, withRetryListener } from "../clients/http/retry-events";
 import { HelpText, clipEcho, closest, magicHelp, parseVerb, tokenize, usageLine, verbHelp, type VerbCall, type VerbSpec } from "./args";
 import { asJson } from "./vre-format";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
@@ -114,7 +115,11 @@ export function verbMagic<Env>(options: VerbMagicOptions<Env>): MagicSpec {
       const what = `%${name} ${verb.name}`;
       try {
         const env = options.env();
-        const value = await verb.run(call, ctx, env, body);
+        // A request that waits through retries says so in the cell (stderr) instead of staying silent.
+        const value = await withRetryListener(
+          (event) => ctx.printError(`${redact(describeRetry(event))}\n`),
+          () => verb.run(call, ctx, env, body),
+        );
         return call.json ? asJson(value) : value;
       } catch (err) {
         throw toMagicError(err, what, ctx.signal);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zenodoInstance } from "../clients/zenodo/instance";
 import { Session } from "../session";
 import { domainMagics, registerDomainMagics } from "./domain";
 import type { MagicSpec } from "./types";
@@ -128,3 +129,86 @@ describe("%vre against the sandbox, through the session", () => {
     await after.close();
   });
 });
+
+describe("profile labels say what each endpoint really is", () => {
+  let configured: Session;
+  let cfgPath: string;
+  let sandboxUrls: Record<string, string>;
+
+  beforeAll(async () => {
+    const sb = await session.sandbox();
+    sandboxUrls = { rucio: sb.profiles.rucio.host, reana: sb.profiles.reana.serverUrl, zenodo: sb.profiles.zenodo.baseUrl };
+    // A real-looking configuration: Rucio from a rucio.cfg, Zenodo at a custom URL (here the sandbox's Zenodo reached
+    // as any Zenodo-compatible service would be), REANA not configured.
+    cfgPath = path.join(root, "etc", "rucio.cfg");
+    fs.mkdirSync(path.dirname(cfgPath), { recursive: true });
+    fs.writeFileSync(
+      cfgPath,
+      `[client]\nrucio_host = ${sb.profiles.rucio.host}\nauth_host = ${sb.profiles.rucio.authHost ?? sb.profiles.rucio.host}\nauth_type = userpass\nusername = ${sb.profiles.rucio.username}\npassword = ${sb.profiles.rucio.password}\naccount = demo\n`,
+    );
+    configured = new Session({
+      sandboxDir: path.join(root, "sandbox"),
+      env: { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json"), RUCIO_CONFIG: cfgPath, ZENODO_URL: sb.profiles.zenodo.baseUrl, ZENODO_TOKEN: sb.profiles.zenodo.token },
+      notice: () => {},
+    });
+  });
+
+  afterAll(async () => {
+    await configured?.close();
+  });
+
+  const vre = () => Object.fromEntries(domainMagics({ session: () => configured }).map((m) => [m.name, m])).vre;
+
+  it("a profile read from rucio.cfg is named by that file, with its path", async () => {
+    const rows = (await vre().run("status", testContext(cwd()).ctx)) as Array<{ service: string; profile: string; kind: string; source?: string; identity?: string; problem?: string }>;
+    const rucio = rows.find((r) => r.service === "rucio")!;
+    expect(rucio.problem).toBeUndefined();
+    expect(rucio.identity).toBe("demo");
+    expect(rucio.profile).toBe(`rucio.cfg (${cfgPath})`);
+    expect(rucio.source).toBe(`rucio.cfg (${cfgPath})`);
+    expect(rucio.kind).toBe("real");
+    expect(String(bundleOf(rows)["text/plain"])).toContain(cfgPath);
+    expect(rows.find((r) => r.service === "reana")).toMatchObject({ profile: "sandbox", kind: "sandbox" });
+  });
+
+  it("a custom ZENODO_URL is a Zenodo-compatible service at its host, never Zenodo production", async () => {
+    const rows = (await vre().run("status", testContext(cwd()).ctx)) as Array<{ service: string; profile: string; identity?: string; source?: string; problem?: string }>;
+    const zenodo = rows.find((r) => r.service === "zenodo")!;
+    expect(zenodo.problem).toBeUndefined();
+    expect(zenodo.profile).toBe("environment");
+    expect(zenodo.source).toBe("environment (ZENODO_URL)");
+    expect(zenodo.identity).toBe(`token valid (Zenodo-compatible service at ${new URL(sandboxUrls.zenodo).hostname})`);
+    const text = JSON.stringify(bundleOf(rows));
+    expect(text).not.toMatch(/production/i);
+    const ping = (await Object.fromEntries(domainMagics({ session: () => configured }).map((m) => [m.name, m])).zenodo.run("ping", testContext(cwd()).ctx)) as { instance: string };
+    expect(ping.instance).not.toMatch(/PRODUCTION|sandbox/);
+    expect(ping.instance).toContain("Zenodo-compatible service, not zenodo.org");
+  });
+
+  it("%vre use sandbox shows the sandbox's own endpoints as sandbox, and the configured ones apart", async () => {
+    const now = (await vre().run("use sandbox", testContext(cwd()).ctx)) as Array<{ service: string; name: string; endpoint: string; kind: string; active: boolean }>;
+    try {
+      expect(now.map((r) => `${r.service}:${r.name}:${r.kind}`)).toEqual(["rucio:sandbox:sandbox", "reana:sandbox:sandbox", "zenodo:sandbox:sandbox"]);
+      for (const r of now) expect(r.endpoint, r.service).toBe(sandboxUrls[r.service]);
+      const all = (await vre().run("profiles", testContext(cwd()).ctx)) as Array<{ service: string; name: string; endpoint: string; kind: string; active: boolean; source: string }>;
+      const cfgRow = all.find((r) => r.service === "rucio" && r.name.startsWith("rucio.cfg"))!;
+      expect(cfgRow).toMatchObject({ active: false, kind: "real", source: `rucio.cfg (${cfgPath})` });
+      const sandboxRows = all.filter((r) => r.name === "sandbox");
+      expect(sandboxRows.every((r) => r.active && r.kind === "sandbox" && r.endpoint === sandboxUrls[r.service])).toBe(true);
+      // every row that calls itself the sandbox is the embedded one
+      for (const r of all) if (r.kind === "sandbox") expect(r.endpoint).toBe(sandboxUrls[r.service]);
+    } finally {
+      configured.use("default");
+    }
+    const back = configured.profiles().filter((r) => r.active);
+    expect(back.map((r) => `${r.service}:${r.name}`)).toEqual([`rucio:rucio.cfg (${cfgPath})`, "reana:sandbox", "zenodo:environment"]);
+  });
+
+  it("instance labels follow the base URL", () => {
+    expect(zenodoInstance({ baseUrl: "https://zenodo.org/api", sandbox: false })).toMatchObject({ kind: "production" });
+    expect(zenodoInstance({ baseUrl: "https://sandbox.zenodo.org/api", sandbox: true })).toMatchObject({ kind: "sandbox" });
+    expect(zenodoInstance({ baseUrl: "https://data.lab.example/api", sandbox: false })).toMatchObject({ kind: "custom", short: "Zenodo-compatible service at data.lab.example" });
+    expect(zenodoInstance({ baseUrl: "https://zenodo.org/api", sandbox: true })).toMatchObject({ kind: "production" });
+  });
+});
+

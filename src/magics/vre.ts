@@ -6,7 +6,8 @@
 import type { Session, ServiceName } from "../session";
 import type { ProvenanceAction, ProvenanceEntry } from "../session/provenance";
 import type { RecordSession } from "../session/record";
-import type { VerbCall } from "./args";
+import { zenodoInstance } from "../clients/zenodo/instance";
+import { clipEcho, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 import { anySignal, ask } from "./vre-common";
@@ -18,7 +19,7 @@ const SERVICES: ServiceName[] = ["rucio", "reana", "zenodo"];
 
 function serviceArg(call: VerbCall, name = "SERVICE"): ServiceName {
   const s = call.str(name).toLowerCase();
-  if (!SERVICES.includes(s as ServiceName)) throw new UsageError(`${call.prefix()}: ${JSON.stringify(s)} is not a service; use rucio, reana or zenodo.\nUsage: ${call.usage()}`);
+  if (!SERVICES.includes(s as ServiceName)) throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(s))} is not a service; use rucio, reana or zenodo.\nUsage: ${call.usage()}`);
   return s as ServiceName;
 }
 
@@ -27,6 +28,8 @@ export interface ServiceStatus {
   profile: string;
   kind: string;
   endpoint: string;
+  /** Where the endpoint comes from (config.json, rucio.cfg with its path, an environment variable, ...). */
+  source?: string;
   identity?: string;
   reachable: boolean;
   ms?: number;
@@ -45,6 +48,7 @@ async function probe(env: Env, service: ServiceName, signal: AbortSignal): Promi
     const active = await env.settings(service);
     row.profile = active.profile;
     row.kind = active.kind;
+    row.source = active.source;
     const s = active.settings as unknown as Record<string, unknown>;
     row.endpoint = String(s.host ?? s.serverUrl ?? s.baseUrl ?? "");
     if (service === "rucio") {
@@ -67,7 +71,7 @@ async function probe(env: Env, service: ServiceName, signal: AbortSignal): Promi
       row.reachable = true;
       row.ms = Date.now() - started;
       await c.listDepositions({ size: 1, signal: timeout });
-      row.identity = `token valid (${c.settings.local ? "local sandbox" : c.settings.sandbox ? "Zenodo sandbox" : "Zenodo production"})`;
+      row.identity = `token valid (${zenodoInstance(c.settings).short})`;
     }
   } catch (e) {
     if (signal.aborted) throw e;
@@ -174,6 +178,7 @@ export const vreVerbs: Verb<Env>[] = [
           { label: "active", get: (p) => (p.active ? "●" : "") },
           { label: "kind", get: (p) => (p.kind === "sandbox" ? "local sandbox" : "real service") },
           { label: "endpoint", get: (p) => p.endpoint },
+          { label: "from", get: (p) => p.source },
         ], { title: "Profiles", footer: "Switch with %vre use PROFILE (\"sandbox\" for the local sandbox, \"default\" for the configured services)." }),
       );
     },
@@ -193,7 +198,8 @@ export const vreVerbs: Verb<Env>[] = [
           { label: "profile", get: (p) => p.name },
           { label: "kind", get: (p) => (p.kind === "sandbox" ? "local sandbox" : "real service") },
           { label: "endpoint", get: (p) => p.endpoint },
-        ], { title: `Now using profile ${call.str("PROFILE")}` }),
+          { label: "from", get: (p) => p.source },
+        ], { title: `Now using profile ${clipEcho(call.str("PROFILE"))}` }),
       );
     },
   },
@@ -220,8 +226,9 @@ export const vreVerbs: Verb<Env>[] = [
       return withDisplay(rows, () =>
         tableBundle(rows, [
           { label: "service", get: (r) => r.service },
-          { label: "profile", get: (r) => `${r.profile}${r.kind === "sandbox" ? " (local sandbox)" : ""}` },
+          { label: "profile", get: (r) => `${r.profile}${r.kind === "sandbox" && r.profile !== "sandbox" ? " (local sandbox)" : ""}` },
           { label: "endpoint", get: (r) => r.endpoint },
+          { label: "from", get: (r) => r.source },
           { label: "identity", get: (r) => r.identity },
           { label: "reachable", get: (r) => (r.reachable ? `yes (${r.ms} ms)` : "no") },
           { label: "version", get: (r) => r.version },

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { checksumFile } from "../clients/http/checksum";
-import { ZenodoError, assertValidMetadata, codemetaFileToZenodo, depositFileProblems, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
+import { ZenodoError, zenodoInstance, assertValidMetadata, codemetaFileToZenodo, depositFileProblems, resumableDeposit, type DepositFileResult, type DepositMetadata, type Deposition, type ZenodoClient, type ZenodoRecord } from "../clients/zenodo";
 import type { Session } from "../session";
 import { clipEcho, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
@@ -24,11 +24,19 @@ type Env = Pick<Session, "zenodo" | "provenance">;
 // ---------------------------------------------------------------------------------------------------------------
 // Values
 
-/** Which Zenodo the client talks to, in plain words. */
+/** Which Zenodo the client talks to, in plain words, read from its base URL. */
 export function instanceLabel(client: ZenodoClient): string {
-  if (client.settings.local) return "local sandbox (test DOIs 10.5072; nothing leaves this machine)";
-  if (client.settings.sandbox) return "Zenodo sandbox (test DOIs 10.5072)";
-  return "Zenodo PRODUCTION (real, permanent DOIs)";
+  const at = zenodoInstance(client.settings);
+  if (at.kind === "local") return "local sandbox (test DOIs 10.5072; nothing leaves this machine)";
+  if (at.kind === "sandbox") return "Zenodo sandbox (test DOIs 10.5072)";
+  if (at.kind === "production") return "Zenodo PRODUCTION (real, permanent DOIs)";
+  return `${at.host} (a Zenodo-compatible service, not zenodo.org${client.settings.sandbox ? "; configured as a test instance" : ""})`;
+}
+
+/** The instance as the provenance log names it: "local sandbox", "zenodo sandbox", "zenodo", or the service's host. */
+function instanceName(client: ZenodoClient): string {
+  const at = zenodoInstance(client.settings);
+  return at.kind === "local" ? "local sandbox" : at.kind === "sandbox" ? "zenodo sandbox" : at.kind === "production" ? "zenodo" : at.host;
 }
 
 export interface DepositionSummary {
@@ -302,7 +310,7 @@ function recordPublish(env: Env, client: ZenodoClient, d: Deposition, doi: strin
     endpoint: client.settings.baseUrl,
     details: {
       deposition: d.id,
-      instance: client.settings.local ? "local sandbox" : client.settings.sandbox ? "zenodo sandbox" : "zenodo",
+      instance: instanceName(client),
       files: files?.map((f) => ({ name: f.name, md5: f.md5, bytes: f.size })) ?? (d.files ?? []).map((f) => ({ name: f.filename, md5: (f.checksum ?? "").replace(/^md5:/, ""), bytes: f.filesize })),
     },
   });

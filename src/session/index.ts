@@ -25,23 +25,57 @@ export interface ClientsOf {
 export type ProfileKind = "sandbox" | "real";
 
 export interface ProfileInfo {
-  /** Profile name: a config.json profile, "environment" (env vars / rucio.cfg), or "sandbox". */
+  /**
+   * Profile name: a config.json profile, "environment" (environment variables), "rucio.cfg (PATH)", "login"
+   * (credentials given to this kernel), or "sandbox" (the embedded sandbox, and only it).
+   */
   name: string;
   service: ServiceName;
   active: boolean;
   kind: ProfileKind;
   /** Where the service is reached (no credentials in it). */
   endpoint: string;
+  /** Where the endpoint comes from, e.g. "config.json (~/.config/vre-ts/config.json)", "environment (RUCIO_HOST)". */
+  source: string;
 }
 
 export interface ActiveSettings<K extends ServiceName> {
   settings: SettingsOf[K];
   kind: ProfileKind;
-  /** "sandbox", a config.json profile name, or "environment". */
+  /** "sandbox", a config.json profile name, "environment", "rucio.cfg (PATH)" or "login" (see ProfileInfo.name). */
   profile: string;
+  /** Where the endpoint comes from (see ProfileInfo.source). */
+  source: string;
 }
 
 const SERVICES: ServiceName[] = ["rucio", "reana", "zenodo"];
+
+const ENDPOINT_KEY: Record<ServiceName, string> = { rucio: "host", reana: "serverUrl", zenodo: "baseUrl" };
+
+/**
+ * Names a resolved profile by where its endpoint comes from, so that a label never claims more than it knows: the
+ * config.json profile, rucio.cfg with its path, the environment variable, or a login in this kernel.
+ */
+export function describeProfile(service: ServiceName, resolved: ResolvedProfile<unknown>, configPath: string): { name: string; source: string } {
+  const sources = resolved.sources as Record<string, string | undefined>;
+  // Zenodo's endpoint may be the default (zenodo.org) with only the token configured: name it by the token's origin.
+  const from = sources[ENDPOINT_KEY[service]] ?? (service === "zenodo" ? sources.token : undefined) ?? "";
+  if (from.startsWith("config.json:")) return { name: resolved.profile ?? from.slice("config.json:".length), source: `config.json (${configPath})` };
+  if (from.startsWith("rucio.cfg:")) {
+    const path = from.slice("rucio.cfg:".length);
+    return { name: `rucio.cfg (${path})`, source: `rucio.cfg (${path})` };
+  }
+  if (from.startsWith("env:")) return { name: "environment", source: `environment (${from.slice(4)})` };
+  if (from === "explicit") return { name: "login", source: "credentials given to this kernel (%vre login)" };
+  if (resolved.profile) return { name: resolved.profile, source: `config.json (${configPath})` };
+  return { name: "environment", source: "environment" };
+}
+
+/** Settings that point at a local sandbox (the embedded one, or `vre-ts sandbox` reached through a profile). */
+function isSandboxSettings(service: ServiceName, settings: unknown): boolean {
+  const s = settings as { sandbox?: boolean; local?: boolean } | undefined;
+  return service === "zenodo" ? s?.local === true : s?.sandbox === true;
+}
 
 function endpointOf(service: ServiceName, settings: SettingsOf[ServiceName] | undefined): string {
   if (!settings) return "";
@@ -91,11 +125,12 @@ export class Session {
   async settings<K extends ServiceName>(service: K): Promise<ActiveSettings<K>> {
     const resolved = this.resolved(service);
     if (!this.forceSandbox && resolved.configured && resolved.settings) {
-      return { settings: resolved.settings, kind: "real", profile: resolved.profile ?? "environment" };
+      const { name, source } = describeProfile(service, resolved, configFilePath(this.env));
+      return { settings: resolved.settings, kind: isSandboxSettings(service, resolved.settings) ? "sandbox" : "real", profile: name, source };
     }
     const sandbox = await this.sandbox();
     const settings = { ...(sandbox.profiles[service] as unknown as SettingsOf[K]), ...(this.logins[service] ?? {}) };
-    return { settings, kind: "sandbox", profile: "sandbox" };
+    return { settings, kind: "sandbox", profile: "sandbox", source: "embedded sandbox" };
   }
 
   /** Opens (once) the embedded sandbox, seeded with the demo dataset. */
@@ -161,18 +196,24 @@ export class Session {
     } catch {
       // an unreadable config.json is reported by resolveProfile's own error when used
     }
+    const configPath = configFilePath(this.env);
     for (const service of SERVICES) {
       const resolved = this.resolved(service);
-      const activeName = !this.forceSandbox && resolved.configured ? (resolved.profile ?? "environment") : "sandbox";
-      const names = new Set<string>([activeName, "sandbox"]);
-      for (const [name, profile] of Object.entries(stored)) if (profile[service]) names.add(name);
-      for (const name of names) {
-        let endpoint = "";
-        if (name === activeName && resolved.configured) endpoint = endpointOf(service, resolved.settings);
-        else if (name === "sandbox") endpoint = this.sandboxUrl(service);
-        else endpoint = endpointOf(service, stored[name]?.[service] as SettingsOf[ServiceName] | undefined);
-        out.push({ name, service, active: name === activeName, kind: name === "sandbox" ? "sandbox" : "real", endpoint });
+      const rows: ProfileInfo[] = [];
+      // What the configuration says, active unless `%vre use sandbox` sent everything to the sandbox.
+      if (resolved.configured && resolved.settings) {
+        const { name, source } = describeProfile(service, resolved, configPath);
+        const settings = resolved.settings as SettingsOf[ServiceName];
+        rows.push({ name, service, active: !this.forceSandbox, kind: isSandboxSettings(service, settings) ? "sandbox" : "real", endpoint: endpointOf(service, settings), source });
       }
+      for (const [name, profile] of Object.entries(stored)) {
+        const settings = profile[service] as SettingsOf[ServiceName] | undefined;
+        if (!settings || rows.some((r) => r.name === name)) continue;
+        rows.push({ name, service, active: false, kind: isSandboxSettings(service, settings) ? "sandbox" : "real", endpoint: endpointOf(service, settings), source: `config.json (${configPath})` });
+      }
+      // The embedded sandbox: its own endpoint, never a configured one.
+      rows.push({ name: "sandbox", service, active: this.forceSandbox || !resolved.configured, kind: "sandbox", endpoint: this.sandboxUrl(service), source: "embedded sandbox" });
+      out.push(...rows);
     }
     return out;
   }

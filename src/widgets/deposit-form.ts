@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { anySignal } from "../clients/http/ambient-signal";
-import { UPLOAD_TYPES, validateDepositMetadata, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
+import { UPLOAD_TYPES, validateDepositMetadata, zenodoInstance, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
 import { depositFileProblems, depositInstance, rememberedDeposit, resumableDeposit, type DepositState } from "../clients/zenodo/resumable";
 import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
 import { errorText } from "./error-text";
@@ -174,7 +174,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
     state: {
       name: options.name,
       instance: options.instance,
-      production: !client.settings.sandbox && !client.settings.local,
+      production: zenodoInstance(client.settings).kind === "production",
       upload_types: [...UPLOAD_TYPES],
       metadata: toForm(extra),
       files: options.files ?? [],

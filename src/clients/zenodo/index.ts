@@ -22,6 +22,7 @@ export {
   type MetadataIssue,
   type MetadataReport,
 } from "./metadata";
+export { zenodoInstance, type ZenodoInstance, type ZenodoInstanceKind } from "./instance";
 export { checkLicenseId, orcidCheckDigit, orcidProblem, ZENODO_LICENSE_IDS, type LicenseCheck } from "./identifiers";
 export { codemetaToZenodo, codemetaFileToZenodo, licenseId, type CodemetaConversion, type CodemetaOptions } from "./codemeta";
 export type { Deposition, DepositionFile, ZenodoRecord } from "./responses";

@@ -150,3 +150,12 @@ describe("help", () => {
     expect(closest("xyzzy", ["list", "stat"])).toBeUndefined();
   });
 });
+
+describe("NUL bytes", () => {
+  it("an argument holding a NUL byte is a UsageError naming it, before anything runs", () => {
+    for (const words of [["user.jdoe:a\0b"], ["test:x", "--filter", "a\0"], ["--type=dataset\0"]]) {
+      expect(() => parseVerb("rucio", listDids, words)).toThrow(UsageError);
+      expect(() => parseVerb("rucio", listDids, words)).toThrow(/^%rucio list-dids: the argument ".*\\u0000.*" contains a NUL byte \(\\0\); remove it\./);
+    }
+  });
+});

@@ -285,6 +285,12 @@ export function parseVerb(magic: string, verb: VerbSpec, words: string[]): VerbC
   }
   const prefix = `%${magic} ${verb.name}`;
   const usage = usageLine(magic, verb);
+  // A NUL byte (e.g. from an interpolated {expr}) is never meant: no name, path or value may hold one, and the
+  // file system and HTTP layers would only reject it with a bare TypeError.
+  const nul = words.find((w) => w.includes("\0"));
+  if (nul !== undefined) {
+    throw new UsageError(`${prefix}: the argument ${JSON.stringify(nul)} contains a NUL byte (\\0); remove it.\nUsage: ${usage}`);
+  }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: words, options: parseOptions, strict: true, allowPositionals: true }) as typeof parsed;

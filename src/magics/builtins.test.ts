@@ -50,6 +50,16 @@ describe("env", () => {
 
   it("rejects invalid names", () => {
     expect(() => setEnv("1BAD", "x")).toThrow(/invalid environment variable name/);
+    const long = `1${"x".repeat(100_000)}`;
+    let message = "";
+    try {
+      setEnv(long, "x");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.length).toBeLessThan(400);
+    expect(message).toMatch(/… \(\d+ more characters\)/);
+    expect(() => cd(`/no/such/${"d".repeat(100_000)}`)).toThrow(/more characters\)/);
   });
 });
 

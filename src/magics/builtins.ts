@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { redact } from "../clients/http/redact";
+import { clipEcho } from "./args";
 import { listMagics, registerMagic } from "./registry";
 import { rich, table, type Displayable } from "./render";
 import { UsageError, type MagicContext, type MagicSpec, type MimeBundle } from "./types";
@@ -138,7 +139,7 @@ export function env(name?: string): unknown {
 
 /** Sets an environment variable for the kernel and the processes it starts. */
 export function setEnv(name: string, value: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`invalid environment variable name "${name}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`invalid environment variable name ${clipEcho(JSON.stringify(name))}`);
   process.env[name] = value;
 }
 
@@ -157,7 +158,7 @@ export function cd(dir?: string): string {
   try {
     process.chdir(abs);
   } catch (e) {
-    throw new UsageError(`%cd: cannot change to ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`%cd: cannot change to ${clipEcho(abs)}: ${(e as NodeJS.ErrnoException).code ?? clipEcho((e as Error).message)}`);
   }
   previousDir = before;
   return abs;
@@ -239,7 +240,7 @@ const BUILTINS: MagicSpec[] = [
         ctx.print(`env: ${eq[1]}=${maskEnvValue(eq[1], value)}`);
         return undefined;
       }
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) throw new UsageError(`%env: cannot parse "${a}"; use %env NAME or %env NAME=VALUE`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) throw new UsageError(`%env: cannot parse ${clipEcho(JSON.stringify(a))}; use %env NAME or %env NAME=VALUE`);
       const v = env(a);
       if (v === undefined) throw new UsageError(`environment variable ${a} is not set`);
       return v;

@@ -123,6 +123,32 @@ describe("Rucio client ↔ sandbox", () => {
     expect((again as RucioError).code).toBe("RUCIO_ALREADY_EXISTS");
   });
 
+  it("manages rules and reads account usage with typed calls (PUT /rules/{id}, GET /rules/?account=, /accounts/{a}/usage/local)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vre-ts-sbx-rules-"));
+    const file = join(dir, "usage.txt");
+    writeFileSync(file, "x".repeat(12_345));
+    const up = await rucio.upload(file, { rse: "SANDBOX-DISK1", lifetime: 600 });
+    const [id] = up.ruleIds!;
+    const rule = await rucio.rules.get(id);
+    expect(rule).toMatchObject({ scope: "user.demo", name: "usage.txt", rse_expression: "SANDBOX-DISK1", copies: 1, state: "OK" });
+    expect(rule.expires_at!.getTime()).toBeLessThan(Date.now() + 700_000);
+    const longer = await rucio.rules.update(id, { lifetime: 86_400, comment: "keep a day" });
+    expect(longer.expires_at).toBeInstanceOf(Date);
+    expect(longer.expires_at!.getTime()).toBeGreaterThan(Date.now() + 86_000_000);
+    expect(longer.comments).toBe("keep a day");
+    expect((await rucio.rules.update(id, { lifetime: null })).expires_at ?? null).toBeNull();
+    await expect(rucio.rules.update(id, {})).rejects.toMatchObject({ code: "RUCIO_INVALID_REQUEST" });
+    const mine = await collect(rucio.rules.list({ account: "demo" }));
+    expect(mine.map((r) => r.id)).toContain(id);
+    expect(mine.every((r) => r.account === "demo")).toBe(true);
+    const usage = await collect(rucio.accounts.usage("demo"));
+    const disk1 = usage.find((u) => u.rse === "SANDBOX-DISK1")!;
+    expect(disk1.bytes).toBeGreaterThanOrEqual(12_345);
+    expect(disk1.files).toBeGreaterThanOrEqual(1);
+    expect(typeof disk1.bytes_limit).toBe("number");
+    expect(await collect(rucio.accounts.usage("demo", { rse: "SANDBOX-DISK1" }))).toEqual([expect.objectContaining({ rse: "SANDBOX-DISK1", bytes: disk1.bytes })]);
+  });
+
   it("writing into a scope of another account is a permission error", async () => {
     const e = (await rucio.dids.addDataset("open:mine").catch((x: unknown) => x)) as RucioError;
     expect(e).toBeInstanceOf(RucioError);

@@ -42,4 +42,18 @@ describe("provenance of typed client calls", () => {
     expect(published).toMatchObject({ service: "zenodo", kind: "deposit", doi: result.published!.doi });
     expect(published!.doi).toMatch(/^10\.5072\//);
   });
+
+  it("records an upload with the rule that protects it, and rule updates", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const rucio = lazyClient<RucioClient>(() => session.rucio(), hook("rucio"));
+    const file = join(dir, "prov-upload.txt");
+    writeFileSync(file, "provenance\n");
+    const up = await rucio.upload(file, { rse: "SANDBOX-DISK1" });
+    const write = session.provenance.entries({ action: "write" }).find((e) => e.id === up.did)!;
+    expect(write.details).toMatchObject({ rse: "SANDBOX-DISK1", rules: up.ruleIds });
+    await rucio.rules.update(up.ruleIds![0]!, { lifetime: 3600 });
+    const update = session.provenance.entries({ action: "write" }).find((e) => e.via === "rucio.rules.update()")!;
+    expect(update).toMatchObject({ kind: "rule", id: up.ruleIds![0], label: up.did, details: { changes: { lifetime: 3600 } } });
+  });
 });
+

@@ -23,7 +23,11 @@ const RECORDERS: Record<string, Record<string, Recorder>> = {
     },
     upload: (log, _args, result, endpoint) => {
       const r = result as Named;
-      log.record({ action: "write", kind: "did", service: "rucio", id: str(r.did), via: "rucio.upload()", endpoint, checksums: { adler32: str(r.adler32), md5: str(r.md5) }, bytes: Number(r.bytes), details: { rse: str(r.rse) } });
+      log.record({ action: "write", kind: "did", service: "rucio", id: str(r.did), via: "rucio.upload()", endpoint, checksums: { adler32: str(r.adler32), md5: str(r.md5) }, bytes: Number(r.bytes), details: { rse: str(r.rse), ...(r.dataset ? { dataset: str(r.dataset) } : {}), ...(Array.isArray(r.ruleIds) ? { rules: r.ruleIds.map(str) } : {}) } });
+    },
+    "rules.update": (log, args, result, endpoint) => {
+      const r = result as Named;
+      log.record({ action: "write", kind: "rule", service: "rucio", id: str(args[0]), label: r?.scope ? `${str(r.scope)}:${str(r.name)}` : undefined, via: "rucio.rules.update()", endpoint, details: { changes: JSON.parse(JSON.stringify(args[1] ?? {})) } });
     },
     "rules.create": (log, args, result, endpoint) => {
       log.record({ action: "write", kind: "rule", service: "rucio", id: ([] as unknown[]).concat(result).map(str).join(","), via: "rucio.rules.create()", endpoint, details: { request: JSON.parse(JSON.stringify(args[0] ?? {})) } });

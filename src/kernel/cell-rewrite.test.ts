@@ -10,6 +10,8 @@ describe("cell rewrite (source level)", () => {
     expect(r.code).toBe("const o = { min_pt: min_pt, local, n: 1 };");
     expect(rewriteCell("({ a = 1 } = obj)", earlier(["a"])).code).toBe("({ a: a = 1 } = obj)");
     expect(rewriteCell("const { min_pt } = cfg", earlier(["min_pt"])).code).toBe("const { min_pt } = cfg"); // a binding, not a shorthand
+    expect(rewriteCell("f({\n  min_pt, // cut\n  /* c */ n\n})", earlier(["min_pt", "n"])).code).toBe("f({\n  min_pt: min_pt, // cut\n  /* c */ n: n\n})");
+    expect(findCellFixes("if (ok) { min_pt }", earlier(["min_pt"])).shorthandEnds).toEqual([]); // a block
   });
 
   it("marks cells async whose top-level await tslab misses: `await (expr)` and `for await`", () => {

@@ -37,7 +37,12 @@ interface Ts {
 
 export const ASYNC_MARKER = "await undefined; ";
 
-const IDENTIFIER = /[A-Za-z_$\u00a0-\uffff][\w$\u00a0-\uffff]*/g;
+/**
+ * A name that may be a shorthand property: after `{` or `,`, before `,`, `}` or `=` (comments allowed between).
+ * Blocks such as `{ x }` match too; the parse then finds no shorthand.
+ */
+const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|//[^\n\r\u2028\u2029]*)*`;
+const SHORTHAND_CANDIDATE = new RegExp(String.raw`[{,]${GAP}([A-Za-z_$\u00a0-\uffff][\w$\u00a0-\uffff]*)${GAP}(?=[,}=])`, "g");
 
 /** What a cell needs: the shorthand properties to expand (name end offsets) and whether to mark it async. */
 export interface CellFixes {
@@ -56,8 +61,8 @@ export function findCellFixes(src: string, earlier: (name: string) => boolean): 
   const mayAwait = /\bawait\s*\(|\bfor\s+await\b/.test(src);
   let mayShorthand = false;
   if (src.includes("{")) {
-    for (const m of src.matchAll(IDENTIFIER)) {
-      if (earlier(m[0])) {
+    for (const m of src.matchAll(SHORTHAND_CANDIDATE)) {
+      if (earlier(m[1])) {
         mayShorthand = true;
         break;
       }
@@ -67,7 +72,7 @@ export function findCellFixes(src: string, earlier: (name: string) => boolean): 
 
   const ts = typescript() as unknown as Ts;
   const K = ts.SyntaxKind;
-  const file = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const file = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const fixes: CellFixes = { ...none, shorthandEnds: [] };
   const visit = (node: Node, topLevel: boolean): void => {
     if (node.kind === K.ShorthandPropertyAssignment && node.name?.text !== undefined && earlier(node.name.text)) {

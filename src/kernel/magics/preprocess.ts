@@ -77,6 +77,8 @@ const ASSIGNED_MAGIC_HEAD = new RegExp(
 const CELL_MAGIC = new RegExp(`^\\s*%%(${NAME})(\\?{0,2})(?:[ \\t]+(.*?))?[ \\t]*$`);
 const CELL_MAGIC_START = new RegExp(`^\\s*%%${NAME}`);
 
+const LINE_END = /\r\n?|[\n\u2028\u2029]/g;
+
 /** Line terminators that editors do not show as a line break (or not everywhere) but TypeScript does. */
 const HIDDEN_TERMINATOR = /[\r\u2028\u2029]/;
 
@@ -249,9 +251,8 @@ export function scanLines(src: string, isMagicLine?: (text: string, prevSignific
   const regexAllowedAfter = new Set("(,=:[!&|?{};+-*%~^<>");
   const regexKeywords = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
   const lineEnd = (from: number) => {
-    const m = /\r\n?|[\n\u2028\u2029]/g;
-    m.lastIndex = from;
-    const found = m.exec(src);
+    LINE_END.lastIndex = from;
+    const found = LINE_END.exec(src);
     return found ? { at: found.index, eol: found[0] } : { at: src.length, eol: "" };
   };
   const pushLine = (end: number, eol: string, magic: boolean) => {
@@ -270,6 +271,9 @@ export function scanLines(src: string, isMagicLine?: (text: string, prevSignific
   const atLineStart = (i: number): number => {
     // Magic lines at code line starts are skipped whole; returns the index to continue from.
     while (isMagicLine && mode === "code" && tplStack.length === 0 && i < src.length) {
+      const percent = src.indexOf("%", i);
+      const newline = src.indexOf("\n", i);
+      if (percent < 0 || (newline >= 0 && percent > newline)) break; // no `%` on this line
       const { at, eol } = lineEnd(i);
       if (!isMagicLine(src.slice(i, at), lastSig)) break;
       pushLine(at, eol, true);
@@ -522,7 +526,6 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
   const badHeader = badCellMagicHeader(src);
   if (badHeader) return { kind: "code", code: "", magicCount: 0, error: badHeader };
 
-  const parsed = new Map<number, MagicLine>();
   const lines = scanLines(src, (text, prev) => {
     if (!text.includes("%")) return false;
     const m = parseMagicLine(text);
@@ -536,16 +539,16 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
   let error: string | undefined;
   let plain: PlainMagicCall[] | undefined = [];
   let prevEol = "";
+  let kept = 0; // unchanged text from here up to the next magic line is copied in one piece
   for (const line of lines) {
     const end = line.start + line.text.length;
     const m = line.magic ? parseMagicLine(line.text) : undefined;
     if (!m) {
       if (plain && line.text.trim() !== "") plain = undefined;
-      b.keep(line.start, end + line.eol.length);
       prevEol = line.eol;
       continue;
     }
-    parsed.set(line.start, m);
+    b.keep(kept, line.start);
     count++;
     const hidden = [prevEol, line.eol].find((e) => HIDDEN_TERMINATOR.test(e) && e !== "\r\n");
     if (hidden) error ??= hiddenTerminatorError(m.name, hidden);
@@ -559,9 +562,10 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
     if (m.help) b.emit(`${KERNEL_REF}.help(${JSON.stringify(m.name)})`, line.start + m.percent);
     else emitLineCall(b, m.name, m.args, line.start + m.percent, line.start + m.argsStart, opts);
     b.emit(";", end);
-    b.keep(end, end + line.eol.length);
+    kept = end;
     prevEol = line.eol;
   }
+  b.keep(kept, src.length);
   const { text, map } = b.build();
   const result: Preprocessed = { kind: "code", code: text, magicCount: count };
   if (count > 0) result.map = map;

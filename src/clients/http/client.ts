@@ -502,8 +502,8 @@ export class HttpClient {
     return this.url(req.path, req.query);
   }
 
-  /** Logs a retry and tells every listener (client option, request option, async context). */
-  private retrying(req: HttpRequest, err: ClientError, attempt: number, policy: RetryPolicy, delayMs: number, deadline: number): void {
+  /** Logs a retry and tells every listener (client option, request option, async context); also for transfers' own retries. */
+  retrying(req: HttpRequest, err: ClientError, attempt: number, policy: RetryPolicy, delayMs: number, deadline: number): void {
     this.log("warn", `${err.message} Retrying in ${delayMs} ms.`);
     const event: RetryEvent = {
       service: this.service,

@@ -10,6 +10,7 @@ import { formatAdler32, hashBuffersLent } from "./adler32";
 import { adler32 } from "./checksum";
 import { HttpClient } from "./client";
 import { copyLocalFile, downloadToFile, leftoverParts, partPath } from "./transfer";
+import { withRetryListener } from "./retry-events";
 
 /** Part files left next to `dest` (any name: legacy `<f>.part` or unique `<f>.<pid>-<rand>.part`). */
 const partsOf = (dest: string) => readdirSync(dirname(dest)).filter((n) => n.endsWith(".part"));
@@ -170,6 +171,10 @@ describe("downloadToFile", () => {
     const dest = join(dir(), "f.bin");
     await expect(downloadToFile(client, { path: "f", what: "f" }, dest, { retries: 0 })).rejects.toMatchObject({ code: "HTTP_CONNECTION" });
     expect(partsOf(dest)).toHaveLength(1);
+    // With a retry left, the resumed attempt is announced to the surrounding retry listener.
+    const heard: string[] = [];
+    await expect(withRetryListener((e) => heard.push(`${e.code} ${e.attempt}/${e.maxAttempts}`), () => downloadToFile(client, { path: "f", what: "f" }, dest, { retries: 1 }))).rejects.toMatchObject({ code: "HTTP_CONNECTION" });
+    expect(heard).toEqual(["HTTP_CONNECTION 2/2"]);
     cut = false;
     const r = await downloadToFile(client, { path: "f", what: "f" }, dest, { expected: { md5 } });
     expect(r.resumedFrom).toBeGreaterThan(0);

@@ -470,7 +470,9 @@ async function downloadInto(
       const err = classifyDownloadFailure(e, http, req.what, part, kept, opts.signal);
       const transient = err.code === "HTTP_CONNECTION" || err.code === "HTTP_TIMEOUT";
       if (!transient || attempt >= retries || opts.signal?.aborted) throw err;
-      await sleep(backoffDelay(DEFAULT_RETRY, attempt), opts.signal).catch(() => {
+      const delay = backoffDelay(DEFAULT_RETRY, attempt);
+      http.retrying({ ...req, method: "GET" }, err, attempt, { ...DEFAULT_RETRY, retries }, delay, Infinity);
+      await sleep(delay, opts.signal).catch(() => {
         throw err;
       });
     }

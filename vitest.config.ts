@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Sandboxes that kernels under test start as processes of their own stop 5 s after their last use (default 60 s).
+    env: { VRE_SANDBOX_IDLE_EXIT: "5" },
   },
 });

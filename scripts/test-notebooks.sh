@@ -35,7 +35,11 @@ for nb in "${notebooks[@]}"; do
   cp -R "$(dirname "$nb")/." "$work/"
   echo "== notebook: $nb"
   started=$(date +%s)
-  if ! VRE_SANDBOX_DIR="$work.sandbox" node dist/cli/main.js run "$work/$name.ipynb" -o "$ROOT/out/$name.ipynb" --timeout "${VRE_TS_CELL_TIMEOUT:-600}"; then
+  # The kernel starts the sandbox as a process of its own (it would stop by itself once unused); stop it now.
+  run_ok=1
+  VRE_SANDBOX_DIR="$work.sandbox" node dist/cli/main.js run "$work/$name.ipynb" -o "$ROOT/out/$name.ipynb" --timeout "${VRE_TS_CELL_TIMEOUT:-600}" || run_ok=0
+  node dist/cli/main.js sandbox --stop --data "$work.sandbox" >/dev/null || true
+  if [ "$run_ok" = 0 ]; then
     echo "test-notebooks: FAILED: $nb (partial output in out/$name.ipynb)" >&2
     exit 1
   fi
@@ -45,7 +49,7 @@ for nb in "${notebooks[@]}"; do
     echo "test-notebooks: FAILED: out/$name.ipynb is not valid nbformat" >&2
     exit 1
   fi
-  if PYTHONNOUSERSITE=1 /usr/bin/python3 -c 'import nbformat' 2>/dev/null &&
+  if PYTHONNOUSERSITE=1 /usr/bin/python3 -c 'from nbformat import read, validate' >/dev/null 2>&1 &&
     ! PYTHONNOUSERSITE=1 /usr/bin/python3 -c 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))' "$ROOT/out/$name.ipynb"; then
     echo "test-notebooks: FAILED: Jupyter's nbformat rejects out/$name.ipynb" >&2
     exit 1

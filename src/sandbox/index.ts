@@ -6,7 +6,7 @@ import type { ServiceContext, ServiceHandler } from "./service";
 import { createRucioService, type RucioService } from "./rucio";
 import { bootstrapCatalog, DEMO_ACCOUNT, readOrCreateSecrets } from "./rucio/bootstrap";
 import { seedSandbox, type SeedSummary } from "./seed";
-import { startServer, type MountHandler } from "./server";
+import { startServer, type MountHandler, type SandboxServer } from "./server";
 import { DataDirInUseError, lockDataDir, readDataDirOwner, writeFileAtomic } from "./store";
 import { createZenodoService } from "./zenodo";
 
@@ -139,7 +139,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   if (owner) throw new DataDirInUseError(dataDir, owner);
   const mounts = new Map<string, MountHandler>();
   const table = () => mounts;
-  let http;
+  let http: SandboxServer;
   try {
     http = await startServer(options.preferPort ?? options.port ?? 0, table, log);
   } catch (err) {

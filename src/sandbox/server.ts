@@ -8,6 +8,8 @@ export interface SandboxServer {
   server: Server;
   port: number;
   url: string;
+  /** Requests being answered now, and when the last one arrived (ms since the epoch); for the idle exit. */
+  activity(): { inFlight: number; lastRequestAt: number };
   close(): Promise<void>;
 }
 
@@ -17,7 +19,18 @@ export interface SandboxServer {
  */
 export async function startServer(port: number, mounts: () => Map<string, MountHandler>, log: (m: string) => void): Promise<SandboxServer> {
   let base = "http://127.0.0.1";
+  let inFlight = 0;
+  let lastRequestAt = Date.now();
   const server = createServer((req, res) => {
+    // The server's own idle probes (PROBE_HEADER of ./lifecycle) are not use.
+    if (!req.headers["x-vre-sandbox-probe"]) {
+      inFlight++;
+      lastRequestAt = Date.now();
+      res.once("close", () => {
+        inFlight--;
+        lastRequestAt = Date.now();
+      });
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? "/", base);
@@ -56,6 +69,7 @@ export async function startServer(port: number, mounts: () => Map<string, MountH
     server,
     port: actual,
     url: base,
+    activity: () => ({ inFlight, lastRequestAt }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 
 /**
@@ -72,6 +72,8 @@ export interface DataDirOwner {
   pid: number;
   url: string;
   started_at: string;
+  /** The owner's start time as the kernel counts it (Linux), so a recycled pid is not taken for the owner. */
+  pid_start?: string;
 }
 
 export class DataDirInUseError extends Error {
@@ -94,11 +96,33 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where there is no
+ * /proc. Together with the pid it names one process: after a kill the pid can be reused, the start time cannot.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces; count fields after its closing one.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process recorded as (`pid`, `start`) is still the one running under that pid. */
+export function processAlive(pid: number, start?: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === start;
+}
+
 /** Reads the owner record of a data folder if the process that wrote it is still alive. */
 export async function readDataDirOwner(dataDir: string): Promise<DataDirOwner | undefined> {
   try {
     const owner = JSON.parse(await fs.readFile(path.join(dataDir, "sandbox.lock"), "utf8")) as DataDirOwner;
-    return typeof owner.pid === "number" && pidAlive(owner.pid) ? owner : undefined;
+    return typeof owner.pid === "number" && processAlive(owner.pid, owner.pid_start) ? owner : undefined;
   } catch {
     return undefined;
   }
@@ -110,7 +134,7 @@ export async function readDataDirOwner(dataDir: string): Promise<DataDirOwner | 
  */
 export async function lockDataDir(dataDir: string, url: string): Promise<{ release(): Promise<void> }> {
   const file = path.join(dataDir, "sandbox.lock");
-  const record: DataDirOwner = { pid: process.pid, url, started_at: new Date().toISOString() };
+  const record: DataDirOwner = { pid: process.pid, url, started_at: new Date().toISOString(), pid_start: processStartTime(process.pid) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await fs.open(file, "wx", 0o644);
@@ -120,6 +144,11 @@ export async function lockDataDir(dataDir: string, url: string): Promise<{ relea
       } finally {
         await handle.close();
       }
+      // Two processes that both found the same stale lock may both have removed it; the later rm may have taken
+      // the other's fresh lock. Whoever's record is in the file after a moment owns the folder.
+      await new Promise((r) => setTimeout(r, 30));
+      const now = await readDataDirOwner(dataDir);
+      if (now && now.pid !== process.pid) throw new DataDirInUseError(dataDir, now);
       return {
         release: async () => {
           const current = await fs.readFile(file, "utf8").catch(() => "");

@@ -1,7 +1,8 @@
 /**
  * The notebook session: one per process (shared by every copy of the package through a global symbol). It resolves
  * each service's profile and hands out ready clients; a service that is not configured at all is served by the
- * embedded local sandbox, started in process on first use and announced once ("using the local sandbox").
+ * embedded local sandbox (a process of its own, shared by the kernels on its folder), joined on first use and
+ * announced once ("using the local sandbox").
  * Secrets given to `login()` stay in memory only. The session also keeps the notebook's provenance log.
  */
 import { readConfigFile, configFilePath, resolveProfile, type ResolvedProfile, type ServiceName, type SettingsOf } from "../clients/config";
@@ -139,8 +140,9 @@ export class Session {
       this.sandboxStart = (async () => {
         const { openSandbox, defaultSandboxDir } = await import("../sandbox");
         const dataDir = this.options.sandboxDir ?? this.env.VRE_SANDBOX_DIR ?? defaultSandboxDir(this.env);
-        // Reuses a sandbox already serving this folder (another kernel, `vre-ts sandbox`), else starts one here.
-        const sandbox = await openSandbox({ dataDir, seed: true });
+        // Joins the sandbox serving this folder (another kernel's, `vre-ts sandbox`), else starts it as a process of
+        // its own that outlives this kernel; if it dies, it is started again and clients are made anew.
+        const sandbox = await openSandbox({ dataDir, seed: true, keepAlive: true, onRestart: () => this.clients.clear() });
         for (const service of SERVICES) {
           const p = sandbox.profiles[service] as unknown as Record<string, unknown>;
           for (const key of ["password", "token", "accessToken"]) if (typeof p[key] === "string") registerSecret(p[key] as string);
@@ -254,7 +256,7 @@ export class Session {
     this.clients.delete(service);
   }
 
-  /** Stops the embedded sandbox if this process started it. */
+  /** Leaves the embedded sandbox (it stops by itself once no kernel has used it for a while). */
   async close(): Promise<void> {
     const sandbox = this.sandboxStart;
     this.sandboxStart = undefined;

@@ -21,9 +21,9 @@ import { CommManager, type JsonObject } from "./comm/manager";
 import { compileErrorContent, errorContent, toMimeBundle, type ErrorContent } from "./display";
 import { blankMagics, magicNameAt, magicPrefixAt, preprocess } from "./magics/preprocess";
 import { mapDiagnostics, type PositionMap } from "./position-map";
-import { installRuntimeFallback, installTypeOverlay, PACKAGE_ROOT } from "./resolve";
+import { installRuntimeFallback, PACKAGE_ROOT } from "./resolve";
 import { KernelServer, type Channel, type ConnectionInfo } from "./server";
-import { assertVersions, checkCompleteness, isExpression, setTslabDisplayWriter, TsSession, typescript, type ExecOutcome } from "./tslab-adapter";
+import { assertVersions, checkCompleteness, isExpression, setTslabDisplayWriter, TsSession, type ExecOutcome } from "./tslab-adapter";
 import { childMessage, type WireMessage } from "./wire";
 import { registerWidgetControl } from "../widgets/control";
 
@@ -135,7 +135,7 @@ export class Kernel {
     this.cwd = options.cwd ?? process.cwd();
     this.log = options.log ?? ((t) => void this.realStderrWrite(`[vre-ts] ${t}\n`));
     this.server = new KernelServer(options.connection, this.log);
-    this.ts = new TsSession(this.cwd);
+    this.ts = new TsSession(this.cwd, this.log);
     this.comms = new CommManager({
       publish: (type, content, o) => this.publish(type, content, { metadata: o.metadata, buffers: o.buffers }),
       reportError: (e, where) => this.reportBackgroundError(e, where),
@@ -197,15 +197,15 @@ export class Kernel {
     }
   }
 
-  /** Everything the first cell needs: domain magics, the type overlay, the TypeScript program. Idempotent. */
+  /**
+   * Everything the first cell needs: domain magics, the executor, the type checker. The TypeScript program is
+   * built on the type-check worker thread, so this returns at once. Idempotent.
+   */
   private warmUp(): void {
     if (this.warmedUp) return;
     this.warmedUp = true;
-    const t0 = Date.now();
     try {
-      installTypeOverlay(typescript().sys, this.cwd);
       this.ts.warmUp();
-      if (process.env.VRE_TS_DEBUG) this.log(`TypeScript ready in ${Date.now() - t0} ms`);
     } catch (e) {
       this.log(`TypeScript warm-up failed: ${(e as Error).stack ?? e}`);
     }
@@ -284,9 +284,9 @@ export class Kernel {
         if (!this.warmedUp) setImmediate(() => this.warmUp());
         return;
       case "complete_request":
-        return this.reply(channel, msg, "complete_reply", this.complete(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
+        return this.reply(channel, msg, "complete_reply", await this.complete(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
       case "inspect_request":
-        return this.reply(channel, msg, "inspect_reply", this.inspect(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
+        return this.reply(channel, msg, "inspect_reply", await this.inspect(String(c.code ?? ""), Number(c.cursor_pos ?? 0)));
       case "is_complete_request":
         return this.reply(channel, msg, "is_complete_reply", this.isComplete(String(c.code ?? "")));
       case "history_request":
@@ -636,7 +636,7 @@ export class Kernel {
 
   // ---------------------------------------------------------------- complete, inspect, is_complete, history
 
-  private complete(code: string, cursorCp: number): JsonObject {
+  private async complete(code: string, cursorCp: number): Promise<JsonObject> {
     this.warmUp();
     if (code.includes("%")) this.registerDomainMagics();
     const cursor = cpToUtf16(code, cursorCp);
@@ -649,7 +649,7 @@ export class Kernel {
       return { status: "ok", matches, cursor_start: utf16ToCp(code, prefix.start), cursor_end: cursorCp, metadata: {} };
     }
     try {
-      const r = this.ts.complete(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
+      const r = await this.ts.complete(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
       return {
         status: "ok",
         matches: r.candidates,
@@ -663,14 +663,14 @@ export class Kernel {
     }
   }
 
-  private inspect(code: string, cursorCp: number): JsonObject {
+  private async inspect(code: string, cursorCp: number): Promise<JsonObject> {
     this.warmUp();
     if (code.includes("%")) this.registerDomainMagics();
     const cursor = cpToUtf16(code, cursorCp);
     const name = magicNameAt(code, cursor);
     if (name && getMagic(name)) return { status: "ok", found: true, data: magicHelp(name), metadata: {} };
     try {
-      const text = this.ts.inspect(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
+      const text = await this.ts.inspect(blankMagics(code, { isKnownMagic: (n) => getMagic(n) !== undefined }), cursor);
       if (!text) return { status: "ok", found: false, data: {}, metadata: {} };
       return { status: "ok", found: true, data: { "text/plain": text, "text/markdown": "```typescript\n" + text + "\n```" }, metadata: {} };
     } catch (e) {

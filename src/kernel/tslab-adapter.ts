@@ -5,23 +5,15 @@
  * start-up so an unexpected upgrade fails loudly instead of misbehaving.
  */
 import { dirname } from "node:path";
-import { rewriteCell } from "./cell-rewrite";
+import type { CompiledCell, TslabCompletion, TslabConversion, TslabDiagnostic } from "./cell-compiler";
 import { classifyCompleteness, type CompletenessStatus } from "./completeness";
-import { mapDiagnostics } from "./position-map";
+import { compileFastCell } from "./fast-cell";
+import { TypeChecker } from "./type-check-worker";
 
 export const TSLAB_VERSION = "1.0.22";
 export const TYPESCRIPT_FORK_VERSION = "5.0.4";
 
 /* Shapes of the tslab internals we use (tslab/dist/*.d.ts, pinned above). */
-interface TslabCompletion {
-  start: number;
-  end: number;
-  candidates: string[];
-}
-interface TslabConverter {
-  convert(prevDecl: string, src: string): { diagnostics: unknown[]; lastExpressionVar?: string };
-  close(): void;
-}
 interface TslabExecutor {
   execute(src: string): Promise<boolean>;
   inspect(src: string, position: number): unknown;
@@ -53,6 +45,8 @@ export interface TsModule {
 
 const tslabDir = dirname(require.resolve("tslab/package.json"));
 const load = <T>(id: string): T => require(require.resolve(id, { paths: [tslabDir] })) as T;
+/** Loads a module of tslab's (`tslab/dist/...`); for the cell compiler, the other user of tslab's internals. */
+export const loadTslab = load;
 
 let tsModule: TsModule | undefined;
 /** The TypeScript instance tslab compiles with (its fork, not the project's own TypeScript). */
@@ -103,50 +97,52 @@ export function isInterruptError(e: unknown): boolean {
 }
 
 /**
- * One TypeScript session: the converter (type checker) and executor, created lazily by `warmUp()`.
- * Executions must not overlap; the kernel runs them one after another.
+ * One TypeScript session: tslab's executor on this thread, its converter (the type checker) on the type-check
+ * worker thread, created lazily by `warmUp()`. Executions must not overlap; the kernel runs them one after another.
+ *
+ * A cell is checked and compiled on the worker, then run here by tslab's executor, which is handed that
+ * conversion through a stand-in converter. A cell that provably needs no checker (`fast-cell.ts`) is compiled
+ * here and runs at once; the worker takes in its declarations afterwards. Type errors therefore still stop every
+ * cell before it runs, with tslab's messages and positions.
  */
 export class TsSession {
   private executor: TslabExecutor | undefined;
-  private converter: TslabConverter | undefined;
+  private checker: TypeChecker | undefined;
   private capture: ExecOutcome | undefined;
   /** The converter's name for the last compiled cell's last-expression value. */
   private lastExpressionVar: string | undefined;
+  /** What the stand-in converter hands the executor for the cell being run. */
+  private next: { converted?: TslabConversion; moduleDiagnostics?: TslabDiagnostic[] } = {};
+  private interruptConvert: ((e: Error) => void) | undefined;
 
-  constructor(private readonly rootDir: string) {}
+  constructor(
+    private readonly rootDir: string,
+    private readonly log: (text: string) => void = () => undefined,
+  ) {}
 
   get ready(): boolean {
     return this.executor !== undefined;
   }
 
-  /** Builds the TypeScript program (seconds, cold) and compiles one trivial cell so the first real cell is fast. */
+  /** Starts the type checker (it builds the TypeScript program on its thread) and creates the executor. */
   warmUp(): void {
     if (this.executor) return;
-    const { createConverter } = load<{ createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter }>(
-      "tslab/dist/converter",
-    );
+    this.checker = new TypeChecker(this.rootDir, this.log);
     const { createExecutor } = load<{
       createExecutor(root: string, convs: unknown, console: ConsoleHook): TslabExecutor;
     }>("tslab/dist/executor");
-    const node = createConverter({ isJS: false, isBrowser: false });
-    this.converter = node;
-    const convert = node.convert.bind(node);
-    node.convert = (prevDecl, src) => {
-      const converted = convert(prevDecl, src);
-      this.lastExpressionVar = converted.lastExpressionVar;
-      return converted;
-    };
-    let browser: TslabConverter | undefined;
-    const convs = {
-      node,
-      get browser() {
-        return (browser ??= createConverter({ isJS: false, isBrowser: true }));
+    const standIn = {
+      convert: () => {
+        const converted = this.next.converted;
+        this.next = {};
+        if (!converted) throw new Error("internal error: no compiled cell to run");
+        return converted;
       },
-      close() {
-        node.close();
-        browser?.close();
-      },
+      addModule: () => this.next.moduleDiagnostics ?? [],
+      close: () => undefined,
     };
+    const checker = this.checker;
+    const convs = { node: standIn, browser: standIn, close: () => checker.close() };
     const hook: ConsoleHook = {
       log: (value) => {
         if (!this.capture) return;
@@ -165,29 +161,57 @@ export class TsSession {
       },
     };
     this.executor = createExecutor(this.rootDir, convs, hook);
-    node.convert("", "0");
   }
 
   async execute(src: string): Promise<ExecOutcome> {
     this.warmUp();
     const outcome: ExecOutcome = { ok: false, hasValue: false, diagnostics: [] };
+    const executor = this.executor!;
+    const checker = this.checker!;
+    if (tslabDisplayWriter && /\btslab\b/.test(src)) installTslabDisplayWriter();
+    let code = src;
+    let after: (() => void) | undefined;
+    const fast = compileFastCell(src);
+    if (fast) {
+      this.next = { converted: fast };
+      after = () => checker.fold(src);
+    } else {
+      let compiled: CompiledCell;
+      try {
+        compiled = await new Promise<CompiledCell>((resolve, reject) => {
+          this.interruptConvert = reject;
+          checker.convert(src, Object.keys(executor.locals)).then(resolve, reject);
+        });
+      } catch (e) {
+        outcome.error = { value: e, interrupted: isInterruptError(e) };
+        return outcome;
+      } finally {
+        this.interruptConvert = undefined;
+      }
+      code = compiled.code;
+      if (compiled.kind === "cell") {
+        this.next = { converted: compiled.converted };
+        after = () => checker.commit();
+      } else if (compiled.kind === "module") {
+        this.next = { moduleDiagnostics: compiled.diagnostics };
+      }
+    }
+    this.lastExpressionVar = this.next.converted?.lastExpressionVar;
     this.capture = outcome;
-    this.lastExpressionVar = undefined;
-    const locals = this.executor!.locals;
-    const rewritten = rewriteCell(src, (name) => Object.prototype.hasOwnProperty.call(locals, name));
     try {
-      outcome.ok = await this.executor!.execute(rewritten.code);
+      outcome.ok = await executor.execute(code);
     } catch (e) {
       outcome.ok = false;
       outcome.error ??= { value: e, interrupted: isInterruptError(e) };
     } finally {
       this.capture = undefined;
+      this.next = {};
     }
     if (outcome.ok) {
       outcome.error = undefined;
       this.takeNullResult(outcome);
+      after?.();
     }
-    outcome.diagnostics = mapDiagnostics(outcome.diagnostics, rewritten, src);
     return outcome;
   }
 
@@ -207,22 +231,19 @@ export class TsSession {
     }
   }
 
-  complete(src: string, position: number): TslabCompletion {
+  complete(src: string, position: number): Promise<TslabCompletion> {
     this.warmUp();
-    return this.executor!.complete(src, position);
+    return this.checker!.complete(src, position);
   }
 
   /** Quick info (type and docs) at `position`, or undefined when there is nothing there. */
-  inspect(src: string, position: number): string | undefined {
+  inspect(src: string, position: number): Promise<string | undefined> {
     this.warmUp();
-    const info = this.executor!.inspect(src, position);
-    if (!info) return undefined;
-    const { printQuickInfo } = load<{ printQuickInfo(i: unknown): string }>("tslab/dist/inspect");
-    const text = printQuickInfo(info);
-    return text || undefined;
+    return this.checker!.inspect(src, position);
   }
 
   interrupt(): void {
+    this.interruptConvert?.(new Error(ASYNC_INTERRUPT_MESSAGE));
     this.executor?.interrupt();
   }
 
@@ -255,8 +276,18 @@ export function isExpression(text: string): boolean {
   );
 }
 
-/** Routes tslab's own `tslab.display.*` API to the kernel. */
+let tslabDisplayWriter: DisplayWriter | undefined;
+
+/**
+ * Routes tslab's own `tslab.display.*` API to the kernel. tslab's Jupyter module loads the whole TypeScript
+ * compiler, so it is only loaded (and the writer installed) before the first cell that mentions `tslab`.
+ */
 export function setTslabDisplayWriter(writer: DisplayWriter): void {
+  tslabDisplayWriter = writer;
+}
+
+function installTslabDisplayWriter(): void {
   const jupyter = load<{ lastWriteDisplayData: DisplayWriter | null }>("tslab/dist/jupyter");
-  jupyter.lastWriteDisplayData = writer;
+  jupyter.lastWriteDisplayData = tslabDisplayWriter ?? null;
+  tslabDisplayWriter = undefined;
 }

@@ -1,0 +1,158 @@
+/**
+ * The type-checking half of a TypeScript session: tslab's converter (incremental program, earlier cells'
+ * declarations carried forward, completion, quick info) plus the source fixes of `cell-rewrite`. It runs on the
+ * type-check worker thread (see `type-check-worker.ts`), so building the program (seconds, cold) and checking a
+ * cell never block the kernel's event loop; the executor stays on the kernel thread and runs what this returns.
+ *
+ * Protocol with the executor: `convert()` checks and compiles a cell against the declarations committed so
+ * far; `commit()` makes that cell's declarations visible to later cells (the executor calls it only when the cell
+ * ran without throwing, as tslab's executor does); `fold()` is convert + commit for a cell that already ran on the
+ * fast path (`fast-cell.ts`), so later cells see its declarations.
+ */
+import { installTypeOverlay } from "./resolve";
+import { rewriteCell } from "./cell-rewrite";
+import { mapDiagnostics, type Rewritten } from "./position-map";
+import { loadTslab, typescript } from "./tslab-adapter";
+
+/** A diagnostic as tslab's converter reports it (0-based line/character). */
+export interface TslabDiagnostic {
+  start: { offset: number; line: number; character: number };
+  end: { offset: number; line: number; character: number };
+  messageText: string;
+  category: number;
+  code: number;
+  fileName?: string;
+}
+
+/** tslab's conversion of one cell, as its executor consumes it. */
+export interface TslabConversion {
+  output?: string;
+  declOutput?: string;
+  diagnostics: TslabDiagnostic[];
+  hasToplevelAwait?: boolean;
+  sideOutputs?: { path: string; data: string }[];
+  lastExpressionVar?: string;
+}
+
+export interface TslabCompletion {
+  start: number;
+  end: number;
+  candidates: string[];
+}
+
+interface Converter {
+  convert(prevDecl: string, src: string): TslabConversion;
+  addModule(name: string, src: string, meta: unknown): TslabDiagnostic[];
+  complete(prevDecl: string, src: string, position: number): TslabCompletion;
+  inspect(prevDecl: string, src: string, position: number): unknown;
+  close(): void;
+}
+
+/** What the executor gets for a cell: the code it must run (after the fixes) and how to run it. */
+export type CompiledCell =
+  | { kind: "cell"; code: string; converted: TslabConversion }
+  | { kind: "module"; code: string; diagnostics: TslabDiagnostic[] }
+  | { kind: "browser"; code: string };
+
+export class CellCompiler {
+  private node: Converter | undefined;
+  private browserConverter: Converter | undefined;
+  private prevDecl = "";
+  private pendingDecl: string | undefined;
+
+  constructor(private readonly cwd: string) {}
+
+  /** Builds the TypeScript program (seconds, cold) and compiles a trivial cell so the first real one is fast. */
+  warmUp(): void {
+    if (this.node) return;
+    installTypeOverlay(typescript().sys, this.cwd);
+    this.node = this.createConverter(false);
+    this.node.convert("", "0");
+  }
+
+  private createConverter(isBrowser: boolean): Converter {
+    const { createConverter } = loadTslab<{ createConverter(o: { isJS: boolean; isBrowser: boolean }): Converter }>("tslab/dist/converter");
+    return createConverter({ isJS: false, isBrowser });
+  }
+
+  private converterFor(mode: string | undefined): Converter {
+    this.warmUp();
+    if (mode === "browser") return (this.browserConverter ??= this.createConverter(true));
+    return this.node!;
+  }
+
+  /** Type-checks and compiles `src`; `earlier` lists the names earlier cells left in the executor's exports. */
+  convert(src: string, earlier: readonly string[]): CompiledCell {
+    this.warmUp();
+    const names = new Set(earlier);
+    const rewritten = rewriteCell(src, (name) => names.has(name));
+    const code = rewritten.code;
+    const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { module?: string; mode?: string } }>("tslab/dist/metadata");
+    const meta = getCodeMetadata(code);
+    this.pendingDecl = undefined;
+    if (meta.module) {
+      const diagnostics = this.converterFor(meta.mode).addModule(meta.module, code, meta);
+      return { kind: "module", code, diagnostics: mapBack(diagnostics, rewritten, src) };
+    }
+    if (meta.mode === "browser") return { kind: "browser", code };
+    const converted = this.node!.convert(this.prevDecl, code);
+    if (converted.diagnostics.length === 0) this.pendingDecl = converted.declOutput || "";
+    converted.diagnostics = mapBack(converted.diagnostics, rewritten, src);
+    return { kind: "cell", code, converted };
+  }
+
+  /** The last converted cell ran: later cells see its declarations. */
+  commit(): void {
+    if (this.pendingDecl !== undefined) this.prevDecl = this.pendingDecl;
+    this.pendingDecl = undefined;
+  }
+
+  /** Takes in the declarations of a cell that already ran on the fast path; returns diagnostics (expected none). */
+  fold(src: string): TslabDiagnostic[] {
+    const r = this.convert(src, []);
+    const diagnostics = r.kind === "cell" ? r.converted.diagnostics : r.kind === "module" ? r.diagnostics : [];
+    if (diagnostics.length === 0) this.commit();
+    return diagnostics;
+  }
+
+  complete(src: string, position: number): TslabCompletion {
+    const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
+    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.prevDecl, src, position);
+    return { start, end, candidates };
+  }
+
+  /** Quick info (type and docs) at `position` as text, or undefined when there is nothing there. */
+  inspect(src: string, position: number): string | undefined {
+    const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
+    const info = this.converterFor(getCodeMetadata(src).mode).inspect(this.prevDecl, src, position);
+    if (!info) return undefined;
+    const { printQuickInfo } = loadTslab<{ printQuickInfo(i: unknown): string }>("tslab/dist/inspect");
+    return printQuickInfo(info) || undefined;
+  }
+
+  close(): void {
+    this.node?.close();
+    this.browserConverter?.close();
+  }
+}
+
+/** Maps the cell's own diagnostics from the rewritten code back to the user's source. */
+function mapBack(diagnostics: TslabDiagnostic[], rewritten: Rewritten, src: string): TslabDiagnostic[] {
+  if (rewritten.code === src) return diagnostics;
+  return diagnostics.map((d) => {
+    if (d.fileName) return d;
+    const [start, end] = mapDiagnostics(
+      [
+        { line: d.start.line + 1, column: d.start.character + 1 },
+        { line: d.end.line + 1, column: d.end.character + 1 },
+      ],
+      rewritten,
+      src,
+    );
+    return {
+      ...d,
+      start: { ...d.start, line: start.line - 1, character: start.column - 1 },
+      end: { ...d.end, line: end.line - 1, character: end.column - 1 },
+    };
+  });
+}

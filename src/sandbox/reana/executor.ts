@@ -413,10 +413,10 @@ export class SerialExecutor {
       return fail(`${path.basename(executable)} ${how}; the workflow failed (see the engine output above and the job logs).`);
     }
     await logger.endRunningJobs("finished");
-    await this.finish(id, false);
+    await this.finish(id, false, type);
   }
 
-  private async finish(id: string, partial: boolean): Promise<void> {
+  private async finish(id: string, partial: boolean, engine = "serial"): Promise<void> {
     const wf = this.deps.store.state.workflows[id]!;
     const outputs = (partial ? {} : (wf.specification.outputs ?? {})) as { files?: string[]; directories?: string[] };
     const workspace = this.deps.workspaceOf(id);
@@ -439,13 +439,14 @@ export class SerialExecutor {
         rec.workflow_logs += engineLine(
           `All jobs finished but declared output(s) are missing from the workspace: ${missing.join(", ")}.`,
           "ERROR",
+          engine,
         );
       } else {
         if (partial) {
           rec.workflow_logs += engineLine("Declared outputs were not checked: FROM/TARGET ran only part of the workflow.");
         }
         rec.status = "finished";
-        rec.workflow_logs += engineLine(`Workflow ${rec.id} finished. Files were saved in the workspace.`);
+        rec.workflow_logs += engineLine(`Workflow ${rec.id} finished. Files were saved in the workspace.`, "INFO", engine);
       }
     });
   }

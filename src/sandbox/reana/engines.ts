@@ -270,7 +270,17 @@ export function startEngine(
       finish(127, null);
       lines.close();
     });
-    child.on("exit", (code, signal) => finish(code, signal));
+    child.on("exit", (code, signal) => {
+      // Nothing the engine started outlives it: leftovers in its process group are killed with it.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // the group is empty
+        }
+      }
+      finish(code, signal);
+    });
   });
   let killed = false;
   const group = (signal: NodeJS.Signals) => {

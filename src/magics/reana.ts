@@ -126,7 +126,7 @@ async function follow(client: ReanaClient, ctx: MagicContext, workflow: string, 
     }),
   );
   // The run's outcome joins the record (the entry of `%reana run` holds what went in).
-  env?.provenance.record({ action: "run", kind: "workflow", service: "reana", id: final.id, label: final.name, via: "%reana status --follow", endpoint: client.settings.serverUrl, details: { status: final.status, jobs: { finished: final.progress.finished, total: final.progress.total } } });
+  env?.provenance.record({ action: "run", kind: "workflow", service: "reana", id: final.id, label: final.name, via: "%reana follow", endpoint: client.settings.serverUrl, details: { status: final.status, jobs: { finished: final.progress.finished, total: final.progress.total } } });
   if (final.status === "failed" || final.status === "stopped" || final.status === "deleted") {
     let tail = "";
     if (final.status === "failed") {

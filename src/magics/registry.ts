@@ -99,7 +99,7 @@ export function resolveMagic(name: string, asCell: boolean): MagicSpec {
 /** How every magic line reads its arguments (the kernel's preprocessor implements it). */
 export const ARGUMENT_SYNTAX =
   "Arguments: {expr} inserts a TypeScript value ({{ and }} are literal braces); `//` at the start or after a space " +
-  "begins a comment, so `%rucio ls x:*  // note` passes `ls x:*` while https://host/path, a//b and quoted \"//\" stay.";
+  "begins a comment, so `%rucio list-dids x:*  // note` passes `list-dids x:*` while https://host/path, a//b and quoted \"//\" stay.";
 
 export function magicHelp(name: string): { "text/plain": string; "text/markdown": string } {
   const spec = getMagic(name);

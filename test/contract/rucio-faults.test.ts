@@ -366,12 +366,13 @@ describe("download", () => {
 });
 
 describe("upload", () => {
-  it("streams to the lfns2pfns target, verifies the storage digest, registers, attaches and adds a rule", async () => {
+  it("streams to the lfns2pfns target, verifies the storage digest, registers, creates the dataset with its protecting rule, attaches and adds a rule", async () => {
     const token = `jdoe-jdoe-vre-${"9".repeat(32)}`;
     const data = randomBytes(1024 * 1024 + 3);
     const ck = sums(data);
     const stored = new Map<string, Buffer>();
     const registered: unknown[] = [];
+    const datasets: unknown[] = [];
     lb = await startLoopback((req, res, body) => {
       const url = req.url!;
       if (url === "/rses/DISK")
@@ -402,8 +403,12 @@ describe("upload", () => {
         return res.end("Created");
       }
       if (req.method === "POST" && (url === "/dids/user.jdoe/ds" || url === "/dids/user.jdoe/ds/dids")) {
+        if (url === "/dids/user.jdoe/ds") datasets.push(JSON.parse(body.toString()));
         res.writeHead(201);
         return res.end("Created");
+      }
+      if (req.method === "GET" && url === "/dids/user.jdoe/ds/rules") {
+        return ndjson(res, [{ id: "ds-rule", scope: "user.jdoe", name: "ds", did_type: "DATASET", account: "jdoe", rse_expression: "DISK", copies: 1, state: "OK", grouping: "DATASET" }]);
       }
       if (req.method === "POST" && url === "/rules/") {
         res.writeHead(201, { "content-type": "text/html" });
@@ -416,7 +421,9 @@ describe("upload", () => {
     writeFileSync(file, data);
     client = new RucioClient({ host: lb.url, token, account: "jdoe" }, fast);
     const r = await client.upload(file, { rse: "DISK", dataset: "ds", rule: { rseExpression: "DISK2" } });
-    expect(r).toMatchObject({ did: "user.jdoe:f.bin", rse: "DISK", bytes: data.length, adler32: ck.adler32, md5: ck.md5, dataset: "user.jdoe:ds", ruleIds: ["rule-1"] });
+    expect(r).toMatchObject({ did: "user.jdoe:f.bin", rse: "DISK", bytes: data.length, adler32: ck.adler32, md5: ck.md5, dataset: "user.jdoe:ds", ruleIds: ["ds-rule", "rule-1"] });
+    // as rucio upload: the new dataset carries one copy on the upload RSE (no lifetime given)
+    expect(datasets).toEqual([expect.objectContaining({ type: "DATASET", rules: [{ account: "jdoe", copies: 1, rse_expression: "DISK", grouping: "DATASET", lifetime: null }] })]);
     expect(stored.get("/storage/DISK/user/jdoe/f.bin")?.equals(data)).toBe(true);
     expect(registered).toEqual([
       { rse: "DISK", files: [{ scope: "user.jdoe", name: "f.bin", bytes: data.length, adler32: ck.adler32, md5: ck.md5, meta: { guid: expect.stringMatching(/^[0-9a-f]{32}$/) } }] },

@@ -72,7 +72,7 @@ export function readSmallFileSync(file: string, options: SmallFileOptions & { en
     let total = 0;
     for (;;) {
       const buf = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - total));
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = readSync(fd, buf as unknown as Uint8Array, 0, buf.length, null);
       if (n === 0) break;
       chunks.push(buf.subarray(0, n));
       total += n;
@@ -97,7 +97,7 @@ export async function readSmallFile(file: string, options: SmallFileOptions = {}
     let total = 0;
     for (;;) {
       const buf = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - total));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      const { bytesRead } = await fh.read(buf as unknown as Uint8Array, 0, buf.length, null);
       if (bytesRead === 0) break;
       chunks.push(buf.subarray(0, bytesRead));
       total += bytesRead;

@@ -315,6 +315,13 @@ export async function openSandbox(options: OpenSandboxOptions): Promise<SandboxH
       if (closed || restarting) return;
       const owner = readOwnerSync(dataDir);
       if (owner && owner.pid === current.pid) return;
+      if (!existsSync(dataDir)) {
+        // The folder was deleted: there is nothing left to serve, and starting a server would recreate it.
+        closed = true;
+        clearInterval(timer);
+        unregister();
+        return;
+      }
       restarting = (async () => {
         const port = Number(new URL(current.url).port) || undefined;
         const next = await attach(port);

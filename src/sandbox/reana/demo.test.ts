@@ -100,6 +100,7 @@ describe("demo dimuon workflow", () => {
 describe("demoWorkflowDir", () => {
   it("finds the shipped assets", async () => {
     const { demoWorkflowDir } = await import("./demo-assets");
-    expect(readdirSync(demoWorkflowDir()).sort()).toEqual(["README.md", "code", "reana.yaml"]);
+    expect(readdirSync(demoWorkflowDir()).sort()).toEqual(["README.md", "code", "reana-cwl.yaml", "reana-snakemake.yaml", "reana.yaml", "workflow"]);
+    expect(readdirSync(path.join(demoWorkflowDir(), "workflow")).sort()).toEqual(["cwl", "snakemake"]);
   });
 });

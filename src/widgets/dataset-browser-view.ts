@@ -3,73 +3,106 @@
  * details with its actions. It draws the model (dataset-browser.ts keeps it up to date) and sends requests as
  * custom messages: `{ action: "search", scope, pattern, type, filter }`, `{ action: "select" | "download" |
  * "make-available", did }`, `{ action: "cancel" }`. Catalogue text goes in through textContent only. Making
- * data available creates a rule, so it asks for a second click.
+ * data available creates a rule, so it asks for a second click. Enter in a search field searches; local paths
+ * of a finished task can be copied or put into a new cell.
  */
 
-import { VIEW_HELPERS } from "./view-helpers";
+import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
 
 export const DATASET_BROWSER_ESM = `${VIEW_HELPERS}
-const KEYS = ["scopes", "scope", "pattern", "did_type", "filter", "results", "truncated", "searching", "selected", "details", "loading", "destination", "download_dir", "task", "error"];
+const KEYS = ["scopes", "scope", "pattern", "did_type", "filter", "results", "truncated", "searching", "searched", "selected", "details", "loading", "destination", "download_dir", "task", "error", "error_field"];
 const TYPES = ["collection", "dataset", "container", "file", "all"];
-
-function size(n) {
-  if (n === null || n === undefined) return "";
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return (i === 0 ? String(v) : v.toFixed(v < 10 ? 2 : 1)) + " " + units[i];
-}
+const RULE_TONES = { OK: "ok", REPLICATING: "busy", STUCK: "bad", SUSPENDED: "bad", WAITING_APPROVAL: "warn", INJECT: "busy" };
+const TASK_TONES = { running: "busy", done: "ok", failed: "bad", cancelled: "warn" };
 
 function render({ model, el }) {
   const root = h("div", "vre-browse");
   const form = h("form", "vre-browse-search");
-  const scope = h("select", "vre-browse-scope");
-  scope.title = "scope";
-  const pattern = h("input", "vre-browse-pattern");
-  pattern.placeholder = "name pattern, e.g. dimuon*";
+  form.setAttribute("role", "search");
+  const scope = select("vre-browse-scope");
+  const pattern = input("vre-browse-pattern", "e.g. dimuon*");
   pattern.title = "name pattern (* matches anything)";
-  const type = h("select", "vre-browse-type");
-  type.title = "DID type";
+  const type = select("vre-browse-type");
   for (const t of TYPES) {
     const o = h("option", "", t);
     o.value = t;
     type.append(o);
   }
-  const filter = h("input", "vre-browse-filter");
-  filter.placeholder = "metadata filter, e.g. energy>7000, run_number<=200";
+  const filter = input("vre-browse-filter", "e.g. energy>7000, run_number<=200");
   filter.title = "key op value; ',' is AND, ';' is OR";
-  const go = h("button", "vre-browse-go", "Search");
+  const go = button("Search", "vre-browse-go", "accept");
   go.type = "submit";
-  form.append(scope, pattern, type, filter, go);
+  const scopeField = labelled("Scope", scope, "vre-browse-scope-field");
+  const filterField = labelled("Metadata filter", filter, "vre-browse-filter-field");
+  const scopeError = h("div", "vre-field-error vre-browse-scope-error");
+  const filterError = h("div", "vre-field-error vre-browse-filter-error");
+  scopeField.append(scopeError);
+  filterField.append(filterError);
+  form.append(scopeField, labelled("Name", pattern, "vre-browse-pattern-field"), labelled("Type", type), filterField, go);
 
   const status = h("div", "vre-browse-status");
-  const table = h("table", "vre-browse-results");
+  const tableBox = h("div", "vre-table-box");
+  const table = h("table", "vre-table vre-browse-results");
   const body = h("tbody");
   const headRow = h("tr");
-  for (const c of ["DID", "type", "files", "size"]) headRow.append(h("th", "", c));
+  for (const [c, num] of [["DID", false], ["type", false], ["files", true], ["size", true]]) headRow.append(h("th", num ? "vre-num" : "", c));
   table.append(h("thead"), body);
   table.tHead.append(headRow);
+  tableBox.append(table);
   const details = h("div", "vre-browse-details");
   const error = h("div", "vre-browse-error");
-  root.append(form, status, table, details, error);
+  error.setAttribute("role", "alert");
+  root.append(form, status, tableBox, details, error);
   el.append(root);
+  const link = notebookLink(model, root, { title: "Rucio dataset browser" });
 
   // Edits in the search row are the user's until they search: redraws do not overwrite them.
   let dirty = false;
-  for (const input of [pattern, filter]) input.addEventListener("input", () => (dirty = true));
-  for (const input of [scope, type]) input.addEventListener("change", () => (dirty = true));
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
+  for (const i of [pattern, filter]) i.addEventListener("input", () => (dirty = true));
+  for (const i of [scope, type]) i.addEventListener("change", () => (dirty = true));
+  function search() {
+    if (link.stale || model.get("searching")) return;
     dirty = false;
     model.send({ action: "search", scope: scope.value, pattern: pattern.value, type: type.value, filter: filter.value });
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    search();
   });
+  // JupyterLab's notebook shortcuts see Enter first (keydown bubbles to the document): handle it here.
+  for (const i of [pattern, filter]) {
+    i.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter" || ev.isComposing) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      search();
+    });
+  }
 
   let confirmFor = "";
   let confirmTimer;
+
+  function pathsBox(task) {
+    const box = h("div", "vre-browse-paths-box");
+    const list = h("ul", "vre-browse-paths");
+    for (const p of task.paths) {
+      const li = h("li");
+      li.append(h("code", "vre-mono", p), copyButton(p, "Copy", "vre-browse-copy-path"));
+      list.append(li);
+    }
+    const tools = h("div", "vre-browse-path-tools");
+    const all = copyButton(() => task.paths.join("\\n"), "Copy all paths", "vre-browse-copy-all");
+    const insert = button("Insert into a new cell", "vre-browse-insert", "reject");
+    insert.title = "Adds a code cell below with these paths as a TypeScript array";
+    insert.addEventListener("click", () => {
+      const code = "const paths = " + JSON.stringify(task.paths, null, 2) + ";";
+      insert.textContent = link.insertCellBelow(code) ? "Inserted below" : "Not possible here";
+      setTimeout(() => (insert.textContent = "Insert into a new cell"), 1500);
+    });
+    tools.append(all, insert);
+    box.append(list, tools);
+    return box;
+  }
 
   function drawDetails() {
     const d = model.get("details");
@@ -78,18 +111,17 @@ function render({ model, el }) {
     const busy = Boolean(task && task.state === "running");
     details.replaceChildren();
     if (!selected) return;
-    const title = h("div", "vre-browse-did", selected);
-    details.append(title);
+    details.append(h("div", "vre-browse-did", selected));
     if (model.get("loading") && (!d || d.did !== selected)) {
-      details.append(h("div", "vre-browse-muted", "Reading…"));
+      details.append(spinner("Reading " + selected + "…"));
       return;
     }
     if (d && d.did === selected) {
-      const facts = [d.type, d.length !== null && d.type !== "file" ? d.length + " files" : "", size(d.bytes)].filter(Boolean).join(" · ");
+      const facts = [d.type, d.length !== null && d.type !== "file" ? d.length + " files" : "", formatSize(d.bytes)].filter(Boolean).join(" · ");
       details.append(h("div", "vre-browse-facts", facts));
       if (d.meta.length) {
         const meta = h("details", "vre-browse-meta");
-        meta.append(h("summary", "", "metadata (" + d.meta.length + ")"));
+        meta.append(h("summary", "", "Metadata (" + d.meta.length + ")"));
         const dl = h("dl");
         for (const [k, v] of d.meta) dl.append(h("dt", "", k), h("dd", "", v));
         meta.append(dl);
@@ -97,21 +129,19 @@ function render({ model, el }) {
       }
       const where = h("div", "vre-browse-rses");
       where.append(h("div", "vre-browse-label", "Replicas" + (d.rsesPartial ? " (of the first files)" : "")));
-      if (!d.rses.length) where.append(h("div", "vre-browse-muted", "none"));
+      if (!d.rses.length) where.append(h("div", "vre-muted", "No replica."));
       for (const r of d.rses) {
         const row = h("div", "vre-browse-rse" + (r.rse === model.get("destination") ? " vre-browse-dest" : ""));
-        row.append(h("span", "vre-browse-rse-name", r.rse), h("span", "", r.available + "/" + r.files + " files available · " + size(r.bytes)));
+        row.append(h("span", "vre-browse-rse-name", r.rse), h("span", "", r.available + "/" + r.files + " files available · " + formatSize(r.bytes)));
         where.append(row);
       }
       details.append(where);
       const rules = h("div", "vre-browse-rules");
       rules.append(h("div", "vre-browse-label", "Rules"));
-      if (!d.rules.length) rules.append(h("div", "vre-browse-muted", "none"));
+      if (!d.rules.length) rules.append(h("div", "vre-muted", "No rule."));
       for (const r of d.rules) {
         const row = h("div", "vre-browse-rule");
-        const pill = h("span", "vre-browse-pill", r.state);
-        pill.dataset.state = r.state;
-        row.append(h("span", "", r.rse + " (" + r.account + ")"), pill, h("span", "vre-browse-muted", r.ok + "/" + r.total + " files"));
+        row.append(h("span", "", r.rse + " (" + r.account + ")"), pill(r.state, RULE_TONES[r.state] || "idle", "vre-browse-pill"), h("span", "vre-muted", r.ok + "/" + r.total + " files"));
         rules.append(row);
       }
       details.append(rules);
@@ -119,7 +149,7 @@ function render({ model, el }) {
 
     const actions = h("div", "vre-browse-actions");
     const dest = model.get("destination");
-    const make = h("button", "vre-browse-make", confirmFor === selected ? "Click again to add a rule on " + dest : dest ? "Make available on " + dest : "Make available");
+    const make = button(confirmFor === selected ? "Click again to add a rule on " + dest : dest ? "Make available on " + dest : "Make available", "vre-browse-make", confirmFor === selected ? "warn" : "accept");
     make.disabled = busy || !dest;
     if (!dest) make.title = "No destination RSE is configured";
     make.addEventListener("click", () => {
@@ -137,13 +167,13 @@ function render({ model, el }) {
       model.send({ action: "make-available", did: selected });
     });
     const dir = model.get("download_dir") || ".";
-    const get = h("button", "vre-browse-download", dir === "." ? "Download here" : "Download to " + dir);
+    const get = button(dir === "." ? "Download here" : "Download to " + dir, "vre-browse-download", "reject");
     get.title = "Files go to " + dir + "/<scope>/<name>, verified";
     get.disabled = busy;
     get.addEventListener("click", () => model.send({ action: "download", did: selected }));
     actions.append(make, get);
     if (busy) {
-      const cancel = h("button", "vre-browse-cancel", "Cancel");
+      const cancel = button("Cancel", "vre-browse-cancel", "warn");
       cancel.addEventListener("click", () => model.send({ action: "cancel" }));
       actions.append(cancel);
     }
@@ -152,22 +182,16 @@ function render({ model, el }) {
     if (task && task.did === selected) {
       const box = h("div", "vre-browse-task");
       box.dataset.state = task.state;
-      const label = (task.kind === "download" ? "Download" : "Make available") + ": " + task.state;
-      box.append(h("div", "vre-browse-task-state", label));
-      if (task.total) {
-        const bar = h("progress", "vre-browse-progress");
-        bar.max = task.total;
-        bar.value = task.done;
-        box.append(bar);
-      }
+      const head = h("div", "vre-browse-task-head");
+      head.append(h("span", "vre-browse-task-state", (task.kind === "download" ? "Download" : "Make available") + ": " + task.state), pill(task.state, TASK_TONES[task.state] || "idle"));
+      box.append(head);
+      if (task.state === "running" || task.total) box.append(progressBar(task.done, task.total, TASK_TONES[task.state], "vre-browse-progress"));
+      if (task.total && task.kind === "download") box.append(h("div", "vre-muted", formatSize(task.done) + " of " + formatSize(task.total)));
       if (task.message) box.append(h("div", "vre-browse-task-message", task.message));
-      if (task.paths.length) {
-        const list = h("ul", "vre-browse-paths");
-        for (const p of task.paths) list.append(h("li", "", p));
-        box.append(list);
-      }
+      if (task.paths.length) box.append(pathsBox(task));
       details.append(box);
     }
+    link.freeze();
   }
 
   function update() {
@@ -186,28 +210,39 @@ function render({ model, el }) {
     }
     const results = model.get("results") || [];
     const selected = model.get("selected");
-    go.disabled = Boolean(model.get("searching"));
-    status.textContent = model.get("searching")
-      ? "Searching…"
-      : results.length
-        ? results.length + " found" + (model.get("truncated") ? " (showing the first " + results.length + "; narrow the pattern or filter)" : "")
-        : model.get("scope") && !model.get("error") ? "Nothing found yet: search a scope by name pattern and metadata." : "";
-    table.hidden = results.length === 0;
+    const searching = Boolean(model.get("searching"));
+    go.disabled = searching;
+    const searched = model.get("searched");
+    status.replaceChildren();
+    if (searching) status.append(spinner("Searching…"));
+    else if (results.length) status.textContent = results.length + " found" + (model.get("truncated") ? " (showing the first " + results.length + "; narrow the pattern or filter)" : "");
+    else if (searched && !model.get("error")) {
+      status.append(h("strong", "vre-browse-nomatch", "No match"), h("span", "", " for " + searched + (model.get("did_type") !== "all" ? " (" + model.get("did_type") + "s)" : "") + (model.get("filter") ? " with " + model.get("filter") : "") + ". Try another pattern, type or filter."));
+    } else if (!model.get("error")) status.textContent = model.get("scope") ? "Search a scope by name pattern, type and metadata." : "Reading the scopes…";
+    tableBox.hidden = results.length === 0;
     body.replaceChildren(
       ...results.map((r) => {
         const tr = h("tr", "vre-browse-row" + (r.did === selected ? " vre-browse-selected" : ""));
-        const name = h("button", "vre-browse-name", r.did);
+        if (r.did === selected) tr.setAttribute("aria-selected", "true");
+        const name = h("button", "vre-link-button vre-browse-name", r.did);
         name.type = "button";
         name.addEventListener("click", () => model.send({ action: "select", did: r.did }));
-        const cell = h("td");
+        const cell = h("td", "vre-browse-did-cell");
         cell.append(name);
-        tr.append(cell, h("td", "", r.type), h("td", "vre-browse-num", r.type === "file" || r.length === null ? "" : String(r.length)), h("td", "vre-browse-num", size(r.bytes)));
+        tr.append(cell, h("td", "", r.type), h("td", "vre-num", r.type === "file" || r.length === null ? "" : String(r.length)), h("td", "vre-num", formatSize(r.bytes)));
         return tr;
       }),
     );
     drawDetails();
-    error.textContent = model.get("error") || "";
-    error.hidden = !model.get("error");
+    const field = model.get("error_field");
+    const message = model.get("error") || "";
+    scopeError.textContent = field === "scope" ? message : "";
+    filterError.textContent = field === "filter" ? message : "";
+    scopeField.classList.toggle("vre-invalid", field === "scope" && Boolean(message));
+    filterField.classList.toggle("vre-invalid", field === "filter" && Boolean(message));
+    error.textContent = field === "scope" || field === "filter" ? "" : message;
+    error.hidden = !error.textContent;
+    link.freeze();
   }
 
   const stopRedraw = redrawOn(model, KEYS, update);
@@ -215,45 +250,49 @@ function render({ model, el }) {
   return () => {
     clearTimeout(confirmTimer);
     stopRedraw();
+    link.dispose();
   };
 }
 
 export default { render };
 `;
 
-export const DATASET_BROWSER_CSS = `
-.vre-browse { font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px); color: var(--jp-ui-font-color1, #222); max-width: 60em; padding: 4px 0; }
-.vre-browse-search { display: flex; gap: 6px; flex-wrap: wrap; margin-bottom: 6px; }
-.vre-browse-search input, .vre-browse-search select { font: inherit; padding: 2px 4px; border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color1, #fff); color: inherit; }
-.vre-browse-pattern { width: 12em; }
-.vre-browse-filter { flex: 1; min-width: 16em; }
-.vre-browse-status, .vre-browse-muted { color: var(--jp-ui-font-color2, #666); margin: 2px 0; }
-.vre-browse-results { border-collapse: collapse; margin: 4px 0; width: 100%; }
-.vre-browse-results th { text-align: left; font-weight: 600; border-bottom: 1px solid var(--jp-border-color1, #ccc); padding: 2px 8px 2px 0; }
-.vre-browse-results td { padding: 1px 8px 1px 0; }
-.vre-browse-num { text-align: right; white-space: nowrap; }
-.vre-browse-name { background: none; border: none; padding: 0; font: inherit; color: var(--jp-content-link-color, #1976d2); cursor: pointer; text-align: left; }
-.vre-browse-selected { background: var(--jp-layout-color2, #eef3fa); }
-.vre-browse-selected .vre-browse-name { font-weight: 600; }
-.vre-browse-details { border-top: 1px solid var(--jp-border-color2, #ddd); margin-top: 6px; padding-top: 6px; }
-.vre-browse-did { font-weight: 600; }
-.vre-browse-facts { color: var(--jp-ui-font-color2, #555); margin-bottom: 4px; }
+export const DATASET_BROWSER_CSS = `${VIEW_CSS}
+.vre-browse { font-family: var(--jp-ui-font-family); font-size: var(--jp-ui-font-size1); color: var(--jp-ui-font-color1); max-width: 60em; padding: 4px 0; }
+.vre-browse-search { display: flex; gap: 8px; flex-wrap: wrap; align-items: flex-end; margin-bottom: 6px; }
+.vre-browse-pattern-field { flex: 1 1 9em; }
+.vre-browse-filter-field { flex: 3 1 14em; }
+.vre-browse-go { align-self: flex-end; }
+.vre-invalid .vre-input, .vre-invalid .vre-select { border-color: var(--jp-error-color1); }
+.vre-browse-status { color: var(--jp-ui-font-color2); margin: 4px 0; min-height: 18px; }
+.vre-browse-nomatch { color: var(--jp-ui-font-color1); }
+.vre-table-box { max-width: 100%; overflow-x: auto; }
+.vre-table { border-collapse: collapse; width: 100%; margin: 4px 0; font-size: var(--jp-ui-font-size1); }
+.vre-table th { text-align: left; font-weight: 600; padding: 4px 8px; border-bottom: var(--jp-border-width, 1px) solid var(--jp-border-color1); white-space: nowrap; }
+.vre-table td { padding: 3px 8px; vertical-align: top; }
+.vre-table tbody tr:nth-child(even) { background: var(--jp-rendermime-table-row-background, var(--jp-layout-color2)); }
+.vre-table tbody tr:hover { background: var(--jp-rendermime-table-row-hover-background, var(--jp-layout-color3)); }
+.vre-table .vre-num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.vre-browse-did-cell { word-break: break-all; }
+.vre-browse-selected, .vre-table tbody tr.vre-browse-selected { background: color-mix(in srgb, var(--jp-brand-color1) 18%, transparent); box-shadow: inset 3px 0 0 var(--jp-brand-color1); }
+.vre-browse-details { border-top: var(--jp-border-width, 1px) solid var(--jp-border-color2); margin-top: 6px; padding-top: 6px; }
+.vre-browse-did { font-weight: 600; word-break: break-all; }
+.vre-browse-facts { color: var(--jp-ui-font-color2); margin-bottom: 4px; }
 .vre-browse-label { font-weight: 600; margin-top: 6px; }
 .vre-browse-meta dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 4px 0; }
-.vre-browse-meta dt { color: var(--jp-ui-font-color2, #555); }
-.vre-browse-meta dd { margin: 0; }
-.vre-browse-rse, .vre-browse-rule { display: flex; gap: 8px; align-items: center; }
+.vre-browse-meta dt { color: var(--jp-ui-font-color2); }
+.vre-browse-meta dd { margin: 0; word-break: break-word; }
+.vre-browse-rse, .vre-browse-rule { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 2px 0; }
 .vre-browse-rse-name { min-width: 10em; }
 .vre-browse-dest .vre-browse-rse-name { font-weight: 600; }
-.vre-browse-pill { border-radius: 9px; padding: 0 8px; font-size: 0.9em; background: var(--jp-layout-color3, #ddd); }
-.vre-browse-pill[data-state="OK"] { background: var(--jp-success-color3, #c8e6c9); }
-.vre-browse-pill[data-state="REPLICATING"] { background: var(--jp-brand-color3, #bbdefb); }
-.vre-browse-pill[data-state="STUCK"], .vre-browse-pill[data-state="SUSPENDED"] { background: var(--jp-error-color3, #ffcdd2); }
-.vre-browse-actions { display: flex; gap: 6px; margin-top: 8px; }
-.vre-browse-task { margin-top: 6px; padding: 4px 6px; background: var(--jp-layout-color2, #f5f5f5); }
-.vre-browse-task[data-state="failed"] .vre-browse-task-state { color: var(--jp-error-color1, #d32f2f); }
-.vre-browse-task[data-state="done"] .vre-browse-task-state { color: var(--jp-success-color1, #388e3c); }
-.vre-browse-progress { width: 100%; }
-.vre-browse-paths { margin: 4px 0; padding-left: 1.4em; font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); }
-.vre-browse-error { color: var(--jp-error-color1, #d32f2f); margin: 4px 0; }
+.vre-browse-actions { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 8px; }
+.vre-browse-task { margin-top: 8px; padding: 6px 8px; border: var(--jp-border-width, 1px) solid var(--jp-border-color2); border-radius: var(--jp-border-radius, 2px); }
+.vre-browse-task-head { display: flex; gap: 8px; align-items: center; }
+.vre-browse-task-state { font-weight: 600; }
+.vre-browse-paths { margin: 4px 0; padding-left: 0; list-style: none; }
+.vre-browse-paths li { display: flex; gap: 8px; align-items: center; justify-content: space-between; padding: 1px 0; }
+.vre-browse-paths code { word-break: break-all; }
+.vre-browse-paths .vre-button.jp-mod-styled { height: 22px; line-height: 20px; padding: 0 6px; font-size: var(--jp-ui-font-size0, 11px); }
+.vre-browse-path-tools { display: flex; gap: 6px; flex-wrap: wrap; }
+.vre-browse-error { color: var(--jp-error-color1); margin: 4px 0; }
 `;

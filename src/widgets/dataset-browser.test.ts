@@ -35,6 +35,10 @@ describe("%rucio browse (dataset browser widget)", () => {
     const open = r.outputs.find((m) => m.header.msg_type === "comm_open")!;
     commId = open.content.comm_id as string;
     expect((open.content.data as { state: Record<string, unknown> }).state).toMatchObject({ _anywidget_id: "vre-ts.dataset-browser", scope: "open", pattern: "dimuon*" });
+    // Beside the live view, a static HTML copy for places without the widget; the model id lets the view find its output.
+    const view = r.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, unknown>;
+    expect((open.content.data as { state: Record<string, unknown> }).state._vre_model_id).toBe(commId);
+    expect(view["text/html"]).toContain("<strong>Rucio dataset browser</strong>: open:dimuon*");
     const found = await until((s) => (s.results as unknown[]).length > 0 && s.searching === false);
     expect(found.scopes).toContain("open");
     expect(found.destination).not.toBe("");
@@ -48,6 +52,12 @@ describe("%rucio browse (dataset browser widget)", () => {
     await send({ action: "search", scope: "open", pattern: "*", type: "file", filter: "run_number" });
     const bad = await until((s) => s.filter === "run_number" && s.searching === false);
     expect(bad.error).toMatch(/^Search failed: The filter term "run_number" has no operator\. .+/);
+    expect(bad.error_field).toBe("filter"); // shown next to the filter field
+
+    // A search that finds nothing says so (the view shows "No match" for it, not an invitation to search).
+    await send({ action: "search", scope: "open", pattern: "no-such-name*", type: "all", filter: "" });
+    const none = await until((s) => s.pattern === "no-such-name*" && s.searching === false);
+    expect(none).toMatchObject({ results: [], searched: "open:no-such-name*", error: "", error_field: "" });
   }, 120_000);
 
   it("shows a dataset's size, metadata, replicas per RSE and rules", async () => {

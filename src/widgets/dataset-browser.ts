@@ -17,6 +17,7 @@ import { formatDid, parseDid } from "../clients/rucio/did-ref";
 import type { Rule } from "../clients/rucio/schemas";
 import { DATASET_BROWSER_CSS, DATASET_BROWSER_ESM } from "./dataset-browser-view";
 import { errorText } from "./error-text";
+import { escapeHtml, staticTable } from "./snapshot";
 import { widget, type WidgetModel } from "./widget";
 
 export const SEARCH_TYPES = ["collection", "dataset", "container", "file", "all"] as const;
@@ -67,6 +68,8 @@ export type DatasetBrowserState = {
   results: BrowserResult[];
   truncated: boolean;
   searching: boolean;
+  /** The last search that completed ("scope:pattern"), so the view can say "no match" rather than "search". */
+  searched: string;
   selected: string;
   details: BrowserDetails | null;
   loading: boolean;
@@ -76,6 +79,8 @@ export type DatasetBrowserState = {
   download_dir: string;
   task: BrowserTask | null;
   error: string;
+  /** The search field the error is about ("scope", "filter"), shown next to it; "" for other errors. */
+  error_field: string;
 };
 
 export type BrowserAction =
@@ -95,6 +100,12 @@ export interface DatasetBrowserOptions {
   onAction?: (action: BrowserAction) => void;
   /** Ends the widget's requests. */
   signal?: AbortSignal;
+}
+
+/** The output's text/html until the view saves a copy of itself: the query and the results. */
+function browserSnapshot(s: DatasetBrowserState): string {
+  const head = `<div><strong>Rucio dataset browser</strong>: ${escapeHtml(s.searched || `${s.scope}:${s.pattern}`)}</div>`;
+  return `<div class="vre-snapshot">${head}${staticTable(["DID", "type", "files", "size"], s.results.map((r) => [r.did, r.type, r.length ?? "", r.bytes ?? ""]))}</div>`;
 }
 
 function metaValue(v: unknown): string {
@@ -119,6 +130,7 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
       results: [],
       truncated: false,
       searching: false,
+      searched: "",
       selected: "",
       details: null,
       loading: false,
@@ -126,7 +138,9 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
       download_dir: show(options.downloadDir ?? process.cwd()),
       task: null,
       error: "",
+      error_field: "",
     },
+    snapshot: browserSnapshot,
   });
   const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
   const fail = (what: string) => (e: unknown) => {
@@ -137,7 +151,7 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
   let searchSeq = 0;
   const search = async (scope: string, pattern: string, type: SearchType, filter: string) => {
     const seq = ++searchSeq;
-    model.set({ scope, pattern, did_type: type, filter, searching: true, error: "" });
+    model.set({ scope, pattern, did_type: type, filter, searching: true, error: "", error_field: "" });
     try {
       if (!scope) throw new Error("Choose a scope to search in.");
       const results: BrowserResult[] = [];
@@ -149,9 +163,13 @@ export function datasetBrowser(client: RucioClient, options: DatasetBrowserOptio
         }
         results.push({ did: formatDid(d), type: String(d.type ?? "").toLowerCase(), bytes: d.bytes ?? null, length: d.length ?? null });
       }
-      if (seq === searchSeq) model.set({ results, truncated });
+      if (seq === searchSeq) model.set({ results, truncated, searched: `${scope}:${pattern || "*"}` });
     } catch (e) {
-      if (seq === searchSeq) fail("Search failed")(e);
+      if (seq === searchSeq) {
+        const code = (e as { code?: string }).code;
+        if (!signal.aborted) model.set("error_field", !scope || code === "RUCIO_SCOPE_NOT_FOUND" ? "scope" : code === "RUCIO_INVALID_FILTER" ? "filter" : "");
+        fail("Search failed")(e);
+      }
     } finally {
       if (seq === searchSeq && !model.closed) model.set("searching", false);
     }

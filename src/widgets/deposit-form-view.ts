@@ -2,60 +2,73 @@
  * The deposit form's view (anywidget ESM) and style. Edits go to the model (`metadata`, `files`) shortly after
  * typing stops; the kernel answers with the offline check (`errors`, `warnings`), shown under the form and on
  * the fields. Saving and publishing are custom messages (`{ action: "save" | "publish" | "cancel" }`);
- * publishing asks for a second click, and says so loudly on production Zenodo. Text from the server goes in
- * through textContent only.
+ * publishing asks for a second click, and says so loudly on production Zenodo. Problems are shown on the field
+ * they concern, in the form's words ("Creator 2, ORCID iD"). Once published, the DOI is a doi.org link with a
+ * copy button and its badge. Text from the server goes in through textContent only.
  */
 
-import { VIEW_HELPERS } from "./view-helpers";
+import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
 
 export const DEPOSIT_FORM_ESM = `${VIEW_HELPERS}
 const KEYS = ["name", "instance", "production", "upload_types", "metadata", "files", "errors", "warnings", "deposition", "task", "error"];
 const ACCESS = ["open", "embargoed", "restricted", "closed"];
 const LICENSES = ["cc-by-4.0", "cc-by-sa-4.0", "cc0-1.0", "mit", "apache-2.0", "bsd-3-clause", "gpl-3.0-or-later"];
+const TASK_TONES = { running: "busy", done: "ok", failed: "bad", cancelled: "warn" };
 
-function field(label, input, key) {
-  const row = h("label", "vre-form-field");
+function field(label, control, key) {
+  const row = h("div", "vre-form-field");
   row.dataset.field = key;
-  row.append(h("span", "vre-form-label", label), input);
+  const l = h("label", "vre-form-label", label);
+  if (control.id) l.htmlFor = control.id;
+  const box = h("div", "vre-form-control");
+  box.append(control, h("div", "vre-field-error vre-form-field-error"));
+  row.append(l, box);
   return row;
+}
+
+let uid = 0;
+function withId(control) {
+  control.id = "vre-form-" + ++uid;
+  return control;
 }
 
 function render({ model, el }) {
   const root = h("div", "vre-form");
   const banner = h("div", "vre-form-instance");
-  const title = h("input", "vre-form-title");
-  const type = h("select", "vre-form-type");
-  const description = h("textarea", "vre-form-description");
+  const title = withId(input("vre-form-title"));
+  const type = withId(select("vre-form-type"));
+  const description = withId(h("textarea", "jp-mod-styled vre-input vre-form-description"));
   description.rows = 4;
   const creators = h("div", "vre-form-creators");
-  const addCreator = h("button", "vre-form-add-creator", "Add creator");
-  addCreator.type = "button";
-  const keywords = h("input", "vre-form-keywords");
-  keywords.placeholder = "comma-separated, e.g. dimuon, CMS open data";
-  const license = h("input", "vre-form-license");
-  license.setAttribute("list", "vre-form-licenses");
+  const addCreator = button("Add creator", "vre-form-add-creator", "reject");
+  const keywords = withId(input("vre-form-keywords", "comma-separated, e.g. dimuon, CMS open data"));
+  const license = withId(input("vre-form-license", "e.g. cc-by-4.0"));
+  const listId = "vre-form-licenses-" + ++uid;
+  license.setAttribute("list", listId);
   const licenses = h("datalist");
-  licenses.id = "vre-form-licenses";
+  licenses.id = listId;
   for (const l of LICENSES) {
     const o = h("option");
     o.value = l;
     licenses.append(o);
   }
-  const access = h("select", "vre-form-access");
+  const access = withId(select("vre-form-access"));
   for (const a of ["", ...ACCESS]) {
     const o = h("option", "", a || "(default: open)");
     o.value = a;
     access.append(o);
   }
-  const version = h("input", "vre-form-version");
-  const date = h("input", "vre-form-date");
+  const version = withId(input("vre-form-version", "e.g. 1.0.0"));
+  const date = withId(input("vre-form-date"));
   date.type = "date";
-  const files = h("textarea", "vre-form-files");
+  const files = withId(h("textarea", "jp-mod-styled vre-input vre-form-files"));
   files.rows = 3;
   files.placeholder = "one path per line, relative to the notebook, e.g. results/mass.csv";
   const creatorsBox = h("div", "vre-form-field");
   creatorsBox.dataset.field = "creators";
-  creatorsBox.append(h("span", "vre-form-label", "Creators"), creators, addCreator);
+  const creatorsControl = h("div", "vre-form-control");
+  creatorsControl.append(creators, h("div", "vre-field-error vre-form-field-error"), addCreator);
+  creatorsBox.append(h("span", "vre-form-label", "Creators"), creatorsControl);
 
   const form = h("div", "vre-form-grid");
   form.append(
@@ -71,32 +84,36 @@ function render({ model, el }) {
     field("Files", files, "files"),
   );
   const errors = h("ul", "vre-form-errors");
+  errors.setAttribute("role", "alert");
   const warnings = h("ul", "vre-form-warnings");
   const deposition = h("div", "vre-form-deposition");
   const buttons = h("div", "vre-form-buttons");
-  const save = h("button", "vre-form-save", "Save draft");
-  const publish = h("button", "vre-form-publish", "Publish");
-  const cancel = h("button", "vre-form-cancel", "Cancel");
+  const save = button("Save draft", "vre-form-save", "reject");
+  const publish = button("Publish", "vre-form-publish", "accept");
+  const cancel = button("Cancel", "vre-form-cancel", "warn");
   buttons.append(save, publish, cancel);
   const task = h("div", "vre-form-task");
   const error = h("div", "vre-form-error");
-  root.append(banner, form, licenses, errors, warnings, deposition, buttons, task, error);
+  error.setAttribute("role", "alert");
+  root.append(banner, form, licenses, errors, warnings, buttons, task, deposition, error);
   el.append(root);
+  const link = notebookLink(model, root, { title: "Zenodo deposit form" });
 
   function creatorRow(c) {
     const row = h("div", "vre-form-creator");
-    const name = h("input", "vre-form-creator-name");
-    name.placeholder = "Family, Given";
+    const name = input("vre-form-creator-name", "Family, Given");
+    name.setAttribute("aria-label", "creator name");
     name.value = c.name || "";
-    const aff = h("input", "vre-form-creator-affiliation");
-    aff.placeholder = "affiliation";
+    const aff = input("vre-form-creator-affiliation", "affiliation");
+    aff.setAttribute("aria-label", "affiliation");
     aff.value = c.affiliation || "";
-    const orcid = h("input", "vre-form-creator-orcid");
-    orcid.placeholder = "ORCID";
+    const orcid = input("vre-form-creator-orcid", "0000-0000-0000-0000");
+    orcid.setAttribute("aria-label", "ORCID iD");
+    orcid.title = "ORCID iD: 16 digits in 4 groups, the last may be X";
     orcid.value = c.orcid || "";
-    const remove = h("button", "vre-form-remove", "×");
-    remove.type = "button";
-    remove.title = "remove this creator";
+    const remove = button("×", "vre-form-remove", "reject");
+    remove.title = "Remove this creator";
+    remove.setAttribute("aria-label", "remove this creator");
     remove.addEventListener("click", () => {
       row.remove();
       changed();
@@ -134,7 +151,7 @@ function render({ model, el }) {
   }
   function flush() {
     clearTimeout(timer);
-    if (!editing) return;
+    if (!editing || link.stale) return;
     editing = false;
     model.set("metadata", readForm());
     model.set("files", files.value.split("\\n").map((f) => f.trim()).filter(Boolean));
@@ -199,53 +216,99 @@ function render({ model, el }) {
   });
   cancel.addEventListener("click", () => model.send({ action: "cancel" }));
 
+  function showIssues(errs) {
+    for (const row of form.querySelectorAll(".vre-form-field")) {
+      const mine = errs.filter((e) => e.field === row.dataset.field);
+      row.classList.toggle("vre-form-invalid", mine.length > 0);
+      const slot = row.querySelector(".vre-form-field-error");
+      if (slot) slot.textContent = mine.map((e) => (e.index !== null && e.index !== undefined ? e.label + ": " : "") + e.message).join(" ");
+    }
+    const rows = creators.querySelectorAll(".vre-form-creator");
+    rows.forEach((r, i) => {
+      for (const part of ["name", "affiliation", "orcid"]) {
+        const c = r.querySelector(".vre-form-creator-" + part);
+        const bad = errs.some((e) => e.field === "creators" && e.index === i && e.part === part);
+        c.classList.toggle("vre-input-invalid", bad);
+        c.setAttribute("aria-invalid", bad ? "true" : "false");
+      }
+    });
+  }
+
+  function drawDeposition(d) {
+    deposition.replaceChildren();
+    deposition.hidden = !d;
+    if (!d) return;
+    deposition.dataset.state = d.state;
+    const head = h("div", "vre-form-deposition-head");
+    head.append(pill(d.state === "published" ? "Published" : "Draft " + d.id, d.state === "published" ? "ok" : "idle", "vre-form-deposition-state"));
+    if (d.url) {
+      const a = h("a", "vre-form-link", d.state === "published" ? "Zenodo record" : "Draft on Zenodo");
+      a.href = d.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      head.append(a);
+    }
+    deposition.append(head);
+    if (d.doi) {
+      const row = h("div", "vre-form-doi-row vre-keep-live");
+      const badge = h("a", "vre-form-badge");
+      badge.href = d.doi_url || "https://doi.org/" + d.doi;
+      badge.target = "_blank";
+      badge.rel = "noopener";
+      badge.title = "The DOI badge";
+      badge.append(h("span", "vre-form-badge-key", "DOI"), h("span", "vre-form-badge-value", d.doi));
+      const doiLink = h("a", "vre-form-doi", "DOI " + d.doi);
+      doiLink.href = d.doi_url || "https://doi.org/" + d.doi;
+      doiLink.target = "_blank";
+      doiLink.rel = "noopener";
+      row.append(badge, doiLink, copyButton(doiLink.href, "Copy DOI link", "vre-form-copy-doi"));
+      if (d.badge_markdown) row.append(copyButton(d.badge_markdown, "Copy badge Markdown", "vre-form-copy-badge"));
+      deposition.append(row);
+    }
+  }
+
   function update() {
     fillForm();
     const production = model.get("production");
     banner.textContent = "Deposit " + JSON.stringify(model.get("name")) + " on " + model.get("instance");
     banner.dataset.production = production ? "yes" : "no";
     const errs = model.get("errors") || [];
-    errors.replaceChildren(...errs.map((e) => h("li", "", e.message)));
-    warnings.replaceChildren(...(model.get("warnings") || []).map((w) => h("li", "", w.message)));
-    const bad = new Set(errs.map((e) => e.field.replace(/^metadata\\./, "").split(/[.\\[]/)[0]));
-    for (const row of form.querySelectorAll(".vre-form-field")) row.classList.toggle("vre-form-invalid", bad.has(row.dataset.field));
+    errors.replaceChildren(...errs.map((e) => {
+      const li = h("li");
+      li.append(h("strong", "", e.label), h("span", "", ": " + e.message));
+      return li;
+    }));
+    warnings.replaceChildren(...(model.get("warnings") || []).map((w) => h("li", "", w.label + ": " + w.message)));
+    showIssues(errs);
     const d = model.get("deposition");
-    deposition.replaceChildren();
-    if (d) {
-      deposition.dataset.state = d.state;
-      deposition.append(h("span", "vre-form-deposition-state", d.state === "published" ? "Published" : "Draft " + d.id));
-      if (d.doi) deposition.append(h("span", "vre-form-doi", "DOI " + d.doi));
-      if (d.url) {
-        const a = h("a", "vre-form-link", d.url);
-        a.href = d.url;
-        a.target = "_blank";
-        a.rel = "noopener";
-        deposition.append(a);
-      }
-    }
+    drawDeposition(d);
     const t = model.get("task");
     const busy = Boolean(t && t.state === "running");
     const published = Boolean(d && d.state === "published");
     save.disabled = busy || published;
     publish.disabled = busy || published || errs.length > 0;
+    publish.title = errs.length ? "Fix the fields marked in red first" : "";
     publish.textContent = published ? "Published" : confirming ? (production ? "Click again to publish on Zenodo PRODUCTION (a DOI cannot be withdrawn)" : "Click again to publish (a DOI cannot be withdrawn)") : "Publish";
     publish.classList.toggle("vre-form-confirm", confirming);
+    publish.classList.toggle("jp-mod-warn", confirming);
+    publish.classList.toggle("jp-mod-accept", !confirming);
     cancel.hidden = !busy;
     for (const i of form.querySelectorAll("input, textarea, select, button")) i.disabled = published;
+    form.classList.toggle("vre-form-locked", published);
     task.replaceChildren();
+    task.hidden = !t;
     if (t) {
       task.dataset.state = t.state;
-      task.append(h("div", "vre-form-task-state", (t.kind === "publish" ? "Publish" : "Save") + ": " + t.state));
-      if (t.total && t.state === "running") {
-        const bar = h("progress");
-        bar.max = t.total;
-        bar.value = t.done;
-        task.append(bar);
-      }
+      const head = h("div", "vre-form-task-head");
+      head.append(h("span", "vre-form-task-state", (t.kind === "publish" ? "Publish" : "Save") + ": " + t.state), pill(t.state, TASK_TONES[t.state] || "idle"));
+      task.append(head);
+      if (t.state === "running") task.append(progressBar(t.done, t.total, "busy"));
+      if (t.total && t.state === "running") task.append(h("div", "vre-muted", formatSize(t.done) + " of " + formatSize(t.total)));
       if (t.message) task.append(h("div", "vre-form-task-message", t.message));
     }
     error.textContent = model.get("error") || "";
     error.hidden = !model.get("error");
+    link.freeze();
   }
 
   const stopRedraw = redrawOn(model, KEYS, update);
@@ -254,40 +317,48 @@ function render({ model, el }) {
     clearTimeout(timer);
     clearTimeout(confirmTimer);
     stopRedraw();
+    link.dispose();
   };
 }
 
 export default { render };
 `;
 
-export const DEPOSIT_FORM_CSS = `
-.vre-form { font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px); color: var(--jp-ui-font-color1, #222); max-width: 52em; padding: 4px 0; }
-.vre-form-instance { margin-bottom: 6px; font-weight: 600; }
-.vre-form-instance[data-production="yes"] { color: var(--jp-warn-color0, #e65100); }
-.vre-form-grid { display: grid; gap: 4px; }
+export const DEPOSIT_FORM_CSS = `${VIEW_CSS}
+.vre-form { font-family: var(--jp-ui-font-family); font-size: var(--jp-ui-font-size1); color: var(--jp-ui-font-color1); max-width: 52em; padding: 4px 0; }
+.vre-form-instance { margin-bottom: 8px; font-weight: 600; }
+.vre-form-instance[data-production="yes"] { color: var(--jp-warn-color0); }
+.vre-form-grid { display: grid; gap: 6px; }
 .vre-form-field { display: grid; grid-template-columns: 9em minmax(0, 1fr); align-items: start; gap: 8px; }
-.vre-form-field input, .vre-form-field textarea, .vre-form-field select { box-sizing: border-box; width: 100%; min-width: 0; font: inherit; padding: 2px 4px; border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color1, #fff); color: inherit; }
-.vre-form-field textarea { resize: vertical; }
-.vre-form-label { padding-top: 3px; color: var(--jp-ui-font-color2, #555); }
-.vre-form-invalid input, .vre-form-invalid textarea, .vre-form-invalid select { border-color: var(--jp-error-color1, #d32f2f); }
-.vre-form-creators { display: grid; gap: 2px; grid-column: 2; }
-.vre-form-add-creator { grid-column: 2; justify-self: start; width: auto !important; }
-.vre-form-creator { display: flex; gap: 4px; min-width: 0; }
-.vre-form-creator input { min-width: 0; }
-.vre-form-remove { width: auto; }
-.vre-form-creator-name { flex: 2; }
-.vre-form-creator-affiliation { flex: 2; }
-.vre-form-creator-orcid { flex: 1.4; }
-.vre-form-errors { color: var(--jp-error-color1, #d32f2f); margin: 6px 0 2px; padding-left: 1.4em; }
-.vre-form-warnings { color: var(--jp-ui-font-color2, #666); margin: 2px 0; padding-left: 1.4em; }
-.vre-form-deposition { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 6px 0; }
-.vre-form-deposition-state { border-radius: 9px; padding: 0 8px; background: var(--jp-layout-color3, #ddd); }
-.vre-form-deposition[data-state="published"] .vre-form-deposition-state { background: var(--jp-success-color3, #c8e6c9); }
-.vre-form-buttons { display: flex; gap: 6px; margin-top: 6px; }
-.vre-form-confirm { border-color: var(--jp-warn-color1, #f57c00); }
+.vre-form-control { display: flex; flex-direction: column; gap: 2px; min-width: 0; }
+.vre-form-control > .vre-input, .vre-form-control > .vre-select, .vre-form-control > textarea { box-sizing: border-box; width: 100%; min-width: 0; }
+.vre-form-control > .vre-select { width: auto; max-width: 100%; }
+.vre-form-control textarea.vre-input { height: auto; padding: 4px 7px; font-family: var(--jp-ui-font-family); resize: vertical; }
+.vre-form-files { font-family: var(--jp-code-font-family) !important; }
+.vre-form-label { padding-top: 5px; color: var(--jp-ui-font-color2); }
+.vre-form-invalid > .vre-form-control > .vre-input, .vre-form-invalid > .vre-form-control > .vre-select, .vre-input.vre-input-invalid { border-color: var(--jp-error-color1); }
+.vre-form-field-error:empty { display: none; }
+.vre-form-creators { display: grid; gap: 4px; }
+.vre-form-add-creator { align-self: flex-start; margin-top: 2px; }
+.vre-form-creator { display: flex; flex-wrap: wrap; gap: 4px; min-width: 0; }
+.vre-form-creator-name { flex: 2 1 10em; }
+.vre-form-creator-affiliation { flex: 2 1 8em; }
+.vre-form-creator-orcid { flex: 0 0 21ch; font-family: var(--jp-code-font-family); font-size: var(--jp-code-font-size); }
+.vre-form-remove.vre-button.jp-mod-styled { padding: 0 8px; }
+.vre-form-errors { color: var(--jp-error-color1); margin: 8px 0 2px; padding-left: 1.4em; }
+.vre-form-errors:empty, .vre-form-warnings:empty { display: none; }
+.vre-form-warnings { color: var(--jp-ui-font-color2); margin: 2px 0; padding-left: 1.4em; }
+.vre-form-buttons { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 8px; }
 .vre-form-task { margin-top: 6px; }
-.vre-form-task progress { width: 100%; }
-.vre-form-task[data-state="failed"] .vre-form-task-state { color: var(--jp-error-color1, #d32f2f); }
-.vre-form-task[data-state="done"] .vre-form-task-state { color: var(--jp-success-color1, #388e3c); }
-.vre-form-error { color: var(--jp-error-color1, #d32f2f); margin: 4px 0; }
+.vre-form-task-head, .vre-form-deposition-head { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.vre-form-task-state { font-weight: 600; }
+.vre-form-deposition { margin: 8px 0; padding: 6px 8px; border: var(--jp-border-width, 1px) solid var(--jp-border-color2); border-radius: var(--jp-border-radius, 2px); }
+.vre-form-deposition[data-state="published"] { border-color: var(--jp-success-color1); }
+.vre-form-link, .vre-form-doi { color: var(--jp-content-link-color); }
+.vre-form-doi-row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-top: 6px; }
+.vre-form-badge { display: inline-flex; font: 11px/18px Verdana, DejaVu Sans, sans-serif; border-radius: 3px; overflow: hidden; text-decoration: none; }
+.vre-form-badge-key { background: #555; color: #fff; padding: 0 6px; }
+.vre-form-badge-value { background: #007ec6; color: #fff; padding: 0 6px; }
+.vre-form-locked .vre-form-label { opacity: 0.7; }
+.vre-form-error { color: var(--jp-error-color1); margin: 4px 0; }
 `;

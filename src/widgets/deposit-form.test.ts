@@ -64,9 +64,18 @@ describe("%zenodo form (deposit form widget)", () => {
     const good = state().metadata as FormMetadata;
     await edit({ metadata: { ...good, title: "", creators: [] }, files: ["results/missing.csv"] });
     const bad = await until((s) => (s.errors as unknown[]).length >= 3);
-    expect(errors(bad).join("\n")).toMatch(/metadata\.title: required/);
-    expect(errors(bad).join("\n")).toMatch(/creators/);
-    expect(errors(bad)).toContain("files: results/missing.csv does not exist");
+    // In the form's words, on the field they concern (not "metadata.title").
+    const issues = bad.errors as FormIssue[];
+    expect(issues.find((i) => i.field === "title")).toMatchObject({ label: "Title", index: null, message: expect.stringMatching(/^required/i) });
+    expect(issues.some((i) => i.field === "creators" && i.label === "Creators")).toBe(true);
+    expect(issues.find((i) => i.field === "files")).toMatchObject({ label: "Files", message: "results/missing.csv does not exist" });
+    expect(errors(bad).join("\n")).not.toMatch(/metadata\./);
+    // A creator's bad ORCID iD is placed on that creator's ORCID field.
+    await edit({ metadata: { ...good, creators: [good.creators[0]!, { name: "Roe, Richard", affiliation: "", orcid: "0000-0002-1825-0098" }] }, files: ["results/mass.csv"] });
+    const orcid = await until((s) => (s.errors as FormIssue[]).some((i) => i.part === "orcid"));
+    expect((orcid.errors as FormIssue[]).find((i) => i.part === "orcid")).toMatchObject({ field: "creators", index: 1, label: "Creator 2, ORCID iD" });
+    await edit({ metadata: { ...good, title: "", creators: [] }, files: ["results/missing.csv"] });
+    await until((s) => (s.errors as unknown[]).length >= 3);
     await press("save");
     await until((s) => s.error !== "");
     expect(state().error).toMatch(/nothing was sent/);
@@ -88,6 +97,10 @@ describe("%zenodo form (deposit form widget)", () => {
     expect(task(pub)!.state, task(pub)!.message).toBe("done");
     expect(pub.deposition).toMatchObject({ id: draft.id, state: "published" });
     expect((pub.deposition as FormDeposition).doi).toMatch(/^10\.5072\//);
+    const published = pub.deposition as FormDeposition;
+    expect(published.doi_url).toBe(`https://doi.org/${published.doi}`);
+    expect(published.badge_markdown).toBe(`[![DOI](${published.badge_markdown.slice(8, published.badge_markdown.indexOf(".svg)") + 4)})](https://doi.org/${published.doi})`);
+    expect(published.badge_markdown).toMatch(/^\[!\[DOI\]\(https?:\/\/[^)]+\/badge\/DOI\/10\.5072\/[^)]+\.svg\)\]/);
     expect(task(pub)!.message).toMatch(/^Published: DOI 10\.5072\//);
 
     await press("publish");

@@ -14,8 +14,10 @@ import * as path from "node:path";
 import { anySignal } from "../clients/http/ambient-signal";
 import { UPLOAD_TYPES, validateDepositMetadata, zenodoInstance, type DepositFileResult, type Deposition, type ZenodoClient } from "../clients/zenodo";
 import { depositFileProblems, depositInstance, rememberedDeposit, resumableDeposit, type DepositState } from "../clients/zenodo/resumable";
+import type { RecordAttachment } from "../session/deposit-record";
 import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
 import { errorText } from "./error-text";
+import { escapeHtml, staticFields } from "./snapshot";
 import { widget, type WidgetModel } from "./widget";
 
 export interface FormCreator {
@@ -38,7 +40,13 @@ export interface FormMetadata {
 }
 
 export interface FormIssue {
+  /** The form field (title, creators, license, files, …). */
   field: string;
+  /** The creator's row (0-based) for creator fields, else null; and the part of it (name, affiliation, orcid). */
+  index: number | null;
+  part: string;
+  /** What the field is called on the form ("Creator 2, ORCID iD") and the problem, in those words. */
+  label: string;
   message: string;
 }
 
@@ -47,6 +55,9 @@ export interface FormDeposition {
   state: "draft" | "published";
   url: string;
   doi: string;
+  /** https://doi.org/… and the DOI badge as Markdown (for a README), once published. */
+  doi_url: string;
+  badge_markdown: string;
   files: string[];
 }
 
@@ -92,6 +103,8 @@ export interface DepositFormOptions {
   instance: string;
   /** Told of every saved draft and publication (the magic records them in the provenance log). */
   onAction?: (action: DepositFormAction) => void;
+  /** The notebook's research record, attached to every draft: the notebook and its RO-Crate, related identifiers. */
+  record?: RecordAttachment;
   signal?: AbortSignal;
 }
 
@@ -140,29 +153,102 @@ export function fromForm(f: FormMetadata, extra: Record<string, unknown>): Recor
   return out;
 }
 
-function summarize(d: Deposition): FormDeposition {
+function summarize(d: Deposition, client: ZenodoClient): FormDeposition {
+  const doi = d.submitted ? (d.doi ?? "") : "";
   return {
     id: d.id,
     state: d.submitted ? "published" : "draft",
     url: (d.submitted ? (d.links.record_html ?? d.links.html ?? d.record_url) : d.links.html) ?? "",
-    doi: d.submitted ? (d.doi ?? "") : "",
+    doi,
+    doi_url: doi ? `https://doi.org/${doi}` : "",
+    badge_markdown: doi ? `[![DOI](${badgeImage(doi, client)})](https://doi.org/${doi})` : "",
     files: (d.files ?? []).map((f) => f.filename),
   };
 }
 
+/** Zenodo's DOI badge image (the local sandbox serves one too). */
+function badgeImage(doi: string, client: ZenodoClient): string {
+  let origin = "https://zenodo.org";
+  try {
+    origin = new URL(client.settings.baseUrl).origin;
+  } catch {
+    // keep zenodo.org
+  }
+  return client.settings.local ? `${origin}/zenodo/badge/DOI/${doi}.svg` : `${origin}/badge/DOI/${doi}.svg`;
+}
+
+const FIELD_LABELS: Record<string, string> = {
+  title: "Title",
+  upload_type: "Type",
+  publication_type: "Publication type",
+  image_type: "Image type",
+  description: "Description",
+  creators: "Creators",
+  keywords: "Keywords",
+  license: "Licence",
+  access_right: "Access",
+  version: "Version",
+  publication_date: "Publication date",
+  files: "Files",
+};
+const PART_LABELS: Record<string, string> = { name: "name", affiliation: "affiliation", orcid: "ORCID iD" };
+
+/**
+ * A validation issue in the form's words: `metadata.creators[1].orcid: "x" is not an ORCID iD` becomes
+ * "Creator 2, ORCID iD" with the problem, placed on that creator's ORCID field.
+ */
+export function formIssue(i: { field: string; message: string }): FormIssue {
+  const parts = i.field.replace(/^metadata\.?/, "").split(".").filter(Boolean);
+  const field = parts[0] ?? "metadata";
+  const index = parts.length > 1 && /^\d+$/.test(parts[1]!) ? Number(parts[1]) : null;
+  const part = index !== null ? (parts[2] ?? "") : (parts[1] ?? "");
+  const base = FIELD_LABELS[field] ?? field.replace(/_/g, " ");
+  const label =
+    index !== null && (field === "creators" || field === "contributors")
+      ? `${field === "creators" ? "Creator" : "Contributor"} ${index + 1}${part ? `, ${PART_LABELS[part] ?? part}` : ""}`
+      : `${base}${part ? `, ${part.replace(/_/g, " ")}` : ""}`;
+  // The message starts with its path ("metadata.creators[1].orcid: …" or "files: …"): keep the problem only.
+  const problem = i.message.replace(/^metadata(?:\.[\w]+|\[\d+\])*:\s*/, "").replace(/^files:\s*/, "");
+  return { field, index, part, label, message: problem || i.message };
+}
+
+/** The output's text/html until the view saves a copy of itself. */
+function formSnapshot(s: DepositFormState): string {
+  const m = s.metadata;
+  const d = s.deposition;
+  return (
+    `<div class="vre-snapshot"><div><strong>Zenodo deposit form</strong>: ${escapeHtml(s.name)} on ${escapeHtml(s.instance)}</div>` +
+    staticFields([
+      ["Title", m.title],
+      ["Type", m.upload_type],
+      ["Creators", m.creators.map((c) => c.name).filter(Boolean).join("; ")],
+      ["Keywords", m.keywords.join(", ")],
+      ["Licence", m.license],
+      ["Version", m.version],
+      ["Files", s.files.join(", ")],
+      ["Deposition", d ? `${d.state} ${d.id}` : ""],
+      ["DOI", d?.doi ?? ""],
+    ]) +
+    (d?.doi_url ? `<div><a href="${escapeHtml(d.doi_url)}">${escapeHtml(d.doi_url)}</a></div>` : "") +
+    `</div>`
+  );
+}
+
 /** Problems with the file list: none at all, or missing, not a file, two files with one name. */
 function fileProblems(cwd: string, files: string[]): FormIssue[] {
-  if (files.length === 0) return [{ field: "files", message: "files: add at least one file to deposit (paths relative to the notebook)" }];
+  if (files.length === 0) return [formIssue({ field: "files", message: "files: add at least one file to deposit (paths relative to the notebook)" })];
   const entries = files.map((shown) => ({ shown, local: path.resolve(cwd, shown), name: path.basename(shown) }));
-  return depositFileProblems(entries).map(({ problem, file }) => ({
-    field: "files",
-    message:
+  return depositFileProblems(entries).map(({ problem, file }) =>
+    formIssue({
+      field: "files",
+      message:
       problem === "missing"
         ? `files: ${file.shown} does not exist`
         : problem === "not a file"
           ? `files: ${file.shown} is not a file (deposits are flat lists of files)`
-          : `files: two files are named ${file.name}`,
-  }));
+            : `files: two files are named ${file.name}`,
+    }),
+  );
 }
 
 export function depositForm(client: ZenodoClient, options: DepositFormOptions): WidgetModel<DepositFormState> {
@@ -184,14 +270,15 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
       task: null,
       error: "",
     },
+    snapshot: formSnapshot,
   });
   const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
 
   const metadata = () => fromForm(model.get("metadata"), extra);
   const validate = () => {
     const report = validateDepositMetadata(metadata());
-    const errors = [...report.errors.map((i) => ({ field: i.field, message: i.message })), ...fileProblems(options.cwd, model.get("files"))];
-    model.set({ errors, warnings: report.warnings.map((i) => ({ field: i.field, message: i.message })) });
+    const errors = [...report.errors.map(formIssue), ...fileProblems(options.cwd, model.get("files"))];
+    model.set({ errors, warnings: report.warnings.map(formIssue) });
     return errors.length === 0;
   };
   model.on("change:metadata", () => void validate());
@@ -216,20 +303,23 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
     model.set("error", "");
     update({});
     try {
-      const files = model.get("files").map((f) => ({ local: path.resolve(options.cwd, f), name: path.basename(f) }));
+      const listed = model.get("files").map((f) => ({ local: path.resolve(options.cwd, f), name: path.basename(f) }));
+      const attached = options.record && !published ? await options.record.files(metadata()) : [];
+      const files = [...listed, ...attached.filter((a) => !listed.some((f) => f.name === a.name))];
       const total = published ? 0 : files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
       update({ total });
       const out = await resumableDeposit(client, {
         metadata: metadata(),
         files,
         stateFile: options.stateFile,
+        prepare: options.record ? (draft) => options.record!.prepare(draft, metadata()) : undefined,
         publish: kind === "publish",
         signal: taskSignal,
         onProgress: (p) => update({ message: p.current ? `${p.status}: ${p.current}` : p.status, ...(p.bytes !== undefined ? { done: p.bytes } : {}) }),
         onUploaded: (draft, results) => options.onAction?.({ kind: "save", deposition: draft, files: results }),
       });
       if (out.published) options.onAction?.({ kind: "publish", deposition: out.deposition, files: out.files, doi: out.published.doi, recordId: out.published.recordId });
-      model.set("deposition", summarize(out.deposition));
+      model.set("deposition", summarize(out.deposition, client));
       update({
         state: "done",
         done: total,
@@ -267,7 +357,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
     if (!remembered) return;
     try {
       const dep = await client.getDeposition(remembered.depositionId, { signal });
-      model.set("deposition", summarize(dep));
+      model.set("deposition", summarize(dep, client));
       if (!options.metadata && dep.metadata) {
         // The server's own fields (a reserved DOI) are not the user's to send back.
         const { doi: _doi, prereserve_doi: _reserved, ...kept } = dep.metadata as unknown as Record<string, unknown>;

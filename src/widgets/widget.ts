@@ -7,7 +7,7 @@
  * is a cell's value or passed to `display()`. `close()` closes the comm and aborts `model.signal`, so polls and
  * transfers started for the widget stop with it.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { getBridge, type MimeBundle } from "../kernel/bridge";
 import type { Comm, CommMessage } from "../kernel/comm/manager";
 import { anywidgetVersionRange } from "./anywidget-version";
@@ -33,6 +33,12 @@ export interface WidgetOptions<S extends WidgetState> {
    * one kind share it. Default: derived from the ESM and CSS source.
    */
   id?: string;
+  /**
+   * A static HTML view of the state (escaped), shown beside the live view in the output's `text/html`, for
+   * places that cannot run the widget (a notebook run without a frontend, an export). In JupyterLab the view
+   * replaces it with a copy of itself whenever the notebook is saved.
+   */
+  snapshot?: (state: S) => string;
 }
 
 type ChangeListener<V> = (value: V, previous: V) => void;
@@ -55,6 +61,7 @@ export class WidgetModel<S extends WidgetState = WidgetState> implements Registe
   private readonly comm: Comm;
   private readonly controller = new AbortController();
   private readonly version: string;
+  private readonly snapshot?: (state: WidgetState) => string;
 
   /** @internal use `widget()` */
   constructor(options: WidgetOptions<S>) {
@@ -65,6 +72,9 @@ export class WidgetModel<S extends WidgetState = WidgetState> implements Registe
       if (k.startsWith("_")) throw new TypeError(`widget(): state key "${k}" is reserved (keys starting with "_" belong to the protocol)`);
     }
     this.version = anywidgetVersionRange();
+    this.snapshot = options.snapshot as ((state: WidgetState) => string) | undefined;
+    // The model id is also in the state, so that a view can find its own output in the notebook.
+    const commId = randomUUID().replace(/-/g, "");
     this.state = {
       _model_module: "anywidget",
       _model_name: "AnyModel",
@@ -76,10 +86,11 @@ export class WidgetModel<S extends WidgetState = WidgetState> implements Registe
       _esm: options.esm,
       ...(options.css ? { _css: options.css } : {}),
       _anywidget_id: options.id ?? `vre-ts.widget.${createHash("sha256").update(options.esm).update("\0").update(options.css ?? "").digest("hex").slice(0, 16)}`,
+      _vre_model_id: commId,
       ...(options.state ?? {}),
     };
     const { state, buffer_paths, buffers } = removeBuffers(this.state);
-    this.comm = bridge.comms.open(WIDGET_TARGET, { state, buffer_paths }, { metadata: { version: WIDGET_PROTOCOL_VERSION }, buffers });
+    this.comm = bridge.comms.open(WIDGET_TARGET, { state, buffer_paths }, { metadata: { version: WIDGET_PROTOCOL_VERSION }, buffers, commId });
     widgetRegistry().set(this.comm.id, this);
     this.comm.onMessage((m) => this.onMessage(m));
     this.comm.onClose(() => this.dispose());
@@ -187,6 +198,7 @@ export class WidgetModel<S extends WidgetState = WidgetState> implements Registe
   [DISPLAY](): MimeBundle {
     return {
       "application/vnd.jupyter.widget-view+json": { version_major: 2, version_minor: 1, model_id: this.id },
+      ...(this.snapshot ? { "text/html": this.snapshot(this.state) } : {}),
       "text/plain": this.toString(),
     };
   }

@@ -38,6 +38,10 @@ describe("closest-name suggestion", () => {
     expect(e.name).toBe("UsageError");
     expect(e.message).toContain("Did you mean %rucio?");
     expect(unknownMagicError("bsh", true).message).toContain("%%bash");
+    // a runaway name is echoed clipped, not whole
+    const long = unknownMagicError("z".repeat(5_000), false).message;
+    expect(long.length).toBeLessThan(400);
+    expect(long).toContain("… (4800 more characters)");
     expect(unknownMagicError("qqqqqqqq", false).message).not.toContain("Did you mean");
   });
 });

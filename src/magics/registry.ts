@@ -2,6 +2,7 @@
  * The magic registry. It lives on `globalThis` under a well-known symbol so that every copy of the package loaded
  * in a kernel process (the kernel's own and a notebook's local node_modules) registers into the same table.
  */
+import { clipEcho } from "./args";
 import { UsageError, type MagicSpec } from "./types";
 
 const REGISTRY_KEY = Symbol.for("vre-ts.magics");
@@ -79,7 +80,7 @@ export function unknownMagicError(name: string, asCell: boolean): UsageError {
   const close = closestName(name, names);
   const prefix = asCell ? "%%" : "%";
   const hint = close ? ` Did you mean ${sigil(getMagic(close)!, asCell)}${close}?` : "";
-  return new UsageError(`Unknown magic ${prefix}${name}.${hint} Run %lsmagic to list the available magics.`);
+  return new UsageError(`Unknown magic ${prefix}${clipEcho(name)}.${hint} Run %lsmagic to list the available magics.`);
 }
 
 /** Looks up a magic for the way it was invoked, with a usage error explaining a line/cell mix-up. */

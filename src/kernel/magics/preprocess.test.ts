@@ -248,6 +248,7 @@ describe("comments on magic lines", () => {
     expect(args("%rucio ls 'x // y'")).toBe("ls 'x // y'");
     expect(args('%rucio ls "a \\" // b"')).toBe('ls "a \\" // b"');
     expect(args("%rucio ls {{x //y}}")).toBe("ls {x //y}");
+    expect(args("%rucio ls a\\ //b")).toBe("ls a\\ //b"); // an escaped blank belongs to the word
   });
 
   it("applies TypeScript's comment rule to %time's expression", () => {
@@ -307,6 +308,13 @@ describe("line terminators on magic lines", () => {
     }
     const cell = preprocess("%%bash echo hi\u2028rm -rf x\nls", opts);
     expect(cell.kind === "code" && cell.error).toContain("U+2028");
+  });
+
+  it("accepts a hidden terminator with nothing behind it", () => {
+    expect(code("%env A=1\r").error).toBeUndefined();
+    expect(code("%env A=1\u2028  \n%lsmagic").error).toBeUndefined();
+    expect(code("%env A=1\u2028\u2028x").error).toContain("U+2028");
+    expect(preprocess("%%bash -x\u2028\necho", opts).kind).toBe("cell");
   });
 
   it("accepts CRLF line ends", () => {

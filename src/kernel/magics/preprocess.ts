@@ -104,10 +104,14 @@ function isBlank(c: string | undefined): boolean {
  * outside quotes (the tokenizer's shell-like quoting) and outside `{}` groups.
  */
 export function textCommentStart(args: string): number {
+  let blankBefore = true; // at the start, or after an unescaped blank
   for (let i = 0; i < args.length; i++) {
     const c = args[i];
-    if (c === "\\") i++;
-    else if (c === "'") {
+    if (c === "/" && args[i + 1] === "/" && blankBefore) return i;
+    blankBefore = isBlank(c);
+    if (c === "\\") {
+      i++; // an escaped character (`\ `) belongs to the word
+    } else if (c === "'") {
       const end = args.indexOf("'", i + 1);
       if (end < 0) return -1;
       i = end;
@@ -119,7 +123,7 @@ export function textCommentStart(args: string): number {
     } else if (c === "{") {
       const end = matchingBrace(args, i);
       if (end > i) i = end;
-    } else if (c === "/" && args[i + 1] === "/" && (i === 0 || isBlank(args[i - 1]))) return i;
+    }
   }
   return -1;
 }
@@ -190,7 +194,7 @@ export function parseCellMagic(src: string): { name: string; args: string; body:
   const m = /^(?:[ \t]*\r?\n)*/.exec(src);
   const start = m ? m[0].length : 0;
   const nl = src.indexOf("\n", start);
-  const first = (nl < 0 ? src.slice(start) : src.slice(start, nl)).replace(/\r$/, "");
+  const first = (nl < 0 ? src.slice(start) : src.slice(start, nl)).replace(/\s+$/, "");
   const cm = CELL_MAGIC.exec(first);
   if (!cm) return undefined;
   let args = cm[3] ?? "";
@@ -209,7 +213,7 @@ export function parseCellMagic(src: string): { name: string; args: string; body:
 function badCellMagicHeader(src: string): string | undefined {
   const start = /^(?:[ \t]*\r?\n)*/.exec(src)![0].length;
   const nl = src.indexOf("\n", start);
-  const first = (nl < 0 ? src.slice(start) : src.slice(start, nl)).replace(/\r$/, "");
+  const first = (nl < 0 ? src.slice(start) : src.slice(start, nl)).replace(/\s+$/, "");
   const m = CELL_MAGIC_START.exec(first);
   const bad = m && HIDDEN_TERMINATOR.exec(first);
   return bad ? hiddenTerminatorError("%" + m[0].trim().slice(2), bad[0]) : undefined;
@@ -538,19 +542,18 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
   let count = 0;
   let error: string | undefined;
   let plain: PlainMagicCall[] | undefined = [];
-  let prevEol = "";
   let kept = 0; // unchanged text from here up to the next magic line is copied in one piece
-  for (const line of lines) {
+  for (let j = 0; j < lines.length; j++) {
+    const line = lines[j];
     const end = line.start + line.text.length;
     const m = line.magic ? parseMagicLine(line.text) : undefined;
     if (!m) {
       if (plain && line.text.trim() !== "") plain = undefined;
-      prevEol = line.eol;
       continue;
     }
     b.keep(kept, line.start);
     count++;
-    const hidden = [prevEol, line.eol].find((e) => HIDDEN_TERMINATOR.test(e) && e !== "\r\n");
+    const hidden = textBehindHiddenTerminator(lines, j);
     if (hidden) error ??= hiddenTerminatorError(m.name, hidden);
     if (plain) {
       if (m.lhs === undefined && (m.help || (!CODE_LINE_MAGICS.has(m.name) && !argsToTemplate(m.args, opts.isExpression).interpolated))) {
@@ -563,7 +566,6 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
     else emitLineCall(b, m.name, m.args, line.start + m.percent, line.start + m.argsStart, opts);
     b.emit(";", end);
     kept = end;
-    prevEol = line.eol;
   }
   b.keep(kept, src.length);
   const { text, map } = b.build();
@@ -575,6 +577,17 @@ export function preprocess(src: string, opts: PreprocessOptions = {}): Preproces
   }
   if (plain && plain.length > 0 && plain.length === count) result.plainMagics = plain;
   return result;
+}
+
+/**
+ * The hidden terminator (CR, U+2028, U+2029) that joins line `j` to other text on what an editor shows as the same
+ * line, or undefined. Blank text behind one (e.g. a CR at the very end) is harmless.
+ */
+function textBehindHiddenTerminator(lines: readonly LineInfo[], j: number): string | undefined {
+  const isHidden = (eol: string) => eol !== "" && eol !== "\n" && eol !== "\r\n";
+  for (let k = j; k > 0 && isHidden(lines[k - 1].eol); k--) if (lines[k - 1].text.trim()) return lines[k - 1].eol;
+  for (let k = j; k < lines.length - 1 && isHidden(lines[k].eol); k++) if (lines[k + 1].text.trim()) return lines[k].eol;
+  return undefined;
 }
 
 /** `{{`/`}}` are literal braces in magic arguments (what the template literal would have produced). */

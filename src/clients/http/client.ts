@@ -254,13 +254,15 @@ export class HttpClient {
     const deadline = budget === null ? Infinity : started + budget;
     const headersMs = req.timeouts?.headersMs ?? this.opts.timeouts?.headersMs ?? 60_000;
     /** The error to give up with: the last failure, saying how long and how often it was tried. */
-    const giveUp = (err: ClientError, attempts: number): ClientError =>
-      attempts < 2 && Date.now() < deadline
+    const giveUp = (err: ClientError, attempts: number, byDeadline = false): ClientError =>
+      attempts < 2 && !byDeadline
         ? err
         : this.createError({
             ...(err.toJSON() as unknown as ClientErrorInit),
             code: err.code,
-            message: `${err.message} Gave up after ${attempts === 1 ? "1 attempt" : `${attempts} attempts`} in ${Math.round((Date.now() - started) / 100) / 10} s.`,
+            message:
+              `${err.message} Gave up after ${attempts === 1 ? "1 attempt" : `${attempts} attempts`} in ${Math.round((Date.now() - started) / 100) / 10} s` +
+              `${byDeadline ? ` (the request's deadline is ${Math.round((budget ?? 0) / 100) / 10} s)` : ""}.`,
             hint: err.hint,
             status: err.status,
             retriable: err.retriable,
@@ -295,7 +297,7 @@ export class HttpClient {
         // Bodies are strings, bytes or stream factories, so every request can be sent again.
         if (init.retriable && canRetry && (idempotent || init.beforeSend)) {
           const delay = backoffDelay(policy, attempt);
-          if (!fits(delay)) throw giveUp(err, attempt + 1);
+          if (!fits(delay)) throw giveUp(err, attempt + 1, true);
           this.retrying(req, err, attempt, policy, delay, deadline);
           await this.pause(delay, req);
           continue;

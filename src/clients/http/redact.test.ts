@@ -57,6 +57,12 @@ describe("redaction", () => {
     expect(redact('{"password":12345,"token":"t"}')).toBe('{"password":***,"token":"***"}');
     expect(redact("password: 'quoted value'")).toBe("password: '***'");
     expect(redact("https://jdoe:pa55@host/x")).toBe("https://***@host/x");
+    expect(redact("id_token: eyJx-abc, refresh_token=r3fr3sh")).toBe("id_token: ***, refresh_token=***");
+    expect(redact('{"session_token": "a b c"}')).toBe('{"session_token": "***"}');
+    // linear on long input (an echoed 100 KB argument)
+    const started = Date.now();
+    expect(redact(`token ${"x".repeat(100_000)} password${" y".repeat(50_000)}`).length).toBeGreaterThan(100_000);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it("masks a short registered value as a whole word only, a long one anywhere", () => {

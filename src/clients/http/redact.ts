@@ -84,7 +84,7 @@ export function clearSecrets(): void {
 const QUERY_RE = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRegExp).join("|")})=)[^&#\\s"'<>]*`, "gi");
 // "Name: value" / "Name=value"; what follows the value decides whether it is one (see maskValue).
 const HEADER_LINE_RE = new RegExp(
-  `\\b(${[...SECRET_HEADERS].map(escapeRegExp).join("|")})(\\s*[:=]\\s*)("?)((?:(?:Bearer|Basic|token)\\s+)?)([^\\s,;"']+)(?=([^\\n]*))`,
+  `\\b(${[...SECRET_HEADERS].map(escapeRegExp).join("|")})(\\s*[:=]\\s*)("?)((?:(?:Bearer|Basic|token)\\s+)?)([^\\s,;"']+)(?=([^\\n]{0,16}))`,
   "gi",
 );
 const BEARER_RE = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/g;
@@ -96,9 +96,9 @@ const URL_CREDENTIALS_RE = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
 // Keys whose values are secret in key=value, key: value and JSON/YAML pairs.
 const SECRET_KEYS = "password|passwd|access_token|accesstoken|refresh_token|client_secret|api_key|apikey|token";
 // A quoted value ("password": "two words") is masked whole.
-const KV_QUOTED_RE = new RegExp(`((["']?)\\b(?:${SECRET_KEYS})\\2\\s*[:=]\\s*)(["'])((?:(?!\\3)[^\\\\]|\\\\.)*)\\3`, "gi");
+const KV_QUOTED_RE = new RegExp(`((?:${SECRET_KEYS})["']?\\s*[:=]\\s*)(["'])((?:(?!\\2)[^\\\\]|\\\\.)*)\\2`, "gi");
 // An unquoted value: the next word, with what follows it on the line (to tell a value from prose).
-const KV_RE = new RegExp(`(\\b(?:${SECRET_KEYS})["']?\\s*([:=])\\s*)([^"'\\s,&}]+)(?=([^\\n]*))`, "gi");
+const KV_RE = new RegExp(`((?:${SECRET_KEYS})["']?\\s*([:=])\\s*)([^"'\\s,&}]+)(?=([^\\n]{0,16}))`, "gi");
 
 /**
  * Whether the word after "key:" is a value rather than prose. "key=value" always is; after a colon, a word that
@@ -108,7 +108,8 @@ const KV_RE = new RegExp(`(\\b(?:${SECRET_KEYS})["']?\\s*([:=])\\s*)([^"'\\s,&}]
 function isValue(separator: string, value: string, rest: string): boolean {
   if (separator === "=") return true;
   if (/[^A-Za-z]/.test(value)) return true;
-  return /^\s*(?:$|[,;&}\])])/.test(rest);
+  // `rest` is at most 16 characters of what follows: shorter means the line ends there.
+  return /^\s*[,;&}\])]/.test(rest) || (rest.length < 16 && /^\s*$/.test(rest));
 }
 
 /** Scrubs every known secret form from a piece of text. */
@@ -124,7 +125,7 @@ export function redact(text: string): string {
   out = out.replace(JWT_RE, MASK);
   out = out.replace(RUCIO_TOKEN_RE, MASK);
   out = out.replace(URL_CREDENTIALS_RE, `$1${MASK}@`);
-  out = out.replace(KV_QUOTED_RE, (_m, head: string, _q: string, quote: string) => `${head}${quote}${MASK}${quote}`);
+  out = out.replace(KV_QUOTED_RE, (_m, head: string, quote: string) => `${head}${quote}${MASK}${quote}`);
   out = out.replace(KV_RE, (m, head: string, sep: string, value: string, rest: string) => (value === MASK || !isValue(sep, value, rest) ? m : `${head}${MASK}`));
   return out;
 }

@@ -39,9 +39,10 @@ function hintsIn(file: string): Hint[] {
   const out: Hint[] = [];
   const lines = fs.readFileSync(file, "utf8").split("\n");
   let inComment = false;
+  const code = /\.(ts|js|mjs)$/.test(file);
   lines.forEach((line, i) => {
     let text = line;
-    const t = text.trim();
+    const t = code ? text.trim() : "";
     if (inComment) {
       if (t.includes("*/")) inComment = false;
       return;
@@ -72,13 +73,30 @@ function hintsIn(file: string): Hint[] {
   return out;
 }
 
-const hints = sourceFiles(SRC).flatMap(hintsIn);
+/** The README and the example notebooks teach commands too. */
+function docFiles(): string[] {
+  const root = path.resolve(SRC, "..");
+  const out = [path.join(root, "README.md")].filter((f) => fs.existsSync(f));
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(ipynb|md)$/.test(e.name)) out.push(full);
+    }
+  };
+  walk(path.join(root, "notebooks", "examples"));
+  return out;
+}
+
+const hints = [...sourceFiles(SRC), ...docFiles()].flatMap(hintsIn);
 
 describe("hints and help texts name commands that exist", () => {
   it("finds the hints of every magic across the sources", () => {
     expect(hints.length).toBeGreaterThan(50);
     for (const magic of Object.keys(TABLES)) expect(hints.some((h) => h.magic === magic), magic).toBe(true);
     expect(new Set(hints.map((h) => h.file.split(path.sep)[0])).size).toBeGreaterThan(1); // clients and magics at least
+    expect(hints.some((h) => h.file.endsWith(".ipynb"))).toBe(true);
   });
 
   it("every hinted verb is registered, and every option it passes is declared by that verb", () => {

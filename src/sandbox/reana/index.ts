@@ -406,7 +406,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
         workspace_deleted: false,
         cpu_ms: 0,
       };
-      rec.workflow_logs += engineLine(`Workflow ${rec.id} restarts ${fullName(wf)} in its workspace; submitted to the local sandbox queue.`);
+      rec.workflow_logs += engineLine(`Workflow ${rec.id} restarts ${fullName(wf)} in its workspace; submitted to the local sandbox queue.`, "INFO", type);
       s.workflows[id] = rec;
       return rec;
     });
@@ -638,9 +638,15 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
   async function you(res: ServerResponse): Promise<void> {
     let disk = 0;
     let cpu = 0;
+    const counted = new Set<string>();
     for (const wf of Object.values(store.state.workflows)) {
       cpu += wf.cpu_ms;
-      if (!wf.workspace_deleted) disk += await diskUsage(workspaceOf(wf.id));
+      // Restarts share their run's workspace: count each workspace once.
+      const ws = workspaceOf(wf.id);
+      if (!wf.workspace_deleted && !counted.has(ws)) {
+        counted.add(ws);
+        disk += await diskUsage(ws);
+      }
     }
     sendJson(res, 200, {
       email: "demo@sandbox.local",

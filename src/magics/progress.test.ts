@@ -112,5 +112,29 @@ describe("Progress", () => {
     r.done();
     expect(String(s.calls.at(-1)!.bundle["text/plain"])).toMatch(/^✔ Workflow demo.2: finished/);
   });
-});
 
+  it("a workflow submitted and not followed ends as a neutral 'submitted', not a green 'queued' for ever", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Workflow demo", now: () => Date.now() });
+    p.update({ status: "queued" });
+    p.handOff("follow it with %reana monitor -w demo.1");
+    const last = s.calls.at(-1)!.bundle;
+    expect(String(last["text/plain"])).toMatch(/^→ Workflow demo: submitted \(queued at submission; not followed here\)/);
+    expect(String(last["text/plain"])).toContain("%reana monitor -w demo.1");
+    const html = String(last["text/html"]);
+    expect(html).toContain('data-phase="handed-off"');
+    expect(html).not.toMatch(/success-color|#388e3c/);
+    p.update({ status: "running" }); // the display is final
+    expect(s.calls.at(-1)!.bundle).toBe(last);
+  });
+
+  it("uses JupyterLab's theme colours, so the line and bar read in light and dark themes", () => {
+    const s = sink();
+    const p = new Progress(s, { title: "Downloading s:d", now: () => Date.now() });
+    p.update({ bytes: 10, totalBytes: 100 });
+    p.done();
+    const html = String(s.calls.at(-1)!.bundle["text/html"]);
+    expect(html).toContain("var(--jp-success-color1");
+    expect(html).not.toMatch(/(?<!,)#[0-9a-f]{6}/i); // hex only as a fallback inside var()
+  });
+});

@@ -8,7 +8,7 @@ import type { MagicContext, MimeBundle } from "./types";
 import { escapeHtml, formatBytes, formatDuration, formatRate } from "./vre-format";
 import { redact } from "../clients/http/redact";
 
-export type ProgressPhase = "running" | "done" | "failed" | "interrupted";
+export type ProgressPhase = "running" | "done" | "failed" | "interrupted" | "handed-off";
 
 export interface ProgressState {
   /** Free-form status, e.g. "running", "REPLICATING", "uploading results.csv". */
@@ -114,6 +114,14 @@ export class Progress {
     this.finish("interrupted", message ?? this.options.interruptNote);
   }
 
+  /**
+   * Final state of this display while the work goes on elsewhere (a workflow submitted and not followed): a
+   * neutral "submitted", never a finished success, with `message` saying how to follow it.
+   */
+  handOff(message?: string, patch: ProgressState = {}): void {
+    this.finish("handed-off", message, patch);
+  }
+
   /** Ends with "interrupted" when `signal` aborted, "failed" otherwise. */
   end(err: unknown, signal?: AbortSignal): void {
     if (signal?.aborted) this.interrupted();
@@ -122,7 +130,7 @@ export class Progress {
 
   private finish(phase: ProgressPhase, message: string | undefined, patch: ProgressState = {}): void {
     if (this.phase !== "running") return;
-    if (phase === "done") this.state.current = undefined; // the last item is no longer "current"
+    if (phase === "done" || phase === "handed-off") this.state.current = undefined; // the last item is no longer "current"
     Object.assign(this.state, patch);
     this.phase = phase;
     this.message = message === undefined ? undefined : redact(message);
@@ -168,8 +176,11 @@ export class Progress {
       parts.push(`ETA ${formatDuration((s.totalBytes - s.bytes) / rate)}`);
     }
     parts.push(`${formatDuration(elapsed)} elapsed`);
-    const status = this.phase === "running" ? s.status ?? "running" : this.phase === "done" ? s.status ?? "done" : this.phase === "failed" && s.status && FAILED_OUTCOME.test(s.status.trim()) ? s.status : this.phase;
-    const mark = { running: "…", done: "✔", failed: "✘", interrupted: "■" }[this.phase];
+    const status =
+      this.phase === "handed-off"
+        ? `submitted${s.status ? ` (${s.status} at submission; not followed here)` : ""}`
+        : this.phase === "running" ? s.status ?? "running" : this.phase === "done" ? s.status ?? "done" : this.phase === "failed" && s.status && FAILED_OUTCOME.test(s.status.trim()) ? s.status : this.phase;
+    const mark = { running: "…", done: "✔", failed: "✘", interrupted: "■", "handed-off": "→" }[this.phase];
     const head = `${mark} ${this.options.title}: ${status}`;
     const lines = [`${head}${s.current ? ` (${s.current})` : ""}`, `  ${parts.join(" · ")}`];
     if (this.message) lines.push(`  ${this.message}`);
@@ -177,12 +188,19 @@ export class Progress {
     const text = redact(lines.join("\n"));
 
     const pct = fraction === undefined ? undefined : Math.max(0, Math.min(1, fraction));
-    const colour = { running: "#1976d2", done: "#388e3c", failed: "#d32f2f", interrupted: "#f57c00" }[this.phase];
+    // JupyterLab's theme colours (readable in light and dark themes) and the widgets' bar: 6 px, rounded.
+    const colour = {
+      running: "var(--jp-brand-color1,#1976d2)",
+      done: "var(--jp-success-color1,#388e3c)",
+      failed: "var(--jp-error-color1,#d32f2f)",
+      interrupted: "var(--jp-warn-color1,#f57c00)",
+      "handed-off": "var(--jp-ui-font-color2,#616161)",
+    }[this.phase];
     const bar =
       pct === undefined
         ? ""
-        : `<div style="width:24em;max-width:100%;height:0.6em;background:var(--jp-layout-color2,#eee);border-radius:3px;margin:0.25em 0">` +
-          `<div style="width:${(pct * 100).toFixed(1)}%;height:100%;background:${colour};border-radius:3px"></div></div>`;
+        : `<div style="width:24em;max-width:100%;height:6px;background:var(--jp-layout-color3,#e0e0e0);border-radius:3px;overflow:hidden;margin:4px 0">` +
+          `<div style="width:${(pct * 100).toFixed(1)}%;height:100%;background:${colour}"></div></div>`;
     const html =
       `<div class="vre-progress" data-phase="${this.phase}">` +
       `<div><strong>${escapeHtml(this.options.title)}</strong>: <span style="color:${colour}">${escapeHtml(status)}</span>` +

@@ -410,7 +410,7 @@ export const reanaVerbs: Verb<Env>[] = [
       });
       progress.update({ status: result.status, current: undefined, files: undefined, totalFiles: undefined });
       if (call.flag("follow")) return follow(client, ctx, result.workflowName, progress, env);
-      progress.done(`started; follow it with %reana status -w ${result.workflowName}`);
+      progress.handOff(`follow it with %reana monitor -w ${result.workflowName} (a live widget) or %reana status -w ${result.workflowName}`);
       return withDisplay(result, () =>
         recordBundle(
           [

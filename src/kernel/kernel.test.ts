@@ -288,6 +288,8 @@ describe("vre-ts kernel over ZeroMQ", () => {
     const compile = await k.execute("const base = 1\n  %env VRE_Y={base.nope}");
     expect(compile.reply.content.ename).toBe("CompileError");
     expect(compile.reply.content.evalue).toMatch(/^2:20 - Property 'nope' does not exist/); // the column of `nope` as typed
+    const header = await k.execute("%%bash -x {min_pt.nope}\necho never");
+    expect(header.reply.content.evalue).toMatch(/^1:19 - Property 'nope' does not exist/);
 
     for (const sep of ["\u2028", "\u2029", "\r"]) {
       const hidden = await k.execute(`%env VRE_Z=1${sep}(globalThis as any).ranHidden = true`);

@@ -520,7 +520,7 @@ export class Kernel {
       let args = pre.args;
       if (pre.argsTemplate) {
         const out = await this.ts.execute(pre.argsTemplate);
-        const r = this.fromOutcome(out, pre.argsTemplate, pre.argsTemplate);
+        const r = this.fromOutcome(out, { code: pre.argsTemplate, map: pre.argsMap }, code);
         if (!r.ok) return r;
         args = String(r.value ?? "");
       }

@@ -148,9 +148,14 @@ describe("cell magics", () => {
     expect(r.kind === "cell" && r.help).toBe(true);
   });
 
-  it("builds an args template when the arguments interpolate", () => {
+  it("builds an args template when the arguments interpolate, mapped back to the header", () => {
     const r = preprocess("%%bash {n}\necho", opts);
     expect(r.kind === "cell" && r.argsTemplate).toBe("`${n}`");
+    const src = "\n%%bash  -x {cfg.nope} // c\necho";
+    const t = preprocess(src, opts);
+    if (t.kind !== "cell") throw new Error("expected a cell magic");
+    expect(t.argsTemplate).toBe("`-x ${cfg.nope}`");
+    expect(t.argsMap!.toOriginal(t.argsTemplate!.indexOf("nope"))).toBe(src.indexOf("nope"));
   });
 
   it("only counts %% on the first line", () => {

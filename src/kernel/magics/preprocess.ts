@@ -64,6 +64,8 @@ export type Preprocessed =
       args: string;
       /** A template literal producing the arguments, when they contain `{expr}` interpolation. */
       argsTemplate?: string;
+      /** Takes offsets in `argsTemplate` back to the cell. */
+      argsMap?: PositionMap;
       body: string;
       help: boolean;
     };
@@ -74,7 +76,7 @@ const LINE_MAGIC_HEAD = new RegExp(`^(\\s*)%(${NAME})(\\?{0,2})`);
 const ASSIGNED_MAGIC_HEAD = new RegExp(
   `^(\\s*(?:(?:export\\s+)?(?:const|let|var)\\s+[^=%]+?|[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)*)\\s*=)\\s*%(${NAME})`,
 );
-const CELL_MAGIC = new RegExp(`^\\s*%%(${NAME})(\\?{0,2})(?:[ \\t]+(.*?))?[ \\t]*$`);
+const CELL_MAGIC = new RegExp(`^\\s*%%(${NAME})(\\?{0,2})(?:[ \\t]+(.*?))?[ \\t]*$`, "d");
 const CELL_MAGIC_START = new RegExp(`^\\s*%%${NAME}`);
 
 const LINE_END = /\r\n?|[\n\u2028\u2029]/g;
@@ -190,7 +192,9 @@ function parseMagicLine(text: string): MagicLine | undefined {
 }
 
 /** Splits off a first-line `%%name args` cell magic, allowing leading blank lines. */
-export function parseCellMagic(src: string): { name: string; args: string; body: string; help: boolean; headerEnd: number } | undefined {
+export function parseCellMagic(
+  src: string,
+): { name: string; args: string; argsStart: number; body: string; help: boolean; headerEnd: number } | undefined {
   const m = /^(?:[ \t]*\r?\n)*/.exec(src);
   const start = m ? m[0].length : 0;
   const nl = src.indexOf("\n", start);
@@ -200,10 +204,12 @@ export function parseCellMagic(src: string): { name: string; args: string; body:
   let args = cm[3] ?? "";
   const comment = textCommentStart(args);
   if (comment >= 0) args = args.slice(0, comment);
+  const argsStart = start + (cm.indices?.[3]?.[0] ?? first.length) + (args.length - args.trimStart().length);
   return {
     name: cm[1],
     help: cm[2].length > 0,
     args: args.trim(),
+    argsStart,
     body: nl < 0 ? "" : src.slice(nl + 1),
     headerEnd: nl < 0 ? src.length : nl,
   };
@@ -505,23 +511,35 @@ function emitLineCall(b: RewriteBuilder, name: string, args: string, percent: nu
     return;
   }
   b.emit(`await ${KERNEL_REF}.line(${JSON.stringify(name)}, \``, percent);
+  emitTemplateBody(b, args, argsStart, opts);
+  b.emit("`)", percent);
+}
+
+/** The inside of the arguments' template literal; interpolated expressions are copied verbatim. */
+function emitTemplateBody(b: RewriteBuilder, args: string, argsStart: number, opts: PreprocessOptions): void {
   for (const p of templateParts(args, opts.isExpression ?? looksLikeExpression).parts) {
     if (p.expr === undefined) b.emit(p.text, argsStart + p.at);
     else b.emit("${", argsStart + p.at).keep(argsStart + p.at, argsStart + p.at + p.expr.length).emit("}", argsStart + p.at + p.expr.length);
   }
-  b.emit("`)", percent);
 }
 
 /** Rewrites a cell. Pure and fast (no TypeScript): safe to run on every execute, complete and inspect. */
 export function preprocess(src: string, opts: PreprocessOptions = {}): Preprocessed {
   const cell = parseCellMagic(src);
   if (cell) {
-    const { template, interpolated } = argsToTemplate(cell.args, opts.isExpression);
+    const { interpolated } = argsToTemplate(cell.args, opts.isExpression);
+    let argsTemplate: { text: string; map: PositionMap } | undefined;
+    if (interpolated) {
+      const b = new RewriteBuilder(src).emit("`", cell.argsStart);
+      emitTemplateBody(b, cell.args, cell.argsStart, opts);
+      argsTemplate = b.emit("`", cell.argsStart + cell.args.length).build();
+    }
     return {
       kind: "cell",
       name: cell.name,
       args: cell.args,
-      argsTemplate: interpolated ? template : undefined,
+      argsTemplate: argsTemplate?.text,
+      argsMap: argsTemplate?.map,
       body: cell.body,
       help: cell.help,
     };

@@ -18,6 +18,8 @@ commands:
                                                (default: the user's Jupyter data folder, or $JUPYTER_DATA_DIR)
   run NOTEBOOK.ipynb [-o OUT.ipynb] [-p key=value ...] [--allow-errors] [--timeout S]
                                                execute a notebook and save its outputs
+                                               (--verify: compare the re-run with its record)
+  crate NOTEBOOK.ipynb [-o DIR]                write the notebook's research record as an RO-Crate
   sandbox [--port P] [--data DIR] [--seed]     start local Rucio, REANA and Zenodo services
   validate NOTEBOOK.ipynb ...                  check notebooks against the nbformat 4 schema (no Python needed)
   help                                         show this help
@@ -25,7 +27,7 @@ commands:
 
 type SubMain = (argv: string[]) => Promise<number>;
 
-function loadSubcommand(module: "./run" | "./sandbox" | "./validate", command: string): SubMain | undefined {
+function loadSubcommand(module: "./run" | "./sandbox" | "./validate" | "./crate", command: string): SubMain | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(module) as { main?: SubMain };
@@ -95,6 +97,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "sandbox": {
       const sub = loadSubcommand("./sandbox", "sandbox");
+      return sub ? sub(rest) : 1;
+    }
+    case "crate": {
+      const sub = loadSubcommand("./crate", "crate");
       return sub ? sub(rest) : 1;
     }
     case "validate": {

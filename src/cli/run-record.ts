@@ -56,3 +56,14 @@ export function saveRunRecord(nb: { metadata: Record<string, unknown> }, noteboo
   setNotebookRecord(nb, record, rel.startsWith("..") ? basename(file) : rel);
   return record;
 }
+
+/** A notebook's record: its record file when there is one, else what its metadata holds. */
+export function loadRecord(notebook: string, nb: { metadata?: Record<string, unknown> }): { record?: ResearchRecord; recordFile?: string; from: "file" | "metadata" | "none" } {
+  const file = recordFileOf(notebook);
+  if (existsSync(file)) {
+    const record = readRecordFile(file);
+    if (record.entries.length || record.sessions.length) return { record, recordFile: file, from: "file" };
+  }
+  const record = recordOfNotebook(nb);
+  return record ? { record, from: "metadata" } : { from: "none" };
+}

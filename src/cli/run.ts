@@ -11,7 +11,9 @@ import { KernelSpecError, resolveKernelSpec } from "../jupyter-client/kernelspec
 import { KernelManager } from "../jupyter-client/manager";
 import { type Notebook, NotebookFormatError, joinSource, readNotebook, serializeNotebook, writeFileAtomic } from "../jupyter-client/notebook";
 import { ParameterError, injectParameters, isSecretName, parseParameter } from "../jupyter-client/parameters";
-import { runRecordEnv, saveRunRecord, seedRecordFile } from "./run-record";
+import { CRATE_FILE } from "../session/crate";
+import { type RunFingerprint, compareFingerprints, fingerprintOfCrate, fingerprintOfRecord, formatDifferences } from "../session/verify";
+import { loadRecord, runRecordEnv, saveRunRecord, seedRecordFile } from "./run-record";
 
 export const USAGE = `Usage: vre-ts run NOTEBOOK.ipynb [options]
 
@@ -40,12 +42,19 @@ Options:
                          package's own kernel is started directly).
       --cwd DIR          Working directory of the kernel (default: the notebook's folder).
       --log-output       Echo cell output (streams and errors) to stderr while running.
+      --verify           Compare this run with the recorded one: the same parameters, Rucio DIDs
+                         and checksums read, REANA specification digests, inputs, statuses and
+                         output checksums. Prints the differences; exit 4 when there are any.
+      --against PATH     What --verify compares with: a notebook (its record file beside it, else
+                         its metadata) or an RO-Crate (ro-crate-metadata.json or its folder).
+                         Default: NOTEBOOK's own record, its last session before this run.
+      --json             With --verify, print the comparison as JSON instead of a table.
   -q, --quiet            Print nothing but errors.
   -h, --help             Show this help.
 
 Exit status: 0 all cells ran (or --allow-errors), 1 a cell failed, timed out or the kernel died
 (the partial notebook is still saved), 2 bad arguments or input, 3 the kernel could not start,
-130 interrupted (Ctrl+C).`;
+130 interrupted (Ctrl+C); with --verify, 4 the run differs from the record.`;
 
 interface RunArgs {
   notebook: string;
@@ -58,6 +67,9 @@ interface RunArgs {
   cwd: string;
   logOutput: boolean;
   quiet: boolean;
+  verify: boolean;
+  against?: string;
+  json: boolean;
 }
 
 class UsageError extends Error {
@@ -95,6 +107,9 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
         kernel: { type: "string" },
         cwd: { type: "string" },
         "log-output": { type: "boolean" },
+        verify: { type: "boolean" },
+        against: { type: "string" },
+        json: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
       },
@@ -114,6 +129,9 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
     const [k, v] = parseParameter(p);
     params.set(k, v);
   }
+  if ((values.against || values.json) && !values.verify) throw new UsageError(`--${values.against ? "against" : "json"} goes with --verify.`);
+  if (values.verify && values.output === "-") throw new UsageError("--verify prints its report on stdout; save the notebook to a file (-o PATH).");
+  if (values.against && !existsSync(values.against)) throw new UsageError(`--against: ${values.against} does not exist.`, false);
   const cwd = resolve(values.cwd ?? dirname(notebook));
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${values.cwd} is not a directory.`, false);
   return {
@@ -127,6 +145,9 @@ export function parseRunArgs(argv: string[]): RunArgs | "help" {
     cwd,
     logOutput: values["log-output"] ?? false,
     quiet: values.quiet ?? false,
+    verify: values.verify ?? false,
+    against: values.against ? resolve(values.against) : undefined,
+    json: values.json ?? false,
   };
 }
 
@@ -267,6 +288,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   injection.warnings.forEach((w) => info(`vre-ts run: warning: ${w}`));
 
+  // --verify: what the run is compared with is read before the run adds its own session to the record.
+  let baseline: Baseline | undefined;
+  if (args.verify) {
+    try {
+      baseline = await readBaseline(args.against ?? args.notebook);
+    } catch (e) {
+      say(`vre-ts run --verify: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+
   const interrupted = new AbortController();
   const onSignal = () => {
     if (interrupted.signal.aborted) return;
@@ -317,7 +349,7 @@ export async function main(argv: string[]): Promise<number> {
       onInputRequest: (index) => info(`vre-ts run: cell ${index} asked for input; non-interactive runs answer with an empty string.`),
     });
     recordKernelMetadata(nb, kernel);
-    saveRunRecord(nb, args.notebook);
+    const saved = saveRunRecord(nb, args.notebook);
 
     // With --allow-errors a run that reached the end succeeded, whatever its cells raised.
     const fatal = result.completed ? undefined : result.failures[result.failures.length - 1];
@@ -338,12 +370,47 @@ export async function main(argv: string[]): Promise<number> {
       return fatal.kind === "cancelled" ? 130 : 1;
     }
     info(`vre-ts run: ${total} cells in ${((Date.now() - started) / 1000).toFixed(1)} s${result.failures.length ? ` (${result.failures.length} with errors)` : ""}; saved ${where}`);
+    if (baseline) {
+      const now = fingerprintOfRecord(saved ?? { version: 1, sessions: [], entries: [] }, record.session).fingerprint;
+      const differences = compareFingerprints(baseline.fingerprint, now);
+      const report = args.json
+        ? JSON.stringify({ identical: differences.length === 0, against: baseline.label, recordedSession: baseline.session, session: record.session, differences }, null, 2)
+        : formatDifferences(differences, baseline.label);
+      process.stdout.write(`${redactor.apply(report)}\n`);
+      return differences.length ? 4 : 0;
+    }
     return 0;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await kernel?.shutdown();
   }
+}
+
+interface Baseline {
+  fingerprint: RunFingerprint;
+  label: string;
+  session?: string;
+}
+
+/** The recorded run --verify compares with: a notebook's record (file beside it, else metadata) or an RO-Crate. */
+async function readBaseline(against: string): Promise<Baseline> {
+  const crateFile = statSync(against).isDirectory() ? join(against, CRATE_FILE) : against;
+  if (!against.endsWith(".ipynb")) {
+    if (!existsSync(crateFile)) throw new Error(`${against} is neither a notebook nor an RO-Crate (no ${CRATE_FILE}).`);
+    let crate: Record<string, unknown>;
+    try {
+      crate = JSON.parse(readFileSync(crateFile, "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`${crateFile} is not valid JSON: ${(e as Error).message}`);
+    }
+    return { fingerprint: fingerprintOfCrate(crate), label: `the RO-Crate ${crateFile}` };
+  }
+  const { record, recordFile } = loadRecord(against, await readNotebook(against));
+  if (!record || record.entries.length === 0) throw new Error(`${against} has no recorded run to verify against (no record file beside it, nothing in its metadata); run it once without --verify first.`);
+  const { fingerprint, session } = fingerprintOfRecord(record);
+  const when = session ? `session ${session.session.slice(0, 8)} started ${session.started}` : "its last session";
+  return { fingerprint, label: `${recordFile ?? against}, ${when}`, session: session?.session };
 }
 
 async function save(nb: Notebook, output: string): Promise<void> {

@@ -49,10 +49,18 @@ interface Converter {
 }
 
 /** What the executor gets for a cell: the code it must run (after the fixes) and how to run it. */
-export type CompiledCell =
-  | { kind: "cell"; code: string; converted: TslabConversion }
-  | { kind: "module"; code: string; diagnostics: TslabDiagnostic[] }
-  | { kind: "browser"; code: string };
+export type CompiledCell = (
+  | { kind: "cell"; converted: TslabConversion }
+  | { kind: "module"; diagnostics: TslabDiagnostic[] }
+  | { kind: "browser" }
+) & { code: string; meta: CodeMetadata };
+
+/** tslab's reading of a cell's leading JSDoc tags (`@module name`, `@browser`, `@node`, `@jsx`). */
+export interface CodeMetadata {
+  module?: string;
+  mode?: string;
+  jsx?: boolean;
+}
 
 export class CellCompiler {
   private node: Converter | undefined;
@@ -87,18 +95,18 @@ export class CellCompiler {
     const names = new Set(earlier);
     const rewritten = rewriteCell(src, (name) => names.has(name));
     const code = rewritten.code;
-    const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { module?: string; mode?: string } }>("tslab/dist/metadata");
+    const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): CodeMetadata }>("tslab/dist/metadata");
     const meta = getCodeMetadata(code);
     this.pendingDecl = undefined;
     if (meta.module) {
       const diagnostics = this.converterFor(meta.mode).addModule(meta.module, code, meta);
-      return { kind: "module", code, diagnostics: mapBack(diagnostics, rewritten, src) };
+      return { kind: "module", code, meta, diagnostics: mapBack(diagnostics, rewritten, src) };
     }
-    if (meta.mode === "browser") return { kind: "browser", code };
+    if (meta.mode === "browser") return { kind: "browser", code, meta };
     const converted = this.node!.convert(this.prevDecl, code);
     if (converted.diagnostics.length === 0) this.pendingDecl = converted.declOutput || "";
     converted.diagnostics = mapBack(converted.diagnostics, rewritten, src);
-    return { kind: "cell", code, converted };
+    return { kind: "cell", code, meta, converted };
   }
 
   /** The last converted cell ran: later cells see its declarations. */

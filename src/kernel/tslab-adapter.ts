@@ -5,7 +5,8 @@
  * start-up so an unexpected upgrade fails loudly instead of misbehaving.
  */
 import { dirname } from "node:path";
-import type { CompiledCell, TslabCompletion, TslabConversion, TslabDiagnostic } from "./cell-compiler";
+import Module from "node:module";
+import type { CodeMetadata, CompiledCell, TslabCompletion, TslabConversion, TslabDiagnostic } from "./cell-compiler";
 import { classifyCompleteness, type CompletenessStatus } from "./completeness";
 import { compileFastCell } from "./fast-cell";
 import { TypeChecker } from "./type-check-worker";
@@ -97,6 +98,22 @@ export function isInterruptError(e: unknown): boolean {
 }
 
 /**
+ * tslab's executor reads each cell's leading JSDoc tags (`@module`, `@browser`) with `tslab/dist/metadata`,
+ * which loads the whole TypeScript compiler (0.5–1 s) on the kernel thread. The type-check worker has already read
+ * them, so the executor's copy of that module is replaced, before the executor loads it, by one that returns the
+ * worker's reading for the cell being run. (The worker thread has its own module cache and the real module.)
+ */
+function shimCodeMetadata(current: () => CodeMetadata): void {
+  const path = require.resolve("tslab/dist/metadata", { paths: [tslabDir] });
+  if (require.cache[path]) return;
+  const shim = new Module(path);
+  shim.filename = path;
+  shim.loaded = true;
+  shim.exports = { getCodeMetadata: () => current() };
+  require.cache[path] = shim;
+}
+
+/**
  * One TypeScript session: tslab's executor on this thread, its converter (the type checker) on the type-check
  * worker thread, created lazily by `warmUp()`. Executions must not overlap; the kernel runs them one after another.
  *
@@ -111,8 +128,8 @@ export class TsSession {
   private capture: ExecOutcome | undefined;
   /** The converter's name for the last compiled cell's last-expression value. */
   private lastExpressionVar: string | undefined;
-  /** What the stand-in converter hands the executor for the cell being run. */
-  private next: { converted?: TslabConversion; moduleDiagnostics?: TslabDiagnostic[] } = {};
+  /** What the stand-in converter (and metadata reader) hand the executor for the cell being run. */
+  private next: { converted?: TslabConversion; moduleDiagnostics?: TslabDiagnostic[]; meta?: CodeMetadata } = {};
   private interruptConvert: ((e: Error) => void) | undefined;
 
   constructor(
@@ -128,6 +145,7 @@ export class TsSession {
   warmUp(): void {
     if (this.executor) return;
     this.checker = new TypeChecker(this.rootDir, this.log);
+    shimCodeMetadata(() => this.next.meta ?? {});
     const { createExecutor } = load<{
       createExecutor(root: string, convs: unknown, console: ConsoleHook): TslabExecutor;
     }>("tslab/dist/executor");
@@ -190,10 +208,12 @@ export class TsSession {
       }
       code = compiled.code;
       if (compiled.kind === "cell") {
-        this.next = { converted: compiled.converted };
+        this.next = { converted: compiled.converted, meta: compiled.meta };
         after = () => checker.commit();
       } else if (compiled.kind === "module") {
-        this.next = { moduleDiagnostics: compiled.diagnostics };
+        this.next = { moduleDiagnostics: compiled.diagnostics, meta: compiled.meta };
+      } else {
+        this.next = { meta: compiled.meta };
       }
     }
     this.lastExpressionVar = this.next.converted?.lastExpressionVar;

@@ -401,6 +401,7 @@ export const reanaVerbs: Verb<Env>[] = [
         details: {
           name,
           type: loaded.specification.workflow.type,
+          baseDir: loaded.baseDir,
           specFile: { path: displayPath(ctx, loaded.file), sha256: specFileSha256 },
           parameters: { ...(loaded.specification.inputs?.parameters ?? {}), ...(parameterValues(call).parameters ?? {}) },
           inputs,

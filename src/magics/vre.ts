@@ -12,6 +12,9 @@ import { verbMagic, type Verb } from "./args-dispatch";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 import { anySignal, ask } from "./vre-common";
 import { formatDate, tableBundle, withDisplay } from "./vre-format";
+import { recordBundle } from "./vre-format";
+import { resolvePath } from "./vre-common";
+import * as path from "node:path";
 
 type Env = Pick<Session, "rucio" | "reana" | "zenodo" | "profiles" | "use" | "login" | "settings" | "provenance">;
 
@@ -249,6 +252,41 @@ export const vreVerbs: Verb<Env>[] = [
     run(call, _ctx, env) {
       const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
       return withDisplay(entries, () => provenanceRows(entries, env.provenance.sessions(), env.provenance.mirrorStatus()));
+    },
+  },
+  {
+    name: "crate",
+    summary: "Write this notebook's research record as an RO-Crate 1.1 (ro-crate-metadata.json, Workflow Run Crate and Provenance Run Crate profiles): the notebook, each REANA run with its inputs and outputs, the Rucio DIDs with checksums, the DOIs.",
+    positionals: [{ name: "DIR", required: false, description: "folder of the crate (default: the notebook's folder)" }],
+    options: { notebook: { type: "string", placeholder: "PATH", description: "the notebook, when the kernel does not know which one it runs" } },
+    examples: ["%vre crate", "%vre crate results", "const crate = %vre crate --json"],
+    typescript: 'await writeCrate({ notebook, record: session().provenance.toRecord(), dir })  // import { writeCrate } from "vre-ts/dist/session/crate"',
+    async run(call, ctx, env) {
+      const given = call.optStr("notebook");
+      const notebook = given ? resolvePath(ctx, given) : env.provenance.notebook;
+      if (!notebook) {
+        throw new UsageError(`${call.prefix()}: this kernel does not know which notebook it runs; name it with --notebook PATH (or run the notebook with vre-ts run).`);
+      }
+      const dirArg = call.optStr("DIR");
+      const dir = dirArg ? resolvePath(ctx, dirArg) : path.dirname(notebook);
+      const { writeCrate } = await import("../session/crate");
+      const { checkRunCrate } = await import("../session/crate-profile");
+      const { file, crate } = await writeCrate({ notebook, record: env.provenance.toRecord(), recordFile: env.provenance.mirrorStatus().file, dir });
+      const problems = checkRunCrate(crate);
+      const graph = crate["@graph"] as Array<Record<string, unknown>>;
+      const value = { file, runs: graph.filter((e) => e["@type"] === "CreateAction").length, entities: graph.length, problems, crate };
+      return withDisplay(value, () =>
+        recordBundle(
+          [
+            ["crate", file],
+            ["main entity", path.relative(dir, notebook)],
+            ["runs", `${value.runs} (the notebook's kernel sessions and each REANA run)`],
+            ["entities", value.entities],
+            ["profiles", problems.length ? `does not conform: ${problems.join("; ")}` : "RO-Crate 1.1; Process, Workflow and Provenance Run Crate 0.5: conforms"],
+          ],
+          { title: "RO-Crate of this notebook", footer: "Deposit it with the notebook: %%zenodo deposit attaches both by default." },
+        ),
+      );
     },
   },
 ];

@@ -4,6 +4,7 @@
  * makes a new version on purpose.
  */
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,7 +15,9 @@ import { testContext } from "./__tests__/harness";
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "vre-zenodo-record-"));
 const cwd = path.join(root, "nb");
 const open: Session[] = [];
+const relays: net.Server[] = [];
 afterAll(async () => {
+  for (const r of relays) r.close();
   for (const s of open) await s.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
@@ -44,13 +47,27 @@ describe("%%zenodo deposit is idempotent across sessions", () => {
     fs.writeFileSync(path.join(cwd, "results", "mass.csv"), "mass,count\n3.1,10\n91.2,30\n");
 
     const first = kernelSession();
-    const firstUrl = (await first.sandbox()).url;
+    const firstBaseUrl = (await first.zenodo()).settings.baseUrl;
     const v1 = (await zenodoMagic(() => first).run("deposit --publish --yes", testContext(cwd).ctx, BODY)) as Value;
     expect(v1.state).toBe("published");
     await first.close(); // the sandbox stops with the kernel that started it
 
+    // The next kernel reaches the sandbox on another port (a TCP relay: what a restart on a new port looks like).
     const second = kernelSession();
-    expect((await second.sandbox()).url).not.toBe(firstUrl);
+    const sandbox = await second.sandbox();
+    const target = Number(new URL(sandbox.url).port);
+    const relay = net.createServer((socket) => {
+      const upstream = net.connect(target, "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      socket.on("error", () => upstream.destroy());
+      upstream.on("error", () => socket.destroy());
+    });
+    await new Promise<void>((done) => relay.listen(0, "127.0.0.1", done));
+    relays.push(relay);
+    const moved = sandbox.url.replace(`:${target}`, `:${(relay.address() as net.AddressInfo).port}`);
+    await second.login("zenodo", { ...sandbox.profiles.zenodo, baseUrl: `${moved}/zenodo/api` });
+    expect((await second.zenodo()).settings.baseUrl).not.toContain(`:${target}/`);
+    expect((await second.zenodo()).settings.baseUrl).not.toBe(firstBaseUrl);
     const depositionsBefore = (await (await second.zenodo()).listDepositions({ size: 100 })).length;
     const v2 = (await zenodoMagic(() => second).run("deposit --publish --yes", testContext(cwd).ctx, BODY)) as Value;
     expect(v2).toMatchObject({ id: v1.id, doi: v1.doi, state: "published" });
@@ -72,5 +89,48 @@ describe("%%zenodo deposit is idempotent across sessions", () => {
     // And the new version is what the next plain re-run finds.
     const v4 = (await zenodoMagic(() => second).run("deposit --publish --yes", testContext(cwd).ctx, BODY)) as Value;
     expect(v4).toMatchObject({ id: v3.id, doi: v3.doi });
+  }, 120_000);
+});
+
+describe("%%zenodo deposit attaches the notebook's record", () => {
+  it("deposits the notebook and its crate (with the reserved DOI), related identifiers to the input DIDs' DOIs and the notebook; --no-record leaves them out", async () => {
+    const folder = path.join(root, "attach");
+    fs.mkdirSync(path.join(folder, "results"), { recursive: true });
+    fs.writeFileSync(path.join(folder, "results", "mass.csv"), "mass,count\n9.4,4\n");
+    const notebook = path.join(folder, "analysis.ipynb");
+    fs.writeFileSync(notebook, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "markdown", source: "# Mass fit", metadata: {} }, { cell_type: "code", source: "%rucio download open:dimuon_run001.csv", metadata: {}, outputs: [] }] }));
+    const s = new Session({ sandboxDir: path.join(root, "sandbox-attach"), env: { HOME: root, VRE_TS_CONFIG: path.join(root, "config.json"), VRE_TS_NOTEBOOK: notebook }, notice: () => {} });
+    open.push(s);
+
+    // The input: a DID read by the notebook, whose Rucio metadata carries the DOI of its dataset's record.
+    const rucio = await s.rucio();
+    fs.writeFileSync(path.join(root, "events.csv"), "pt,eta\n3.2,0.1\n");
+    const uploaded = await rucio.upload(path.join(root, "events.csv"), { rse: rucio.settings.destinationRse! });
+    await rucio.dids.setMeta(uploaded.did, "doi", "10.5072/zenodo.424242");
+    s.provenance.record({ action: "read", kind: "did", service: "rucio", id: uploaded.did, checksums: { adler32: uploaded.adler32 } });
+
+    const v = (await zenodoMagic(() => s).run("deposit --publish --yes", testContext(folder).ctx, BODY)) as Value & { files: Array<{ name: string }> };
+    expect(v.state).toBe("published");
+    expect(v.files.map((f) => f.name)).toEqual(["mass.csv", "analysis.ipynb", "ro-crate-metadata.json"]);
+    const client = await s.zenodo();
+    const dep = await client.getDeposition(v.id);
+    const related = (dep.metadata as { related_identifiers?: Array<Record<string, string>> }).related_identifiers;
+    expect(related).toEqual([
+      { identifier: "10.5072/zenodo.424242", relation: "isDerivedFrom", scheme: "doi", resource_type: "dataset" },
+      { identifier: expect.stringMatching(new RegExp(`/records/${v.id}/files/analysis\\.ipynb$`)), relation: "isSupplementTo", scheme: "url", resource_type: "software" },
+    ]);
+    // The crate that went into the deposit names the deposit's DOI and describes the notebook.
+    const crate = JSON.parse(fs.readFileSync(path.join(folder, "ro-crate-metadata.json"), "utf8"));
+    const crateRoot = crate["@graph"].find((e: { "@id": string }) => e["@id"] === "./");
+    expect(crateRoot.identifier).toBe(`https://doi.org/${v.doi}`);
+    expect(crateRoot.mainEntity).toEqual({ "@id": "analysis.ipynb" });
+    const md5 = (await import("node:crypto")).createHash("md5").update(fs.readFileSync(path.join(folder, "ro-crate-metadata.json"))).digest("hex");
+    expect(dep.files?.find((f) => f.filename === "ro-crate-metadata.json")?.checksum?.replace(/^md5:/, "")).toBe(md5);
+    // The publication entry keeps what a later crate needs.
+    expect(s.provenance.entries({ action: "publish" }).at(-1)).toMatchObject({ doi: v.doi, details: { metadata: { license: "cc-by-4.0", title: "Dimuon mass spectrum" } } });
+
+    const plain = (await zenodoMagic(() => s).run("deposit --no-record", testContext(folder).ctx, BODY.replace("Dimuon mass spectrum", "Without the record"))) as Value & { files: Array<{ name: string }> };
+    expect(plain.files.map((f) => f.name)).toEqual(["mass.csv"]);
+    expect((await client.getDeposition(plain.id)).metadata).not.toHaveProperty("related_identifiers");
   }, 120_000);
 });

@@ -14,12 +14,18 @@ import { clipEcho, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { depositForm } from "../widgets/deposit-form";
 import { depositInstance } from "../clients/zenodo/resumable";
+import { type RecordAttachment, recordAttachment } from "../session/deposit-record";
+
+/** A licence as an id, whether Zenodo gave a string or `{id}`. */
+function licenseId(l: unknown): string | undefined {
+  return typeof l === "string" ? l : l && typeof l === "object" && typeof (l as { id?: unknown }).id === "string" ? (l as { id: string }).id : undefined;
+}
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec, type MimeBundle } from "./types";
 import { confirm, displayPath, plural, readJson, resolvePath, withProgress, writeJsonAtomic } from "./vre-common";
 import { escapeHtml, formatBytes, formatDate, recordBundle, tableBundle, withDisplay } from "./vre-format";
 
-type Env = Pick<Session, "zenodo" | "provenance">;
+type Env = Pick<Session, "zenodo" | "provenance" | "rucio">;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Values
@@ -257,6 +263,9 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   const client = await env.zenodo();
   const signal = ctx.signal;
   const endpoint = client.settings.baseUrl;
+  // The notebook and its RO-Crate go with the results (unless --no-record), and the DOI points back to the inputs.
+  const record = call.flag("no-record") ? undefined : notebookRecord(env, client, signal);
+  if (record) files.push(...(await record.files(metadata)).filter((a) => !files.some((f) => f.name === a.name)));
   const stateFile = depositStateFile(ctx.cwd, depositInstance(client.settings), body);
   const title = String(metadata.title ?? "");
   const progress = new Progress(ctx, { title: `Depositing "${title}"`, interruptNote: "Run the cell again to continue the same deposition." });
@@ -282,6 +291,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
       stateFile,
       fresh: call.flag("new"),
       newVersion: call.flag("new-version"),
+      prepare: record ? (draft) => record.prepare(draft, metadata) : undefined,
       signal,
       onUploaded: recordWrite,
       onProgress: (p) => progress.update({ status: p.status, current: p.current, ...(p.bytes !== undefined ? { bytes: p.bytes } : {}), ...(p.files !== undefined ? { files: p.files } : {}) }),
@@ -298,6 +308,18 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   });
 }
 
+/** The notebook's research record to attach to a deposit, when the kernel knows its notebook. */
+function notebookRecord(env: Env, client: ZenodoClient, signal: AbortSignal): RecordAttachment | undefined {
+  const notebook = env.provenance.notebook;
+  if (!notebook || !fs.existsSync(notebook)) return undefined;
+  // A DID's DOI, if its Rucio metadata has one (a DID without, or a Rucio that cannot answer, gives none).
+  const doiOf = async (did: string) => {
+    const meta = (await (await env.rucio()).dids.meta(did, { plugin: "ALL", signal })) as Record<string, unknown>;
+    return typeof meta.doi === "string" && meta.doi ? meta.doi : undefined;
+  };
+  return recordAttachment(env.provenance, notebook, client.settings.baseUrl, doiOf);
+}
+
 function recordPublish(env: Env, client: ZenodoClient, d: Deposition, doi: string | undefined, recordId: string | number | undefined, via: string, files?: Array<{ name: string; md5: string; size: number }>): void {
   env.provenance.record({
     action: "publish",
@@ -312,6 +334,10 @@ function recordPublish(env: Env, client: ZenodoClient, d: Deposition, doi: strin
       deposition: d.id,
       instance: instanceName(client),
       files: files?.map((f) => ({ name: f.name, md5: f.md5, bytes: f.size })) ?? (d.files ?? []).map((f) => ({ name: f.filename, md5: (f.checksum ?? "").replace(/^md5:/, ""), bytes: f.filesize })),
+      conceptDoi: d.conceptdoi ?? undefined,
+      recordUrl: d.links.record_html ?? d.record_url ?? undefined,
+      // what a crate written later needs to describe the deposit
+      metadata: { title: d.metadata?.title, license: licenseId(d.metadata?.license), creators: d.metadata?.creators, keywords: d.metadata?.keywords },
     },
   });
 }
@@ -663,6 +689,7 @@ export const zenodoVerbs: Verb<Env>[] = [
     positionals: [{ name: "NAME", description: "a name for this deposit in this folder, e.g. dimuon-results" }],
     options: {
       codemeta: { type: "string", placeholder: "FILE", description: "prefill from a codemeta.json (as eOSSR does)" },
+      "no-record": { type: "boolean", description: "do not attach the notebook and its RO-Crate to the deposit" },
       file: { type: "string", short: "f", multiple: true, placeholder: "PATH", description: "a file to deposit (relative to the notebook)" },
     },
     examples: ["%zenodo form dimuon-results --file results/mass.csv", "%zenodo form my-code --codemeta codemeta.json", "%%zenodo form dimuon-results\ntitle: Dimuon invariant mass spectrum\nupload_type: dataset\nfiles: [results/mass.csv]"],
@@ -687,6 +714,7 @@ export const zenodoVerbs: Verb<Env>[] = [
       return depositForm(client, {
         name,
         stateFile: formStateFile(ctx.cwd, depositInstance(client.settings), name),
+        record: call.flag("no-record") ? undefined : notebookRecord(env, client, ctx.signal),
         cwd: ctx.cwd,
         metadata,
         files,
@@ -722,6 +750,7 @@ export const zenodoVerbs: Verb<Env>[] = [
       publish: { type: "boolean", description: "publish once everything is uploaded (asks for confirmation unless --yes)" },
       yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
       new: { type: "boolean", description: "ignore the remembered progress and start a new deposition" },
+      "no-record": { type: "boolean", description: "do not attach the notebook and its RO-Crate, nor add related identifiers for its inputs" },
       "new-version": { type: "boolean", description: "when the remembered deposit is published, make a new version of it with these files (a new DOI under the same concept DOI)" },
     },
     examples: [

@@ -93,12 +93,15 @@ export class ProvenanceLog {
   private readonly env: NodeJS.ProcessEnv;
   private fileError?: string;
   private readonly earlier: RecordSession[] = [];
+  /** The notebook the kernel runs, when the environment says (VRE_TS_NOTEBOOK, JPY_SESSION_NAME). */
+  readonly notebook?: string;
   /** This process's session, created with its first entry. */
   private current?: RecordSession;
 
   constructor(options: ProvenanceOptions = {}) {
     this.env = options.env ?? process.env;
     const notebook = notebookPathFromEnv(this.env);
+    this.notebook = notebook;
     this.file = options.file ?? (this.env.VRE_TS_PROVENANCE_FILE || (notebook ? provenanceFileFor(notebook) : undefined));
     this.now = options.now ?? (() => new Date());
     if (this.file) {

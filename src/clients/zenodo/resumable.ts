@@ -73,6 +73,11 @@ export interface ResumableDepositOptions {
   publish?: boolean | ((draft: Deposition) => Promise<boolean>);
   signal?: AbortSignal;
   onProgress?: (p: DepositProgress) => void;
+  /**
+   * Called with the draft before its files are checked and uploaded (e.g. to write a file that names the draft's
+   * reserved DOI); metadata it returns replaces `metadata` for this deposit.
+   */
+  prepare?: (draft: Deposition) => Promise<Record<string, unknown> | void>;
   /** Called once the files and metadata are in the draft, before any publishing (a provenance record). */
   onUploaded?: (draft: Deposition, files: DepositFileResult[]) => void;
 }
@@ -125,7 +130,7 @@ function isGone(e: unknown): boolean {
 }
 
 export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepositOptions): Promise<ResumableDepositResult> {
-  const { signal, files, metadata, stateFile } = opts;
+  const { signal, files, stateFile } = opts;
   const progress = (p: DepositProgress) => opts.onProgress?.(p);
   const endpoint = depositInstance(client.settings);
   let state = opts.fresh ? undefined : rememberedDeposit(stateFile, endpoint);
@@ -162,11 +167,20 @@ export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepo
   }
   if (!dep) {
     progress({ status: "creating the deposition" });
-    dep = await client.createDeposition(metadata as unknown as DepositMetadata, { signal, validate: false });
+    dep = await client.createDeposition(opts.metadata as unknown as DepositMetadata, { signal, validate: false });
     state = { version: 1, endpoint, depositionId: dep.id, created: new Date().toISOString(), files: {} };
     writeJsonAtomic(stateFile, state);
   }
   const st = state!;
+  let metadata = opts.metadata;
+  let metadataChanged = false;
+  if (opts.prepare) {
+    const prepared = await opts.prepare(dep);
+    if (prepared) {
+      metadata = prepared;
+      metadataChanged = true;
+    }
+  }
   const remote = new Map((await client.listFiles(dep.id, { signal })).map((f) => [f.filename, (f.checksum ?? "").replace(/^md5:/, "")]));
   const results: DepositFileResult[] = [];
   let done = 0;
@@ -191,7 +205,7 @@ export async function resumableDeposit(client: ZenodoClient, opts: ResumableDepo
     results.push({ name: f.name, path: f.local, size: up.size, md5: up.md5, status: "uploaded" });
     progress({ status: "uploading", bytes: done, files: i + 1 });
   }
-  if (resumed) {
+  if (resumed || metadataChanged) {
     progress({ status: "setting the metadata" });
     dep = await client.updateMetadata(dep.id, metadata as Partial<DepositMetadata>, { signal, validate: false });
   }

@@ -3,6 +3,7 @@
  * magics and widgets are built on them, and notebook code can use them directly.
  */
 export * from "./errors";
+export { LocalFileError, readSmallFile, readSmallFileSync, SMALL_FILE_MAX_BYTES } from "./small-file";
 export * from "./config";
 export * from "./rucio";
 export * from "./reana";
@@ -12,6 +13,8 @@ export * as http from "./http";
 export {
   HttpClient,
   submitOnce,
+  withRetryListener,
+  describeRetry,
   registerSecret,
   redact,
   redactUrl,
@@ -22,6 +25,7 @@ export {
   parse,
   type HttpClientOptions,
   type HttpRequest,
+  type RetryEvent,
   type Logger,
   type LogLevel,
   type TransferProgress,

@@ -76,6 +76,23 @@ function stalledUpload(url: string, headers: Record<string, string>, method: str
   req.write(Buffer.alloc(sent, 0x61));
 }
 
+/** Live (non-zombie) processes in any of the process groups. */
+async function liveGroupMembers(pgids: number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat = "";
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (pgids.includes(Number(fields[2])) && fields[0] !== "Z") out.push(Number(entry));
+  }
+  return out;
+}
+
 const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
 
 describe("SIGKILL during a run and during uploads", () => {
@@ -162,7 +179,7 @@ describe("SIGKILL during a run and during uploads", () => {
     await kill(s);
   });
 
-  it("kills a killed sandbox's leftover jobs and engines before reporting their runs failed, even when bash exec'd the job", async () => {
+  it("jobs and engines die with a killed sandbox; leftovers are killed before their runs are reported failed", async () => {
     const dataDir = path.join(workDir, "reana-orphans");
     let s = await serve(dataDir);
     const reana = (method: string, route: string, options: Parameters<typeof call>[3] = {}) =>
@@ -198,7 +215,17 @@ describe("SIGKILL during a run and during uploads", () => {
       }, 30000, "running job");
     }
 
+    const groups: number[] = [];
+    for (const id of [serial, snake]) {
+      const logs = JSON.parse(((await reana("GET", `/api/workflows/${id}/logs`)).body as { logs: string }).logs) as {
+        job_logs: Record<string, { backend_job_id: string }>;
+      };
+      groups.push(Number(/^host-pid-(\d+)$/.exec(Object.values(logs.job_logs)[0]!.backend_job_id)![1]));
+    }
+
     await kill(s);
+    // The jobs die with the sandbox, before any restart.
+    await waitFor(async () => ((await liveGroupMembers(groups)).length === 0 ? true : undefined), 5000, "jobs to die with the sandbox");
     s = await serve(dataDir);
     for (const id of [serial, snake]) {
       const st = (await reana("GET", `/api/workflows/${id}/status`)).body as { status: string; logs: string };

@@ -4,6 +4,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { CwlLogParser, SnakemakeLogParser, type EngineLogParser } from "./engine-logs";
+import { guardProcessGroup } from "./group-guard";
 import { hostEnvironment, type ContainerRuntime } from "./runtime";
 
 /**
@@ -253,6 +254,7 @@ export function startEngine(
     stdio: ["ignore", "pipe", "ignore"],
     env: { ...hostEnvironment(), ...env, PYTHONUNBUFFERED: "1" },
   });
+  const release = guardProcessGroup(child.pid);
   const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
   lines.on("line", onLine);
   const closed = new Promise<void>((resolve) => lines.once("close", () => resolve()));
@@ -271,6 +273,7 @@ export function startEngine(
       lines.close();
     });
     child.on("exit", (code, signal) => {
+      release();
       // Nothing the engine started outlives it: leftovers in its process group are killed with it.
       if (child.pid !== undefined) {
         try {

@@ -1,5 +1,6 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { guardProcessGroup } from "./group-guard";
 
 /**
  * Where a serial job runs: in the step's container image when Docker or Podman has a working daemon, otherwise in
@@ -85,6 +86,8 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
     });
     backendId = `host-pid-${child.pid ?? "unknown"}`;
   }
+  // Host jobs die with the sandbox (containers are killed by name when the sandbox restarts).
+  const release = runtime ? () => undefined : guardProcessGroup(child.pid);
   const log = createWriteStream(spec.logFile, { flags: "a", mode: 0o600 });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
@@ -93,6 +96,7 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
     const finish = (code: number | null, signal: NodeJS.Signals | null, extra?: string) => {
       if (settled) return;
       settled = true;
+      release();
       if (extra) log.write(extra);
       log.end(() => resolve({ code, signal, }));
     };

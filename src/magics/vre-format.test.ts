@@ -34,6 +34,21 @@ describe("tableBundle", () => {
     expect(String(b["text/html"])).toContain("x".repeat(200));
     expect(String(b["text/plain"])).toContain("… 2 more rows not shown (the returned value holds all 12)");
   });
+  it("keeps wide tables inside the output area: a sideways scroll, one-line columns, shortened hashes with the whole in a tooltip", () => {
+    const md5 = "0123456789abcdef0123456789abcdef";
+    const b = tableBundle(
+      [{ time: "2026-11-25 02:44 UTC", sums: `md5:${md5} adler32:0a1b2c3d` }],
+      [
+        { label: "time", get: (r: { time: string; sums: string }) => r.time, nowrap: true },
+        { label: "checksums", get: (r: { time: string; sums: string }) => r.sums, shorten: 12 },
+      ],
+    );
+    const html = String(b["text/html"]);
+    expect(html).toMatch(/<div class="vre-table-scroll" style="max-width:100%;overflow-x:auto"><table/);
+    expect(html).toContain('<td style="text-align:left;white-space:nowrap">2026-11-25 02:44 UTC</td>');
+    expect(html).toContain(`title="md5:${md5} adler32:0a1b2c3d"><code>md5:0123456789ab… adler32:0a1b2c3d</code>`);
+    expect(String(b["text/plain"])).toContain(md5); // the text form keeps the whole value
+  });
   it("shows an empty result plainly", () => {
     expect(String(tableBundle([], cols, { title: "Nothing" })["text/plain"])).toContain("(no rows)");
   });

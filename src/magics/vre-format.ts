@@ -43,6 +43,13 @@ export interface Column<Row> {
   get: (row: Row) => unknown;
   /** Right-align (numbers, sizes). */
   align?: "right";
+  /** Keep on one line in HTML (times, ids). */
+  nowrap?: boolean;
+  /**
+   * Long tokens (hashes, checksums): monospace, and in HTML each space-separated token longer than this many
+   * characters is shortened with "…", the whole cell kept in its tooltip.
+   */
+  shorten?: number;
 }
 
 export interface TableOptions {
@@ -66,14 +73,59 @@ export function tableBundle<Row>(rows: readonly Row[], columns: Column<Row>[], o
   const cells = shown.map((r) => Object.fromEntries(columns.map((c, i) => [keys[i], cellText(c.get(r))])));
   const clipped = cells.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v.length > MAX_CELL ? `${v.slice(0, MAX_CELL - 1)}…` : v])));
   const cols = columns.map((c, i) => ({ key: keys[i], label: c.label, align: c.align ?? ("left" as const) }));
-  const html = (table(cells, { columns: cols, title: opts.title }) as unknown as Record<symbol, () => MimeBundle>)[DISPLAY]();
+  const html = htmlTable(cells, columns, keys, opts.title);
   const plain = (table(clipped, { columns: cols, title: opts.title }) as unknown as Record<symbol, () => MimeBundle>)[DISPLAY]();
   const more = rows.length - shown.length;
   const notes = [more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "", opts.footer ?? ""].filter(Boolean);
   return {
-    "text/html": `<div class="vre-result">${String(html["text/html"])}${notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`).join("")}</div>`,
+    "text/html": `<div class="vre-result">${html}${notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`).join("")}</div>`,
     "text/plain": [String(plain["text/plain"]), ...notes].join("\n"),
   };
+}
+
+/** The token-by-token short form of a long-token cell (hash prefixes, for example). */
+function shortened(v: string, max: number): string {
+  return v
+    .split(" ")
+    .map((t) => {
+      const colon = t.indexOf(":");
+      const [prefix, rest] = colon > 0 && colon < 12 ? [t.slice(0, colon + 1), t.slice(colon + 1)] : ["", t];
+      return rest.length > max ? `${prefix}${rest.slice(0, max)}…` : t;
+    })
+    .join(" ");
+}
+
+/**
+ * The HTML table: JupyterLab styles it (zebra rows, hover) as any output table; headings align with their
+ * columns; the table scrolls sideways inside the output area rather than overflowing it.
+ */
+function htmlTable(cells: Record<string, string>[], columns: Column<never>[], keys: string[], title?: string): string {
+  const style = (c: Column<never>, head: boolean) =>
+    [`text-align:${c.align === "right" ? "right" : "left"}`, c.nowrap || (head && c.align === "right") ? "white-space:nowrap" : "", c.shorten ? "white-space:nowrap" : ""]
+      .filter(Boolean)
+      .join(";");
+  const th = columns.map((c) => `<th style="${style(c, true)}">${escapeHtml(c.label)}</th>`).join("");
+  const trs = cells
+    .map(
+      (row) =>
+        `<tr>${columns
+          .map((c, i) => {
+            const v = row[keys[i]!] ?? "";
+            if (c.shorten && v) {
+              const short = shortened(v, c.shorten);
+              return `<td style="${style(c, false)}"${short !== v ? ` title="${escapeHtml(v)}"` : ""}><code>${escapeHtml(short)}</code></td>`;
+            }
+            return `<td style="${style(c, false)}">${escapeHtml(v)}</td>`;
+          })
+          .join("")}</tr>`,
+    )
+    .join("");
+  const caption = title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(title)}</caption>` : "";
+  return (
+    `<div class="vre-table-scroll" style="max-width:100%;overflow-x:auto">` +
+    `<table class="vre-table" style="margin-left:0;margin-right:0">${caption}<thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table></div>` +
+    (cells.length === 0 ? "<p><em>(no rows)</em></p>" : "")
+  );
 }
 
 /** A two-column "field / value" table for one object. */

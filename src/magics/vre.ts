@@ -98,13 +98,14 @@ function provenanceRows(entries: ProvenanceEntry[], sessions: RecordSession[], m
     entries,
     [
       { label: "#", get: (e) => e.seq, align: "right" },
-      { label: "session", get: (e) => (e.session ? (number.get(e.session) ?? e.session.slice(0, 8)) : "") },
-      { label: "time", get: (e) => formatDate(e.time) },
-      { label: "action", get: (e) => e.action },
-      { label: "service", get: (e) => e.service },
+      { label: "session", get: (e) => (e.session ? (number.get(e.session) ?? e.session.slice(0, 8)) : ""), nowrap: true },
+      { label: "time", get: (e) => formatDate(e.time), nowrap: true },
+      { label: "action", get: (e) => e.action, nowrap: true },
+      { label: "service", get: (e) => e.service, nowrap: true },
       { label: "what", get: (e) => `${e.kind} ${e.id}${e.label && e.label !== e.id ? ` (${e.label})` : ""}` },
-      { label: "checksums", get: (e) => Object.entries(e.checksums ?? {}).map(([k, v]) => `${k}:${v}`).join(" ") },
-      { label: "doi", get: (e) => e.doi },
+      // The DOI before the long columns, so it is in view; hashes shortened (whole in the tooltip and the value).
+      { label: "doi", get: (e) => e.doi, nowrap: true },
+      { label: "checksums", get: (e) => Object.entries(e.checksums ?? {}).map(([k, v]) => `${k}:${v}`).join(" "), shorten: 12 },
       { label: "paths", get: (e) => e.paths?.join(", ") },
     ],
     {

@@ -81,14 +81,15 @@ export interface HttpClientOptions {
   dispatcher?: Dispatcher;
   /**
    * Longest total time of one request until its answer's headers, retries and their waits included.
-   * Default 120 s; `null` for none. Requests with a streamed body (uploads) have none unless they set one.
+   * Default 120 s (or twice the headers timeout when that is longer); `null` for none. Requests with a streamed body
+   * (uploads) have none unless they set one.
    */
   deadlineMs?: number | null;
   /** Told before each retry (the magics show it); see also `withRetryListener`. */
   onRetry?: RetryListener;
 }
 
-/** Default of `deadlineMs`: two full header waits, so one slow answer is retried once before giving up. */
+/** Default of `deadlineMs` (raised to twice the headers timeout when that is longer). */
 export const DEFAULT_DEADLINE_MS = 120_000;
 
 export interface StatusErrorInput {
@@ -250,9 +251,10 @@ export class HttpClient {
     const idempotent = req.idempotent ?? IDEMPOTENT.has(req.method);
     const ctx = { service: this.service, method: req.method, url: shownUrl, what: req.what, host: url.host };
     const started = Date.now();
-    const budget = req.deadlineMs !== undefined ? req.deadlineMs : typeof req.body === "function" ? null : (this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
-    const deadline = budget === null ? Infinity : started + budget;
     const headersMs = req.timeouts?.headersMs ?? this.opts.timeouts?.headersMs ?? 60_000;
+    // Default: two full waits for an answer, so that one slow answer is retried once before giving up.
+    const budget = req.deadlineMs !== undefined ? req.deadlineMs : typeof req.body === "function" ? null : (this.opts.deadlineMs ?? Math.max(DEFAULT_DEADLINE_MS, 2 * headersMs));
+    const deadline = budget === null ? Infinity : started + budget;
     /** The error to give up with: the last failure, saying how long and how often it was tried. */
     const giveUp = (err: ClientError, attempts: number, byDeadline = false): ClientError =>
       attempts < 2 && !byDeadline

@@ -39,7 +39,7 @@ const until = (commId: string, pred: (s: Record<string, unknown>) => boolean) =>
 
 describe("%reana monitor (run monitor widget)", () => {
   it("follows a run to its end while the notebook goes on, then shows the steps and their logs", async () => {
-    const run = await k.execute(`%%reana run -n mon\n${workflow([["prepare", "echo preparing && sleep 1"], ["analyse", "echo analysing && sleep 1 && echo done-analysing"]])}`, {}, 120_000);
+    const run = await k.execute(`%%reana run -n mon\n${workflow([["prepare", "echo preparing && sleep 1"], ["analyse", "echo analysing && sleep 1 && echo done-analysing && mkdir -p results && echo 42 > results/out.txt"]])}`, {}, 120_000);
     expect(run.reply.content.status).toBe("ok");
     const { commId, open } = await monitor("mon");
     const initial = (open.content.data as { state: Record<string, unknown> }).state;
@@ -56,6 +56,11 @@ describe("%reana monitor (run monitor widget)", () => {
     ]);
     expect(end.log).toContain("done-analysing");
     expect(end.started).toMatch(/^\d{4}-/);
+    // Once ended: the run's workspace files; no REANA web UI link for the local sandbox.
+    const withFiles = await until(commId, (s) => (s.files as unknown[]).length > 0);
+    expect((withFiles.files as { name: string; bytes: number | null }[]).find((f) => f.name === "results/out.txt")).toMatchObject({ bytes: 3 });
+    expect(withFiles.files_total).toBeGreaterThanOrEqual(1);
+    expect(withFiles.ui_url).toBe("");
 
     await custom(commId, { action: "select", step: "prepare" });
     const picked = await until(commId, (s) => s.selected === "prepare");

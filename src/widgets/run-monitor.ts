@@ -15,6 +15,7 @@ import { TERMINAL_STATUSES } from "../clients/reana/responses";
 import { stepsInOrder, workflowSteps, type WorkflowStep } from "../clients/reana/steps";
 import { RUN_MONITOR_CSS, RUN_MONITOR_ESM } from "./run-monitor-view";
 import { errorText } from "./error-text";
+import { escapeHtml, staticFields, staticTable, staticTime } from "./snapshot";
 import { widget, type WidgetModel } from "./widget";
 
 /** The part of ReanaClient the monitor uses. */
@@ -24,6 +25,16 @@ export interface RunMonitorSource {
   stopWorkflow(workflow: string, o?: { signal?: AbortSignal }): Promise<unknown>;
   /** The run's specification, for the DAG of its steps (optional: without it, steps appear as their jobs start). */
   specification?(workflow: string, o?: { signal?: AbortSignal }): Promise<unknown>;
+  /** Lists the run's workspace (shown once the run has ended). */
+  listWorkspace?(workflow: string, o?: { signal?: AbortSignal; size?: number }): Promise<{ items: { name: string; size?: { raw?: number | null } | null; "last-modified"?: string | null }[]; total?: number }>;
+  /** Where the REANA UI is (its page of the run is linked); the local sandbox has none. */
+  settings?: { serverUrl: string; sandbox?: boolean };
+}
+
+export interface RunMonitorFile {
+  name: string;
+  bytes: number | null;
+  modified: string;
 }
 
 /** One step of the workflow's DAG with the state of its jobs. */
@@ -72,7 +83,15 @@ export type RunMonitorState = {
   error: string;
   /** When the last answer arrived (ISO time). */
   updated: string;
+  /** The run's workspace files once it has ended (at most WORKSPACE_LIMIT), and how many there are. */
+  files: RunMonitorFile[];
+  files_total: number;
+  /** The run's page in the REANA web UI ("" for the local sandbox). */
+  ui_url: string;
 };
+
+/** Workspace files listed at most. */
+export const WORKSPACE_LIMIT = 200;
 
 export interface RunMonitorOptions {
   /** Poll interval. Default 5 s (as reana-client); at least 200 ms. */
@@ -89,6 +108,32 @@ export function tail(text: string, max = LOG_TAIL_CHARS): string {
   const cut = text.slice(text.length - max);
   const nl = cut.indexOf("\n");
   return `… (${text.length - max + (nl >= 0 ? nl + 1 : 0)} earlier characters not shown)\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
+}
+
+/** The embedded sandbox (and any server on this machine) has no REANA web UI to link to. */
+function isLocal(url: string): boolean {
+  try {
+    return ["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname);
+  } catch {
+    return true;
+  }
+}
+
+/** The output's text/html until the view saves a copy of itself: the run, its steps and the shown log. */
+function monitorSnapshot(s: RunMonitorState): string {
+  const steps = s.steps.length ? s.steps.map((st) => [st.name, st.status, `${st.finished}/${st.jobs}`]) : s.jobs.map((j) => [j.step, j.status, ""]);
+  return (
+    `<div class="vre-snapshot"><div><strong>REANA run monitor</strong>: ${escapeHtml(s.name)}</div>` +
+    staticFields([
+      ["status", s.status],
+      ["jobs", s.total ? `${s.finished} of ${s.total} finished${s.failed ? `, ${s.failed} failed` : ""}` : ""],
+      ["started", staticTime(s.started)],
+      ["ended", staticTime(s.ended)],
+    ]) +
+    staticTable(["step", "status", "jobs"], steps) +
+    (s.log ? `<div><strong>Log of ${escapeHtml(s.selected)}</strong></div><pre>${escapeHtml(s.log)}</pre>` : "") +
+    `</div>`
+  );
 }
 
 /** The job whose log is worth showing first: a failed one, else the one running, else the last. */
@@ -142,7 +187,11 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
       busy: "",
       error: "",
       updated: "",
+      files: [],
+      files_total: 0,
+      ui_url: "",
     },
+    snapshot: monitorSnapshot,
   });
   const signal = options.signal ? anySignal(model.signal, options.signal) : model.signal;
   let jobLogs: JobLog[] = [];
@@ -164,6 +213,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
 
   const showState = (s: WorkflowState) =>
     model.set({
+      ui_url: s.id && client.settings?.serverUrl && !client.settings.sandbox && !isLocal(client.settings.serverUrl) ? `${client.settings.serverUrl.replace(/\/+$/, "")}/details/${s.id}` : "",
       name: s.name,
       status: s.status,
       total: s.progress.total,
@@ -208,6 +258,19 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
     return logsRunning;
   };
 
+  const refreshFiles = async (): Promise<void> => {
+    if (!client.listWorkspace) return;
+    try {
+      const { items, total } = await client.listWorkspace(workflow, { signal, size: WORKSPACE_LIMIT });
+      model.set({
+        files: items.slice(0, WORKSPACE_LIMIT).map((f) => ({ name: f.name, bytes: f.size?.raw ?? null, modified: f["last-modified"] ?? "" })),
+        files_total: Math.max(total ?? 0, items.length),
+      });
+    } catch (e) {
+      if (!signal.aborted) model.set("error", `Could not list the workspace: ${errorText(e)}`);
+    }
+  };
+
   let polling: Promise<void> | undefined;
   const poll = (): Promise<void> => {
     if (polling) return polling;
@@ -231,7 +294,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
         },
       },
     ).then(
-      () => refreshLogs(),
+      () => Promise.all([refreshLogs(), refreshFiles()]).then(() => undefined),
       (e) => {
         if (!signal.aborted) model.set("error", errorText(e));
       },
@@ -249,6 +312,7 @@ export function runMonitor(client: RunMonitorSource, workflow: string, options: 
     if (msg.action === "refresh") {
       if (polling) void refreshLogs();
       else void poll();
+      if (TERMINAL_STATUSES.has(model.get("status"))) void refreshFiles();
     } else if (msg.action === "select" && typeof msg.step === "string") {
       userSelected = true;
       model.set("selected", msg.step);

@@ -134,4 +134,17 @@ describe("%reana with the sandbox's real engines", () => {
     expect(bad.valid).toBe(false);
     expect(String(bundleOf(bad)["text/plain"])).toContain('CWL step "count" reads "evnts", which is neither a workflow input nor a step output.');
   }, 90000);
+
+  it("validate also loads the files with the engines: the CWL schema (cwltool) and the Snakefile's syntax (snakemake)", async () => {
+    write("cwl/typo.cwl", "cwlVersion: v1.0\nclass: CommandLineTool\nbaseComand: [wc, -l]\ninputs:\n  events: File\noutputs: []\n");
+    const cwl = (await magic.run("validate", testContext(cwd()).ctx, "inputs:\n  parameters:\n    input: cwl/inputs.yaml\nworkflow:\n  type: cwl\n  file: cwl/typo.cwl\n")) as { valid: boolean; errors: { code: string; message: string }[] };
+    expect(cwl.valid).toBe(false);
+    expect(cwl.errors.find((e) => e.code === "cwl.schema")?.message).toMatch(/invalid field `baseComand`/);
+
+    write("snake/Broken", 'rule count:\n    output: "n.txt"\n    shel: "echo 1 > {output}"\n');
+    const smk = (await magic.run("validate", testContext(cwd()).ctx, "inputs:\n  parameters: {}\nworkflow:\n  type: snakemake\n  file: snake/Broken\n")) as { valid: boolean; errors: { code: string; message: string }[] };
+    expect(smk.valid).toBe(false);
+    expect(smk.errors.find((e) => e.code === "snakemake.syntax")?.message).toContain("Unexpected keyword shel in rule definition");
+    expect(fs.existsSync(path.join(cwd(), "snake", ".snakemake"))).toBe(false);
+  }, 90000);
 });

@@ -18,6 +18,7 @@ import {
   type RunStatus,
   RUN_STATUSES,
 } from "../clients/reana";
+import { checkWithEngine } from "../clients/reana/engine-check";
 import type { Session } from "../session";
 import { specDigest } from "../session/provenance";
 import { sha256File } from "../session/record";
@@ -245,7 +246,11 @@ export const reanaVerbs: Verb<Env>[] = [
     typescript: 'validateReanaSpec(loadReanaSpec("reana.yaml"))',
     async run(call, ctx, _env, body) {
       const loaded = loadSpec(call, ctx, body);
-      const report = validateReanaSpec(loaded);
+      const offline = validateReanaSpec(loaded);
+      // CWL and Snakemake files are also loaded by their engines (as reana-client does): schema and syntax.
+      const engine = await checkWithEngine(loaded, { signal: ctx.signal });
+      const errors = [...offline.errors, ...engine.filter((i) => i.severity === "error")];
+      const report = { valid: errors.length === 0, errors, warnings: [...offline.warnings, ...engine.filter((i) => i.severity === "warning")] };
       const issues = [...report.errors, ...report.warnings];
       const value = { valid: report.valid, errors: report.errors.map((i) => ({ ...i })), warnings: report.warnings.map((i) => ({ ...i })) };
       return withDisplay(value, () => {

@@ -21,6 +21,7 @@ export { expandCommand, expandSerialSpecification, findPlaceholders, ParameterEx
 export { followWorkflow, summarizeProgress, type FollowOptions, type WorkflowState, type ProgressSummary } from "./follow";
 export { parseLogs, type WorkflowLogs, type JobLog } from "./logs";
 export { parseDiff, type WorkflowDiff } from "./diff";
+export { checkWithEngine } from "./engine-check";
 export { extractZipSafely, type ExtractedFile, type ExtractOptions } from "./zip";
 export { collectInputs, type UploadItem } from "./inputs";
 export type { DownloadOptions, DownloadResult, UploadResult } from "./transfer";

@@ -2,7 +2,8 @@
 /**
  * Cell latency as the notebook grows, vre-ts beside plain tslab 1.0.22 and Deno's Jupyter kernel, in one run,
  * over the real protocol (our client in src/jupyter-client, ZeroMQ, signed messages):
- *   1. spawn → first result: kernel_info re-sent until answered, then `1 + 1` at once; until execute_reply + idle
+ *   1. spawn → first result: kernel_info re-sent until answered, then `1 + 1` at once; until execute_reply + idle;
+ *      then a first typed cell (for vre-ts and tslab it waits for the TypeScript program)
  *   2. growth curve: after N earlier cells (N = 10, 100, 300, 1000), each declaring an interface, a typed function
  *      and a value, the median of 15 runs of
  *        - a trivial cell   `let q = 1; q * 2`
@@ -136,18 +137,22 @@ console.log(`kernel growth bench: node ${process.version}, points ${POINTS.join(
 
 // 1. spawn → first result
 const first = {};
-for (const name of Object.keys(KERNELS)) first[name] = { info: [], result: [] };
+for (const name of Object.keys(KERNELS)) first[name] = { info: [], result: [], typed: [] };
 for (let s = 0; s < STARTS; s++) {
   for (const name of Object.keys(KERNELS)) {
     const k = await startKernel(name);
     await execute(k, "1 + 1");
     first[name].info.push(k.kernelInfoMs);
     first[name].result.push(now() - k.t0);
+    await execute(k, "const t0: number = 1; t0 + 1");
+    first[name].typed.push(now() - k.t0);
     await stop(k);
   }
 }
-console.log("spawn → first kernel_info_reply / first result (`1 + 1`), median ms");
-for (const [name, r] of Object.entries(first)) console.log(`  ${name.padEnd(14)} ${median(r.info).toFixed(0).padStart(6)} / ${median(r.result).toFixed(0).padStart(6)}   (results: ${r.result.map((x) => x.toFixed(0)).join(", ")})`);
+console.log("spawn → first kernel_info_reply / first result (`1 + 1`) / first typed result (`const t0: number = 1; t0 + 1`, sent next), median ms");
+for (const [name, r] of Object.entries(first)) {
+  console.log(`  ${name.padEnd(14)} ${[r.info, r.result, r.typed].map((xs) => median(xs).toFixed(0).padStart(6)).join(" /")}   (first results: ${r.result.map((x) => x.toFixed(0)).join(", ")})`);
+}
 
 // 2. growth curve
 const kernels = [];

@@ -260,7 +260,11 @@ export class Kernel {
       void this.pump();
       return;
     }
-    void this.handleRequest(channel, msg);
+    // A comm message sent after a cell reaches the cell's handlers: while the cell waits for the type checker,
+    // it waits until the cell has started (and registered them).
+    const compiling = channel === "shell" && type.startsWith("comm_") ? this.ts.compiling : undefined;
+    if (compiling) void compiling.then(() => this.handleRequest(channel, msg));
+    else void this.handleRequest(channel, msg);
   }
 
   /** Non-execute requests: answered at once, with busy/idle around them unless a cell is running. */

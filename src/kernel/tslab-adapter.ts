@@ -98,6 +98,18 @@ export function isInterruptError(e: unknown): boolean {
 }
 
 /**
+ * The names in `src` that earlier cells left in the executor's exports (what the source fixes of `cell-rewrite`
+ * ask about), found from the cell's text so the message to the checker does not grow with the notebook.
+ */
+function earlierNamesIn(src: string, locals: Record<string, unknown>): string[] {
+  const names = new Set<string>();
+  for (const m of src.matchAll(/[A-Za-z_$\u00a0-\uffff][\w$\u00a0-\uffff]*/g)) {
+    if (Object.prototype.hasOwnProperty.call(locals, m[0])) names.add(m[0]);
+  }
+  return [...names];
+}
+
+/**
  * tslab's executor reads each cell's leading JSDoc tags (`@module`, `@browser`) with `tslab/dist/metadata`,
  * which loads the whole TypeScript compiler (0.5–1 s) on the kernel thread. The type-check worker has already read
  * them, so the executor's copy of that module is replaced, before the executor loads it, by one that returns the
@@ -131,6 +143,7 @@ export class TsSession {
   /** What the stand-in converter (and metadata reader) hand the executor for the cell being run. */
   private next: { converted?: TslabConversion; moduleDiagnostics?: TslabDiagnostic[]; meta?: CodeMetadata } = {};
   private interruptConvert: ((e: Error) => void) | undefined;
+  private started: { promise: Promise<void>; resolve(): void } | undefined;
 
   constructor(
     private readonly rootDir: string,
@@ -139,6 +152,15 @@ export class TsSession {
 
   get ready(): boolean {
     return this.executor !== undefined;
+  }
+
+  /**
+   * While a cell waits for the checker: settles once it has started running (or failed to compile). Messages
+   * that may depend on what the cell sets up first (comm handlers) wait for it, as they did when compiling
+   * blocked the kernel thread.
+   */
+  get compiling(): Promise<void> | undefined {
+    return this.started?.promise;
   }
 
   /** Starts the type checker (it builds the TypeScript program on its thread) and creates the executor. */
@@ -194,14 +216,18 @@ export class TsSession {
       this.next = { converted: fast };
       after = () => checker.fold(src);
     } else {
+      let resolveStarted = () => undefined as void;
+      const started = new Promise<void>((r) => (resolveStarted = r));
+      this.started = { promise: started, resolve: resolveStarted };
       let compiled: CompiledCell;
       try {
         compiled = await new Promise<CompiledCell>((resolve, reject) => {
           this.interruptConvert = reject;
-          checker.convert(src, Object.keys(executor.locals)).then(resolve, reject);
+          checker.convert(src, earlierNamesIn(src, executor.locals)).then(resolve, reject);
         });
       } catch (e) {
         outcome.error = { value: e, interrupted: isInterruptError(e) };
+        this.markStarted();
         return outcome;
       } finally {
         this.interruptConvert = undefined;
@@ -219,13 +245,16 @@ export class TsSession {
     this.lastExpressionVar = this.next.converted?.lastExpressionVar;
     this.capture = outcome;
     try {
-      outcome.ok = await executor.execute(code);
+      const running = executor.execute(code); // runs the cell's synchronous part now
+      this.markStarted();
+      outcome.ok = await running;
     } catch (e) {
       outcome.ok = false;
       outcome.error ??= { value: e, interrupted: isInterruptError(e) };
     } finally {
       this.capture = undefined;
       this.next = {};
+      this.markStarted();
     }
     if (outcome.ok) {
       outcome.error = undefined;
@@ -233,6 +262,11 @@ export class TsSession {
       after?.();
     }
     return outcome;
+  }
+
+  private markStarted(): void {
+    this.started?.resolve();
+    this.started = undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -9,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { formatAdler32, hashBuffersLent } from "./adler32";
 import { adler32 } from "./checksum";
 import { HttpClient } from "./client";
-import { copyLocalFile, downloadToFile, leftoverParts, partPath } from "./transfer";
+import { copyLocalFile, downloadToFile, leftoverParts, partPath, uploadFile } from "./transfer";
 import { withRetryListener } from "./retry-events";
 
 /** Part files left next to `dest` (any name: legacy `<f>.part` or unique `<f>.<pid>-<rand>.part`). */
@@ -208,5 +209,21 @@ describe("copyLocalFile (replicas on mounted storage)", () => {
     expect(existsSync(dest)).toBe(false);
     expect(partsOf(dest)).toEqual([]);
     expect(hashBuffersLent()).toBe(0);
+  });
+});
+
+describe("uploadFile", () => {
+  it("refuses a device or a FIFO at once (no size, may never end): nothing is sent", async () => {
+    const seen: string[] = [];
+    const client = await serve((req, res) => {
+      seen.push(req.url ?? "");
+      res.writeHead(201).end("{}");
+    });
+    const fifo = join(dir(), "pipe");
+    execFileSync("mkfifo", [fifo]);
+    for (const src of ["/dev/zero", fifo]) {
+      await expect(uploadFile(client, { path: "up", what: "upload" }, src)).rejects.toMatchObject({ code: "LOCAL_FILE_NOT_REGULAR", message: expect.stringContaining("not a regular file") });
+    }
+    expect(seen).toEqual([]);
   });
 });

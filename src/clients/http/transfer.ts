@@ -543,8 +543,17 @@ export async function uploadFile(
   src: string,
   opts: UploadOptions = {},
 ): Promise<Checksums & { status: number; responseText: string; headers: Record<string, string | string[] | undefined> }> {
-  const size = await sizeOf(src);
-  if (size === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
+  const st = await stat(src).catch(() => undefined);
+  if (st === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
+  // A device or FIFO has no size to announce and may never end (or block): only regular files are sent.
+  if (!st.isFile()) {
+    throw http.createError({
+      code: "LOCAL_FILE_NOT_REGULAR",
+      message: `Refusing to upload ${src}: it is ${st.isDirectory() ? "a folder" : "not a regular file (a device, pipe or socket)"}.`,
+      hint: st.isDirectory() ? "Upload the files in it (or name the folder where the command takes folders)." : "Copy the data into a regular file first.",
+    });
+  }
+  const size = st.size;
   const signal = opts.signal ?? req.signal;
   let sums: StreamingChecksum | undefined;
   /** Fresh checksums and progress for one attempt: a retry starts over. */

@@ -456,6 +456,8 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
           (o) => !deleting.has(o.id) && !o.workspace_deleted && (o.workspace_id ?? o.id) === owner,
         );
         if (!sharedByOthers) await fs.rm(workspaceOf(w.id), { recursive: true, force: true });
+        // The engine's private inputs (CWL job order, Snakemake config) of the run.
+        await fs.rm(path.join(dataDir, "engine", w.id), { recursive: true, force: true });
       }
       await store.update((s) => {
         for (const w of runs) {

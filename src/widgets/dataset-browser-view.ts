@@ -183,7 +183,7 @@ function render({ model, el }) {
       const box = h("div", "vre-browse-task");
       box.dataset.state = task.state;
       const head = h("div", "vre-browse-task-head");
-      head.append(h("span", "vre-browse-task-state", (task.kind === "download" ? "Download" : "Make available") + ": " + task.state), pill(task.state, TASK_TONES[task.state] || "idle"));
+      head.append(h("span", "vre-browse-task-state", (task.kind === "download" ? "Download" : "Make available") + ": " + task.state));
       box.append(head);
       if (task.state === "running" || task.total) box.append(progressBar(task.done, task.total, TASK_TONES[task.state], "vre-browse-progress"));
       if (task.total && task.kind === "download") box.append(h("div", "vre-muted", formatSize(task.done) + " of " + formatSize(task.total)));

@@ -300,7 +300,7 @@ function render({ model, el }) {
     if (t) {
       task.dataset.state = t.state;
       const head = h("div", "vre-form-task-head");
-      head.append(h("span", "vre-form-task-state", (t.kind === "publish" ? "Publish" : "Save") + ": " + t.state), pill(t.state, TASK_TONES[t.state] || "idle"));
+      head.append(h("span", "vre-form-task-state", (t.kind === "publish" ? "Publish" : "Save") + ": " + t.state));
       task.append(head);
       if (t.state === "running") task.append(progressBar(t.done, t.total, "busy"));
       if (t.total && t.state === "running") task.append(h("div", "vre-muted", formatSize(t.done) + " of " + formatSize(t.total)));

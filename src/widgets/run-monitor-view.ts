@@ -108,7 +108,7 @@ function render({ model, el }) {
       } else nameCell.append(h("span", "vre-run-job-name vre-muted", r.name));
       const st = h("td");
       st.append(pill(r.status, TONES[r.status] || "idle", "vre-run-pill"));
-      tr.append(nameCell, st, h("td", "vre-num", r.count), h("td", "vre-run-when", formatTime(r.started)), h("td", "vre-num vre-run-duration", r.started ? formatDuration(seconds(r.started, r.finished || (TERMINAL.has(model.get("status")) ? model.get("ended") : ""))) : ""));
+      tr.append(nameCell, st, h("td", "vre-num", r.count), h("td", "vre-run-when", formatClock(r.started)), h("td", "vre-num vre-run-duration", r.started ? formatDuration(seconds(r.started, r.finished || (TERMINAL.has(model.get("status")) ? model.get("ended") : ""))) : ""));
       tbody.append(tr);
     }
     table.append(thead, tbody);

@@ -77,6 +77,13 @@ function formatTime(iso) {
   return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) + (zone ? " " + zone : "");
 }
 
+/** Only the local clock time, 09:41:07 (in a table under a line that gives the date and zone). */
+function formatClock(iso) {
+  const full = formatTime(iso);
+  const m = /^\\d{4}-\\d\\d-\\d\\d (\\d\\d:\\d\\d:\\d\\d)/.exec(full);
+  return m ? m[1] : full;
+}
+
 /** Seconds as 42s, 3m05s, 2h07m (as the magics print durations). */
 function formatDuration(seconds) {
   if (seconds === undefined || seconds === null || !isFinite(seconds) || seconds < 0) return "";
@@ -332,6 +339,7 @@ function saveIntoNotebook(wm, registry) {
 
 /** Styles every widget starts with: JupyterLab's variables and classes, one pill, bar and banner style. */
 export const VIEW_CSS = `
+:is(.vre-browse, .vre-run, .vre-form, .vre-snapshot) [hidden] { display: none !important; }
 .vre-button.jp-mod-styled { height: 28px; line-height: 26px; padding: 0 10px; letter-spacing: normal; border-radius: var(--jp-border-radius, 2px); white-space: nowrap; cursor: pointer; }
 .vre-button.jp-mod-styled.jp-mod-reject { background: var(--jp-layout-color2); color: var(--jp-ui-font-color1); border: var(--jp-border-width, 1px) solid var(--jp-border-color1); }
 .vre-button.jp-mod-styled.jp-mod-reject:hover:not(:disabled) { background: var(--jp-layout-color3); }

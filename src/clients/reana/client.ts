@@ -238,10 +238,12 @@ export class ReanaClient extends ReanaBase {
   private async findJustCreated(name: string, body: ReanaSpecification, since: number, signal?: AbortSignal): Promise<R.WorkflowSummary | undefined> {
     const { items } = await this.listWorkflows({ search: name, status: "created", sort: "desc", size: 20, signal });
     const recent = items.filter((w) => w.name.replace(/\.\d+$/, "") === name && createdAt(w.created) >= since - CLOCK_MARGIN_MS);
-    const sent = canonicalJson(body.workflow);
+    // The engine's own specification is what identifies the run; other workflow keys may be normalised by the server.
+    const key = (wf: { type?: unknown; specification?: unknown }) => canonicalJson({ type: wf.type, specification: wf.specification });
+    const sent = key(body.workflow);
     for (const w of recent) {
       const stored = await this.specification(w.id, { signal });
-      if (canonicalJson(stored.specification.workflow) === sent) return w;
+      if (key(stored.specification.workflow) === sent) return w;
     }
     return undefined;
   }

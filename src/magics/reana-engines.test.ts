@@ -104,7 +104,7 @@ describe("%reana with the sandbox's real engines", () => {
     await magic.run(`download -w ${final.name}`, testContext(cwd()).ctx);
     expect(fs.readFileSync(path.join(cwd(), "results", "count.txt"), "utf8").trim()).toBe("2");
     first = final.name;
-  }, 90000);
+  }, 240000);
 
   it("restart with a new parameter runs name.N.1 in the same workspace; diff shows the parameter and the outputs", async () => {
     const restarted = (await magic.run(`restart -w ${first} -p cut=1 --follow`, testContext(cwd()).ctx)) as { name: string; status: string };
@@ -117,7 +117,7 @@ describe("%reana with the sandbox's real engines", () => {
     expect(text).toContain('+  cut: "1"'); // -p values are strings, as reana-client sends them
     // Same workspace: the restart reran the rules whose config changed (Snakemake's params trigger).
     expect(text).toContain("==> workspace\nno differences");
-  }, 90000);
+  }, 240000);
 
   it("runs a CWL workflow from its files (packed by the client, run by cwltool); validate checks CWL structure", async () => {
     write("cwl-reana.yaml", "inputs:\n  files: [data/events.csv]\n  parameters:\n    input: cwl/inputs.yaml\nworkflow:\n  type: cwl\n  file: cwl/main.cwl\noutputs:\n  files: [outputs/lines.txt]\n");
@@ -133,7 +133,7 @@ describe("%reana with the sandbox's real engines", () => {
     const bad = (await magic.run("validate", testContext(cwd()).ctx, "inputs:\n  parameters:\n    input: cwl/inputs.yaml\nworkflow:\n  type: cwl\n  file: cwl/broken.cwl\n")) as { valid: boolean };
     expect(bad.valid).toBe(false);
     expect(String(bundleOf(bad)["text/plain"])).toContain('CWL step "count" reads "evnts", which is neither a workflow input nor a step output.');
-  }, 90000);
+  }, 240000);
 
   it("validate also loads the files with the engines: the CWL schema (cwltool) and the Snakefile's syntax (snakemake)", async () => {
     write("cwl/typo.cwl", "cwlVersion: v1.0\nclass: CommandLineTool\nbaseComand: [wc, -l]\ninputs:\n  events: File\noutputs: []\n");
@@ -146,5 +146,5 @@ describe("%reana with the sandbox's real engines", () => {
     expect(smk.valid).toBe(false);
     expect(smk.errors.find((e) => e.code === "snakemake.syntax")?.message).toContain("Unexpected keyword shel in rule definition");
     expect(fs.existsSync(path.join(cwd(), "snake", ".snakemake"))).toBe(false);
-  }, 90000);
+  }, 240000);
 });

@@ -52,19 +52,19 @@ describe("run monitor with a Snakemake DAG", () => {
     const r = await k.execute("%reana monitor -w dag --every 0.2");
     const commId = r.outputs.find((m) => m.header.msg_type === "comm_open")!.content.comm_id as string;
     const steps = (s: Record<string, unknown>) => (s.steps as { name: string; status: string; needs: string[] }[]) ?? [];
-    const during = await untilState(k, commId, (s) => steps(s).some((st) => st.name === "fit" && st.status === "running"), 60_000);
+    const during = await untilState(k, commId, (s) => steps(s).some((st) => st.name === "fit" && st.status === "running"), 150_000);
     expect(steps(during).map((st) => [st.name, st.status])).toEqual([
       ["skim", "finished"],
       ["fit", "running"],
       ["plot", "pending"],
     ]);
     expect(steps(during)[2]!.needs).toEqual(["fit"]);
-    const end = await untilState(k, commId, (s) => s.status === "finished" && s.polling === false, 60_000);
+    const end = await untilState(k, commId, (s) => s.status === "finished" && s.polling === false, 150_000);
     expect(steps(end).map((st) => [st.name, st.status])).toEqual([
       ["skim", "finished"],
       ["fit", "finished"],
       ["plot", "finished"],
     ]);
     expect(end).toMatchObject({ total: 3, finished: 3 });
-  }, 180_000);
+  }, 300_000);
 });

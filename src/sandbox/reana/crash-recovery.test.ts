@@ -212,7 +212,7 @@ describe("SIGKILL during a run and during uploads", () => {
       await waitFor(async () => {
         const st = (await reana("GET", `/api/workflows/${id}/status`)).body as { progress: { running: { total: number } } };
         return st.progress.running.total === 1 ? true : undefined;
-      }, 30000, "running job");
+      }, 120000, "running job");
     }
 
     const groups: number[] = [];
@@ -237,7 +237,7 @@ describe("SIGKILL during a run and during uploads", () => {
     expect(existsSync(ws(serial, "late.txt"))).toBe(false);
     expect(existsSync(ws(snake, "late.txt"))).toBe(false);
     await kill(s);
-  }, 60000);
+  }, 240000);
 
   it("keeps acknowledged Zenodo files and drops a file whose upload was cut off", async () => {
     const dataDir = path.join(workDir, "zenodo-data");

@@ -65,7 +65,7 @@ async function start(id: string, body: Record<string, unknown> = {}): Promise<Re
 }
 
 const status = async (id: string) => (await sbx.reana("GET", `/api/workflows/${id}/status`)).body as Status;
-const ended = (id: string, timeout = 60000) =>
+const ended = (id: string, timeout = 150000) =>
   waitFor(async () => {
     const s = await status(id);
     return ["finished", "failed", "stopped"].includes(s.status) ? s : undefined;
@@ -229,7 +229,7 @@ describe("CWL workflows with cwltool", () => {
     expect(js[0]!.docker_img).toBe("docker.io/library/python:3.12-slim");
     expect(js[1]!.logs).toContain("summarising");
     expect(readFileSync(workspaceFile(id, "outputs/summary.txt"), "utf8").trim()).toBe("7");
-  }, 90000);
+  }, 240000);
 
   it("fails the run when a step's tool fails (missing input file)", async () => {
     const id = await create(
@@ -241,7 +241,7 @@ describe("CWL workflows with cwltool", () => {
     const st = await ended(id);
     expect(st.status).toBe("failed");
     expect(st.logs).toMatch(/cwltool exited with code \d+; the workflow failed/);
-  }, 90000);
+  }, 240000);
 });
 
 describe("Snakemake workflows with snakemake", () => {
@@ -265,7 +265,7 @@ describe("Snakemake workflows with snakemake", () => {
     expect(st.logs).toContain("Error in rule summarise");
     expect(readFileSync(workspaceFile(id, "results/data.txt"), "utf8").split("\n").filter(Boolean)).toHaveLength(6);
     failedId = id;
-  }, 90000);
+  }, 240000);
 
   it("restarts a failed run as name.N.1 in the same workspace; Snakemake reruns only what is missing", async () => {
     const started = await start(failedId, { restart: true, input_parameters: { n: 6, fail: false } });
@@ -294,7 +294,7 @@ describe("Snakemake workflows with snakemake", () => {
     expect(sections.inputs).toContain("-  fail: true");
     expect(sections.inputs).toContain("+  fail: false");
     expect(JSON.parse((diff.body as { workspace_listing: string }).workspace_listing)).toBe("");
-  }, 120000);
+  }, 240000);
 
   it("diffs the workspaces of two runs (brief: which files differ)", async () => {
     const a = await create("smkdiff", snakemake({ n: 2 }), { Snakefile: SNAKEFILE });
@@ -311,7 +311,7 @@ describe("Snakemake workflows with snakemake", () => {
     await waitFor(async () => {
       const s = await status(id);
       return s.progress.current_step_name === "summarise" ? true : undefined;
-    }, 60000, "summarise running");
+    }, 150000, "summarise running");
     const job = (await jobs(id)).find((j) => j.job_name === "summarise")!;
     const pgid = Number(/^host-pid-(\d+)$/.exec(job.backend_job_id)![1]);
     const stop = await sbx.reana("PUT", `/api/workflows/${id}/status`, { query: { status: "stop" }, json: {} });
@@ -323,7 +323,7 @@ describe("Snakemake workflows with snakemake", () => {
     // No process of the engine's group is left running (killed ones may linger as zombies until reaped).
     expect(await liveGroupMembers(pgid)).toEqual([]);
     expect(existsSync(workspaceFile(id, "results/summary.txt"))).toBe(false);
-  }, 90000);
+  }, 240000);
 });
 
 describe("engines the sandbox cannot run", () => {

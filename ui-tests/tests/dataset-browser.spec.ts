@@ -1,31 +1,44 @@
 // The Rucio dataset browser (`%rucio browse`) in JupyterLab, against the kernel's embedded sandbox: search
 // by name pattern and metadata filter, a dataset's details, download, and making it available (a rule,
 // after a confirming second click) with the mounted paths.
-import { expect, keepScreenshot, notebookDocument, openNotebook, runCell, test } from './fixtures';
+import { contrastOf, expect, keepScreenshot, keepWidgetShots, notebookDocument, openNotebook, runCell, setTheme, test } from './fixtures';
 
 const VRE_TS = { name: 'vre-ts', display_name: 'TypeScript (vre-ts)', language: 'typescript' };
 const DATASET = 'open:dimuon-sim.v1';
 
 test.describe('dataset browser', () => {
   test('searches, shows a dataset, downloads it and makes it available', async ({ page, tmpPath, problems }) => {
-    await openNotebook(page, `${tmpPath}/browse.ipynb`, notebookDocument(VRE_TS, ['%rucio browse open:dimuon*']));
+    await openNotebook(page, `${tmpPath}/browse.ipynb`, notebookDocument(VRE_TS, ['%rucio browse open:dimuon*', '']));
     const browser = (await runCell(page, 0)).locator('.vre-browse');
     const row = browser.locator('.vre-browse-name', { hasText: DATASET });
     await expect(row).toBeVisible();
     await expect(browser.locator('.vre-browse-scope')).toHaveValue('open');
     await expect(browser.locator('.vre-browse-pattern')).toHaveValue('dimuon*');
 
-    // A search of files by metadata, typed into the form.
+    // Enter in the pattern field searches; a search that finds nothing says so.
+    await browser.locator('.vre-browse-pattern').fill('no-such-name*');
+    await browser.locator('.vre-browse-pattern').press('Enter');
+    await expect(browser.locator('.vre-browse-status')).toContainText('No match for open:no-such-name*');
+    await expect(browser.locator('.vre-browse-row')).toHaveCount(0);
+    // The notebook stayed in command mode on this cell: Enter did not open the cell editor instead.
+    await expect(page.locator('.jp-Notebook.jp-mod-editMode')).toHaveCount(0);
+
+    // A search of files by metadata, typed into the form; Enter in the filter field searches too.
     await browser.locator('.vre-browse-pattern').fill('*');
     await browser.locator('.vre-browse-type').selectOption('file');
     await browser.locator('.vre-browse-filter').fill('run_number=2');
-    await browser.locator('.vre-browse-go').click();
+    await browser.locator('.vre-browse-filter').press('Enter');
     await expect(browser.locator('.vre-browse-row')).toHaveCount(1);
     await expect(browser.locator('.vre-browse-name')).toHaveText('open:dimuon_run002.csv');
-    // A malformed filter is explained, and nothing is lost.
+    // Numbers are right-aligned under right-aligned headings.
+    await expect(browser.locator('.vre-browse-results th').nth(3)).toHaveCSS('text-align', 'right');
+    await expect(browser.locator('.vre-browse-row td').nth(3)).toHaveCSS('text-align', 'right');
+    // A malformed filter is explained next to the filter field, and nothing is lost.
     await browser.locator('.vre-browse-filter').fill('run_number');
     await browser.locator('.vre-browse-go').click();
-    await expect(browser.locator('.vre-browse-error')).toContainText('has no operator');
+    await expect(browser.locator('.vre-browse-filter-error')).toContainText('has no operator');
+    await expect(browser.locator('.vre-browse-filter')).toHaveValue('run_number');
+    await keepWidgetShots(page, browser, 'dataset-browser-filter-error');
 
     // Back to the datasets; the dataset's details.
     await browser.locator('.vre-browse-pattern').fill('dimuon*');
@@ -33,8 +46,14 @@ test.describe('dataset browser', () => {
     await browser.locator('.vre-browse-filter').fill('');
     await browser.locator('.vre-browse-go').click();
     await expect(browser.locator('.vre-browse-error')).toBeHidden();
+    await expect(browser.locator('.vre-browse-filter-error')).toBeEmpty();
+    // Selecting a row marks it without moving the columns.
+    const columns = () => browser.locator('.vre-browse-results th').evaluateAll(ths => ths.map(th => Math.round(th.getBoundingClientRect().left)));
+    const before = await columns();
     await browser.locator('.vre-browse-name', { hasText: DATASET }).click();
     await expect(browser.locator('.vre-browse-did')).toHaveText(DATASET);
+    await expect(browser.locator('.vre-browse-selected')).toHaveCount(1);
+    expect(await columns()).toEqual(before);
     await expect(browser.locator('.vre-browse-facts')).toContainText('dataset · 4 files');
     await expect(browser.locator('.vre-browse-rse').first()).toContainText('4/4 files available');
 
@@ -55,6 +74,20 @@ test.describe('dataset browser', () => {
     await expect(task.locator('.vre-browse-paths li')).toHaveCount(4);
     await expect(browser.locator('.vre-browse-rule .vre-browse-pill')).toHaveText('OK');
     await keepScreenshot(page, 'dataset-browser');
+
+    // The paths can be put into a new cell below the widget, as a TypeScript array.
+    await task.locator('.vre-browse-insert').click();
+    await expect.poll(() => page.notebook.getCellCount()).toBe(3);
+    expect(await page.notebook.getCellType(1)).toBe('code');
+    await expect(page.locator('.jp-Cell').nth(1).locator('.jp-InputArea')).toContainText('const paths = [');
+
+    // Status pills stay readable in both themes.
+    for (const theme of ['light', 'dark'] as const) {
+      await setTheme(page, theme);
+      const pill = browser.locator('.vre-browse-rule .vre-browse-pill');
+      expect(await contrastOf(pill), `pill contrast in the ${theme} theme`).toBeGreaterThanOrEqual(4.5);
+    }
+    await keepWidgetShots(page, browser, 'dataset-browser');
 
     expect(problems.messages).toEqual([]);
   });

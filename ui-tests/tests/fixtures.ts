@@ -1,7 +1,7 @@
 // Shared test fixtures: galata's JupyterLab page plus a record of every console
 // error and uncaught page error, and helpers to build and open notebooks.
 import { expect, galata, test as base, IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 export { expect };
 
@@ -118,3 +118,81 @@ export async function cellText(page: IJupyterLabPageFixture, index: number): Pro
 }
 
 export { galata };
+
+/** Switches JupyterLab's theme and waits until it applies. */
+export async function setTheme(page: IJupyterLabPageFixture, theme: 'light' | 'dark'): Promise<void> {
+  await page.theme.setTheme(theme === 'dark' ? 'JupyterLab Dark' : 'JupyterLab Light');
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme === 'dark' ? 'false' : 'true');
+}
+
+/**
+ * Screenshots of a widget at 800 px wide in the light and the dark theme, kept with the test's artifacts
+ * (ci-artifacts/ui-tests/test-results) and attached to the HTML report. Fails when the widget overflows
+ * its output area at that width. Ends in the light theme at the test's own viewport.
+ */
+export async function keepWidgetShots(page: IJupyterLabPageFixture, widget: Locator, name: string): Promise<void> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 800, height: 1000 });
+  try {
+    for (const theme of ['light', 'dark'] as const) {
+      await setTheme(page, theme);
+      await widget.scrollIntoViewIfNeeded();
+      const overflow = await widget.evaluate(e => {
+        const area = e.closest('.jp-OutputArea-output') ?? e;
+        const right = area.getBoundingClientRect().right;
+        const wide = [...area.querySelectorAll('*')]
+          .filter(c => c.getBoundingClientRect().right > right + 1 && !c.closest('.vre-table-box, .vre-table-scroll'))
+          .map(c => `${c.tagName.toLowerCase()}.${[...c.classList].join('.')}`);
+        return { by: area.scrollWidth - area.clientWidth, wide: wide.slice(0, 5) };
+      });
+      expect(overflow.by, `${name} overflows its output area at 800 px: ${overflow.wide.join(', ')}`).toBeLessThanOrEqual(1);
+      const path = test.info().outputPath(`${name}-${theme}-800px.png`);
+      await widget.screenshot({ path, animations: 'disabled' });
+      await test.info().attach(`${name}-${theme}-800px`, { path, contentType: 'image/png' });
+    }
+  } finally {
+    await setTheme(page, 'light');
+    if (before) await page.setViewportSize(before);
+  }
+}
+
+/** WCAG contrast ratio of an element's text over what is painted behind it (backgrounds composited). */
+export async function contrastOf(element: Locator): Promise<number> {
+  return element.evaluate(el => {
+    type RGBA = [number, number, number, number];
+    const probe = document.createElement('canvas').getContext('2d')!;
+    // The canvas normalises any CSS colour (rgb(), color(srgb …), color-mix results) to rgba().
+    const parse = (css: string): RGBA => {
+      probe.clearRect(0, 0, 1, 1);
+      probe.fillStyle = 'rgba(0,0,0,0)';
+      probe.fillStyle = css;
+      probe.fillRect(0, 0, 1, 1);
+      const d = probe.getImageData(0, 0, 1, 1).data;
+      return [d[0] / 255, d[1] / 255, d[2] / 255, d[3] / 255];
+    };
+    const over = (top: RGBA, bottom: RGBA): RGBA => {
+      const a = top[3] + bottom[3] * (1 - top[3]);
+      if (a === 0) return [0, 0, 0, 0];
+      const c = (i: number) => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a;
+      return [c(0), c(1), c(2), a];
+    };
+    const layers: RGBA[] = [];
+    for (let n: Element | null = el; n; n = n.parentElement) layers.push(parse(getComputedStyle(n).backgroundColor));
+    let bg: RGBA = [1, 1, 1, 1];
+    for (const layer of layers.reverse()) bg = over(layer, bg);
+    const fg = over(parse(getComputedStyle(el).color), bg);
+    const lum = (c: RGBA) => {
+      const ch = (v: number) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2]);
+    };
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  });
+}
+
+/** The notebook file as saved on the server. */
+export async function savedNotebook(page: IJupyterLabPageFixture, path: string): Promise<any> {
+  const response = await page.request.get(`/api/contents/${path}?content=1&type=notebook`);
+  expect(response.ok()).toBe(true);
+  return (await response.json()).content;
+}

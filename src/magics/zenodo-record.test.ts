@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Session } from "../session";
+import { checkRunCrate } from "../session/crate-profile";
 import { zenodoMagic } from "./zenodo";
 import { testContext } from "./__tests__/harness";
 
@@ -120,11 +121,16 @@ describe("%%zenodo deposit attaches the notebook's record", () => {
       { identifier: expect.stringMatching(new RegExp(`/records/${v.id}/files/analysis\\.ipynb$`)), relation: "isSupplementTo", scheme: "url", resource_type: "software" },
     ]);
     // The crate that went into the deposit names the deposit's DOI and describes the notebook.
-    const crate = JSON.parse(fs.readFileSync(path.join(folder, "ro-crate-metadata.json"), "utf8"));
+    // It describes the deposit's own flat layout (its parts are the deposited files) and conforms to the profiles.
+    const crateFile = path.join(folder, ".vre-ts", "deposits", "analysis.ro-crate", "ro-crate-metadata.json");
+    const crate = JSON.parse(fs.readFileSync(crateFile, "utf8"));
     const crateRoot = crate["@graph"].find((e: { "@id": string }) => e["@id"] === "./");
     expect(crateRoot.identifier).toBe(`https://doi.org/${v.doi}`);
     expect(crateRoot.mainEntity).toEqual({ "@id": "analysis.ipynb" });
-    const md5 = (await import("node:crypto")).createHash("md5").update(fs.readFileSync(path.join(folder, "ro-crate-metadata.json"))).digest("hex");
+    expect(crateRoot.hasPart.map((p: { "@id": string }) => p["@id"]).sort()).toEqual(["analysis.ipynb", "mass.csv"]);
+    expect(checkRunCrate(crate)).toEqual([]);
+    expect(fs.existsSync(path.join(folder, "ro-crate-metadata.json"))).toBe(false); // the folder's own crate is %vre crate's
+    const md5 = (await import("node:crypto")).createHash("md5").update(fs.readFileSync(crateFile)).digest("hex");
     expect(dep.files?.find((f) => f.filename === "ro-crate-metadata.json")?.checksum?.replace(/^md5:/, "")).toBe(md5);
     // The publication entry keeps what a later crate needs.
     expect(s.provenance.entries({ action: "publish" }).at(-1)).toMatchObject({ doi: v.doi, details: { metadata: { license: "cc-by-4.0", title: "Dimuon mass spectrum" } } });

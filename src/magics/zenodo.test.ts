@@ -232,7 +232,7 @@ describe("%zenodo against the sandbox", () => {
     expect(notFound.name).toBe("ZenodoError");
     expect(notFound.stack).not.toMatch(/\n\s+at /);
     const help = await magic.run("help deposit", ctx);
-    expect(String(bundleOf(help)["text/plain"])).toContain("Usage: %%zenodo deposit [--publish] [-y] [--new] [--new-version] [--json]");
+    expect(String(bundleOf(help)["text/plain"])).toContain("Usage: %%zenodo deposit [--publish] [-y] [--new] [--no-record] [--new-version] [--json]");
     expect(String(bundleOf(await magic.run("", ctx))["text/plain"])).toContain("%zenodo help VERB");
   });
 });

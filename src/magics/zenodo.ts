@@ -265,7 +265,7 @@ async function deposit(call: VerbCall, ctx: MagicContext, env: Env, body: string
   const endpoint = client.settings.baseUrl;
   // The notebook and its RO-Crate go with the results (unless --no-record), and the DOI points back to the inputs.
   const record = call.flag("no-record") ? undefined : notebookRecord(env, client, signal);
-  if (record) files.push(...(await record.files(metadata)).filter((a) => !files.some((f) => f.name === a.name)));
+  if (record) files.push(...(await record.files(metadata, files)));
   const stateFile = depositStateFile(ctx.cwd, depositInstance(client.settings), body);
   const title = String(metadata.title ?? "");
   const progress = new Progress(ctx, { title: `Depositing "${title}"`, interruptNote: "Run the cell again to continue the same deposition." });
@@ -745,7 +745,10 @@ export const zenodoVerbs: Verb<Env>[] = [
       "of paths relative to the notebook. Progress is remembered in .vre-ts/deposits/ next to the notebook, so rerunning " +
       "the cell after a failure continues the same deposition (files already uploaded with the same md5 are skipped) " +
       "instead of creating a second one; a published deposit is never published again. The progress is keyed by the " +
-      "endpoint and the body's text: an edited body starts a new deposition (discard the old draft with %zenodo delete ID).",
+      "Zenodo instance (for the local sandbox its data folder, whatever its port) and the body's text: an edited body starts a " +
+      "new deposition (discard the old draft with %zenodo delete ID); --new-version makes a new version of a published one. " +
+      "When the kernel knows its notebook, the notebook and its RO-Crate are deposited too, and related_identifiers point to " +
+      "the DOIs of the input DIDs and to the notebook (--no-record leaves them out).",
     options: {
       publish: { type: "boolean", description: "publish once everything is uploaded (asks for confirmation unless --yes)" },
       yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },

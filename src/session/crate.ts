@@ -52,6 +52,11 @@ export interface CrateOptions {
   deposit?: CrateDeposit;
   /** The record file, listed as a part of the crate when it is inside the crate's folder. */
   recordFile?: string;
+  /**
+   * A crate for another layout than the notebook's folder, e.g. a Zenodo deposit (a flat list of files): local
+   * path → name in that layout. Local files without a name there are described but not parts of the crate.
+   */
+  layout?: Map<string, string>;
   now?: Date;
 }
 
@@ -120,7 +125,9 @@ export function lastPublishedDeposit(record: ResearchRecord): CrateDeposit | und
 /** Builds the crate's JSON-LD (nothing is written). */
 export function buildCrate(opts: CrateOptions): Json {
   const dir = path.resolve(opts.dir ?? path.dirname(opts.notebook));
+  const layout = opts.layout ? new Map([...opts.layout].map(([k, v]) => [path.resolve(k), v])) : undefined;
   const rel = (p: string) => {
+    if (layout) return layout.get(path.resolve(p));
     const r = path.relative(dir, p).split(path.sep).join("/");
     return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : undefined;
   };
@@ -340,6 +347,12 @@ export function buildCrate(opts: CrateOptions): Json {
     mentions.push(ref(orchestrationId));
   }
   if (steps.length) crate.setProperty(notebookId, "step", steps);
+  // Every other file of the layout (e.g. results deposited with the notebook) is a part of the crate too.
+  for (const [local, name] of layout ?? []) {
+    if (crate.getEntity(name) || !fs.existsSync(local)) continue;
+    add({ "@id": name, "@type": "File", name, contentSize: String(fs.statSync(local).size) });
+    parts.push(ref(name));
+  }
 
   // The root: what this crate is. Without a deposit of its own, it borrows licence and authors from the last one.
   const pubDeposit = lastPublishedDeposit(record);

@@ -48,14 +48,28 @@ export interface DepositRecordOptions {
   doiOf?: (did: string) => Promise<string | undefined>;
 }
 
-/** The notebook and its crate as deposit files (the crate is written now, and again with the draft's DOI). */
-export async function recordFiles(opts: DepositRecordOptions): Promise<Array<{ local: string; name: string }>> {
-  const crate = path.join(path.dirname(opts.notebook), CRATE_FILE);
-  await writeCrate({ notebook: opts.notebook, record: opts.log.toRecord(), recordFile: opts.log.mirrorStatus().file, deposit: crateDeposit(opts.metadata) });
-  return [
+/** Where the crate of a deposit is written: next to the deposit's progress, not over the notebook folder's crate. */
+export function depositCrateFile(notebook: string): string {
+  return path.join(path.dirname(notebook), ".vre-ts", "deposits", `${path.basename(notebook, ".ipynb")}.ro-crate`, CRATE_FILE);
+}
+
+/** Local path → name in the deposit, for the crate's data entities. */
+function depositLayout(files: Array<{ local: string; name: string }>): Map<string, string> {
+  return new Map(files.filter((f) => f.name !== CRATE_FILE).map((f) => [path.resolve(f.local), f.name]));
+}
+
+/**
+ * The notebook and its crate as deposit files, given the files listed for the deposit. The crate describes the
+ * deposit's own (flat) layout: the deposited files are its parts, by their names in the deposit.
+ */
+export async function recordFiles(opts: DepositRecordOptions & { listed: Array<{ local: string; name: string }> }): Promise<Array<{ local: string; name: string }>> {
+  const crate = depositCrateFile(opts.notebook);
+  const extra = [
     { local: opts.notebook, name: path.basename(opts.notebook) },
     { local: crate, name: CRATE_FILE },
-  ];
+  ].filter((e) => !opts.listed.some((f) => f.name === e.name));
+  await writeCrate({ notebook: opts.notebook, record: opts.log.toRecord(), dir: path.dirname(crate), layout: depositLayout([...opts.listed, ...extra]), deposit: crateDeposit(opts.metadata) });
+  return extra;
 }
 
 function crateDeposit(m: Record<string, unknown>, doi?: string, conceptDoi?: string): CrateDeposit {
@@ -76,16 +90,17 @@ function crateDeposit(m: Record<string, unknown>, doi?: string, conceptDoi?: str
  * identifiers added.
  */
 export async function prepareRecordDeposit(
-  opts: DepositRecordOptions & { apiBase: string; draft: { id: number; conceptrecid?: string | number | null; metadata?: { prereserve_doi?: unknown } } },
+  opts: DepositRecordOptions & {
+    apiBase: string;
+    draft: { id: number; conceptrecid?: string | number | null; metadata?: { prereserve_doi?: unknown } };
+    /** Every file of the deposit (listed and attached). */
+    files: Array<{ local: string; name: string }>;
+  },
 ): Promise<Record<string, unknown>> {
   const reserved = (opts.draft.metadata?.prereserve_doi ?? {}) as { doi?: string; recid?: number };
   const recid = reserved.recid ?? opts.draft.id;
-  await writeCrate({
-    notebook: opts.notebook,
-    record: opts.log.toRecord(),
-    recordFile: opts.log.mirrorStatus().file,
-    deposit: crateDeposit(opts.metadata, reserved.doi),
-  });
+  const crate = depositCrateFile(opts.notebook);
+  await writeCrate({ notebook: opts.notebook, record: opts.log.toRecord(), dir: path.dirname(crate), layout: depositLayout(opts.files), deposit: crateDeposit(opts.metadata, reserved.doi) });
   const related: RelatedIdentifier[] = [];
   for (const did of inputDids(opts.log).slice(0, 100)) {
     const doi = await opts.doiOf?.(did).catch(() => undefined);
@@ -100,19 +115,24 @@ export async function prepareRecordDeposit(
 /** The notebook's record as a deposit attachment: the files to add, and what to do once the draft exists. */
 export interface RecordAttachment {
   notebook: string;
-  files(metadata: Record<string, unknown>): Promise<Array<{ local: string; name: string }>>;
+  /** The crate that goes into the deposit. */
+  crateFile: string;
+  /** The files to add to those listed (and writes the crate for them). */
+  files(metadata: Record<string, unknown>, listed: Array<{ local: string; name: string }>): Promise<Array<{ local: string; name: string }>>;
+  /** Once the draft exists: the crate with its DOI, and the metadata with related identifiers. */
   prepare(draft: Parameters<typeof prepareRecordDeposit>[0]["draft"], metadata: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 export function recordAttachment(log: ProvenanceLog, notebook: string, apiBase: string, doiOf?: (did: string) => Promise<string | undefined>): RecordAttachment {
+  let all: Array<{ local: string; name: string }> = [];
   return {
     notebook,
-    files: (metadata) => recordFiles({ log, notebook, metadata }),
-    prepare: (draft, metadata) => prepareRecordDeposit({ log, notebook, metadata, doiOf, apiBase, draft }),
+    crateFile: depositCrateFile(notebook),
+    async files(metadata, listed) {
+      const extra = await recordFiles({ log, notebook, metadata, listed });
+      all = [...listed, ...extra];
+      return extra;
+    },
+    prepare: (draft, metadata) => prepareRecordDeposit({ log, notebook, metadata, doiOf, apiBase, draft, files: all }),
   };
-}
-
-/** Adds files whose deposit name is not taken yet. */
-export function withRecordFiles<F extends { name: string }>(files: F[], extra: F[]): F[] {
-  return [...files, ...extra.filter((e) => !files.some((f) => f.name === e.name))];
 }

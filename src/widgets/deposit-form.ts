@@ -304,8 +304,7 @@ export function depositForm(client: ZenodoClient, options: DepositFormOptions): 
     update({});
     try {
       const listed = model.get("files").map((f) => ({ local: path.resolve(options.cwd, f), name: path.basename(f) }));
-      const attached = options.record && !published ? await options.record.files(metadata()) : [];
-      const files = [...listed, ...attached.filter((a) => !listed.some((f) => f.name === a.name))];
+      const files = options.record && !published ? [...listed, ...(await options.record.files(metadata(), listed))] : listed;
       const total = published ? 0 : files.reduce((n, f) => n + fs.statSync(f.local).size, 0);
       update({ total });
       const out = await resumableDeposit(client, {

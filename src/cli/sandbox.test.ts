@@ -66,6 +66,27 @@ describe("vre-ts sandbox", () => {
     expect(await connectSandbox(data)).toBeUndefined();
   }, 60_000);
 
+  it("--stop stops the sandbox serving the folder and waits for it; --idle-exit stops an unused one by itself", async () => {
+    const data = path.join(work, "stop");
+    const server = run(["--data", data, "--port", "0"]);
+    await waitFor(() => server.out().includes("Press Ctrl+C"), "the sandbox to start");
+    const stop = run(["--stop", "--data", data]);
+    expect(await stop.exit).toBe(0);
+    expect(stop.out()).toContain(`stopped the sandbox of ${data}`);
+    expect(await server.exit).toBe(0);
+    expect(existsSync(path.join(data, "sandbox.lock"))).toBe(false);
+    const none = run(["--stop", "--data", data]);
+    expect(await none.exit).toBe(0);
+    expect(none.out()).toContain("no sandbox is running");
+
+    const idle = run(["--data", data, "--port", "0", "--idle-exit", "1"]);
+    await waitFor(() => idle.out().includes("Press Ctrl+C"), "the sandbox to start");
+    expect(await idle.exit).toBe(0);
+    expect(idle.out()).toContain("unused for 1 s");
+    expect(existsSync(path.join(data, "sandbox.lock"))).toBe(false);
+    expect((await run(["--idle-exit", "0"]).exit)).toBe(2);
+  }, 60_000);
+
   it("rejects bad arguments with usage and exit code 2", async () => {
     const bad = run(["--port", "x"]);
     expect(await bad.exit).toBe(2);

@@ -345,4 +345,21 @@ describe("engines the sandbox cannot run", () => {
     }
     expect((await status(c)).status).toBe("created");
   });
+
+  it("refuses restarts of runs that did not end, and restarts with an invalid or unrunnable specification", async () => {
+    const created = await create("norestart", snakemake({ n: 1 }), { Snakefile: SNAKEFILE });
+    const early = await sbx.reana("POST", `/api/workflows/${created}/start`, { json: { restart: true } });
+    expect(early.status).toBe(403);
+    expect((early.body as { message: string }).message).toContain("Only finished or failed workflows can be restarted");
+    // A Snakemake run whose Snakefile was never uploaded fails at once, with the reason.
+    const failed = await create("nosnakefile", snakemake({ n: 1 }), {});
+    await start(failed);
+    const st = await ended(failed);
+    expect(st.status).toBe("failed");
+    expect(st.logs).toContain("The Snakefile Snakefile (workflow.file) is not in the workspace");
+    const invalid = await sbx.reana("POST", `/api/workflows/${failed}/start`, { json: { restart: true, reana_specification: { workflow: { type: "serial" } } } });
+    expect(invalid.status).toBe(400);
+    const yadage = await sbx.reana("POST", `/api/workflows/${failed}/start`, { json: { restart: true, reana_specification: { workflow: { type: "yadage", specification: { stages: [] } } } } });
+    expect(yadage.status).toBe(501);
+  });
 });

@@ -133,7 +133,7 @@ describe("%%zenodo deposit attaches the notebook's record", () => {
     const md5 = (await import("node:crypto")).createHash("md5").update(fs.readFileSync(crateFile)).digest("hex");
     expect(dep.files?.find((f) => f.filename === "ro-crate-metadata.json")?.checksum?.replace(/^md5:/, "")).toBe(md5);
     // The publication entry keeps what a later crate needs.
-    expect(s.provenance.entries({ action: "publish" }).at(-1)).toMatchObject({ doi: v.doi, details: { metadata: { license: "cc-by-4.0", title: "Dimuon mass spectrum" } } });
+    expect(s.provenance.entries({ action: "publish" }).at(-1)).toMatchObject({ doi: v.doi, details: { conceptDoi: expect.stringMatching(/^10\.5072\//), files: expect.arrayContaining([expect.objectContaining({ name: "analysis.ipynb", md5: expect.stringMatching(/^[0-9a-f]{32}$/) })]), metadata: { license: "cc-by-4.0", title: "Dimuon mass spectrum" } } });
 
     const plain = (await zenodoMagic(() => s).run("deposit --no-record", testContext(folder).ctx, BODY.replace("Dimuon mass spectrum", "Without the record"))) as Value & { files: Array<{ name: string }> };
     expect(plain.files.map((f) => f.name)).toEqual(["mass.csv"]);

@@ -280,9 +280,16 @@ export async function openSandbox(options: OpenSandboxOptions): Promise<SandboxH
     }
   };
 
-  const first = await attach();
-  let current = first;
+  // Counted as a user before joining, so that a server deciding right now whether it is unused sees this process.
   const unregister = registerUser(dataDir);
+  let first;
+  try {
+    first = await attach();
+  } catch (err) {
+    unregister();
+    throw err;
+  }
+  let current = first;
   let restarting: Promise<void> | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;

@@ -736,7 +736,7 @@ export function genericStatusError(input: StatusErrorInput, ambiguous = false): 
 export async function submitOnce<T>(
   attempt: () => Promise<T>,
   didItHappen: (error: ClientError) => Promise<T | undefined>,
-  opts: { retries?: number; signal?: AbortSignal; policy?: Partial<RetryPolicy> } = {},
+  opts: { retries?: number; signal?: AbortSignal; policy?: Partial<RetryPolicy>; what?: string; onRetry?: RetryListener } = {},
 ): Promise<T> {
   const policy = { ...DEFAULT_RETRY, ...opts.policy };
   const retries = opts.retries ?? 2;
@@ -755,6 +755,14 @@ export async function submitOnce<T>(
       }
       const delay = e.retryAfterMs ?? backoffDelay(policy, n);
       if (delay > policy.maxWaitMs) throw e;
+      const event: RetryEvent = { service: e.service, what: opts.what ?? "the request", reason: e.message, code: e.code, status: e.status, attempt: n + 2, maxAttempts: retries + 1, delayMs: delay };
+      for (const listener of new Set([opts.onRetry, currentRetryListener()])) {
+        try {
+          listener?.(event);
+        } catch {
+          // A failing display must not break the request.
+        }
+      }
       await sleep(delay, opts.signal);
     }
   }

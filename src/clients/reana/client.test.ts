@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ClientError } from "../errors";
+import { withRetryListener } from "../http/retry-events";
 import { ReanaClient } from "./client";
 import { ReanaError } from "./errors";
 import { loadReanaSpec } from "./spec";
@@ -214,7 +215,9 @@ describe("ReanaClient against a loopback server checked with the REANA 0.9.11 Op
 
     // 503: nothing was created (the check finds nothing), so it is sent again, once.
     fake.failNext.push({ match: /^\/api\/workflows$/, status: 503, body: "", times: 1 });
-    const busy = await c.createWorkflow(loaded, "busy");
+    const heard: string[] = [];
+    const busy = await withRetryListener((e) => heard.push(`${e.code} ${e.what}`), () => c.createWorkflow(loaded, "busy"));
+    expect(heard).toEqual(["HTTP_UNAVAILABLE create workflow busy"]);
     expect(busy.workflowName).toBe("busy.1");
     expect(fake.seen.filter((r) => r.method === "POST" && r.url.includes("workflow_name=busy"))).toHaveLength(2);
     expect([...fake.workflows.values()].filter((w) => w.name === "busy")).toHaveLength(1);

@@ -223,7 +223,7 @@ export class ReanaClient extends ReanaBase {
           const lost = await this.findJustCreated(name, body, since, o.signal);
           return lost && { workflow_id: lost.id, workflow_name: lost.name, message: "The workflow had been created; its answer was lost." };
         },
-        { signal: o.signal },
+        { signal: o.signal, what },
       );
       return { workflowId: r.workflow_id, workflowName: r.workflow_name, message: r.message, warnings };
     } catch (e) {

@@ -6,11 +6,19 @@
  *
  * Protocol with the executor: `convert()` checks and compiles a cell against the declarations committed so
  * far; `commit()` makes that cell's declarations visible to later cells (the executor calls it only when the cell
- * ran without throwing, as tslab's executor does); `fold()` is convert + commit for a cell that already ran on the
- * fast path (`fast-cell.ts`), so later cells see its declarations.
+ * ran without throwing, as tslab's executor does); `takeFastCell()` takes in the declarations of a cell that
+ * already ran on the fast path (`fast-cell.ts`), so later cells see them.
+ *
+ * Fast-path declarations cost nothing until the next checked cell: they are put in front of the earlier cells'
+ * declarations given to the converter. A name declared twice in that declaration file resolves to its first
+ * declaration (TypeScript binds the later one apart and reports it in that file, whose errors are not shown),
+ * so the newer declaration wins, as in a cell that redeclares a name; and the converter's next declaration output
+ * (tslab's `remainingDecls`) keeps only the winner. Only an earlier `import` of the same name would merge with a
+ * variable instead of conflicting; such a cell is converted for real instead.
  */
 import { installTypeOverlay } from "./resolve";
 import { rewriteCell } from "./cell-rewrite";
+import type { FastDeclaration } from "./fast-cell";
 import { mapDiagnostics, type Rewritten } from "./position-map";
 import { loadTslab, typescript } from "./tslab-adapter";
 
@@ -67,6 +75,16 @@ export class CellCompiler {
   private browserConverter: Converter | undefined;
   private prevDecl = "";
   private pendingDecl: string | undefined;
+  /** Declarations of fast-path cells since the last commit, by name (latest wins). */
+  private readonly fastDecls = new Map<string, string>();
+  /** The fast-path declarations the last convert included (removed on commit). */
+  private includedFast = new Map<string, string>();
+
+  /** The earlier cells' declarations as the converter gets them: fast-path ones first (they win). */
+  private currentDecls(): string {
+    if (this.fastDecls.size === 0) return this.prevDecl;
+    return [...this.fastDecls.values()].join("\n") + "\n" + this.prevDecl;
+  }
 
   constructor(private readonly cwd: string) {}
 
@@ -103,7 +121,8 @@ export class CellCompiler {
       return { kind: "module", code, meta, diagnostics: mapBack(diagnostics, rewritten, src) };
     }
     if (meta.mode === "browser") return { kind: "browser", code, meta };
-    const converted = this.node!.convert(this.prevDecl, code);
+    this.includedFast = new Map(this.fastDecls);
+    const converted = this.node!.convert(this.currentDecls(), code);
     if (converted.diagnostics.length === 0) this.pendingDecl = converted.declOutput || "";
     converted.diagnostics = mapBack(converted.diagnostics, rewritten, src);
     return { kind: "cell", code, meta, converted };
@@ -111,12 +130,28 @@ export class CellCompiler {
 
   /** The last converted cell ran: later cells see its declarations. */
   commit(): void {
-    if (this.pendingDecl !== undefined) this.prevDecl = this.pendingDecl;
+    if (this.pendingDecl !== undefined) {
+      this.prevDecl = this.pendingDecl;
+      for (const [name, text] of this.includedFast) if (this.fastDecls.get(name) === text) this.fastDecls.delete(name);
+    }
     this.pendingDecl = undefined;
+    this.includedFast = new Map();
   }
 
-  /** Takes in the declarations of a cell that already ran on the fast path; returns diagnostics (expected none). */
-  fold(src: string): TslabDiagnostic[] {
+  /**
+   * Takes in the declarations of a cell that already ran on the fast path. Returns diagnostics (expected none)
+   * when the cell had to be converted for real.
+   */
+  takeFastCell(src: string, declarations: readonly FastDeclaration[]): TslabDiagnostic[] {
+    const decls = this.currentDecls();
+    const imported = declarations.some(({ name }) => new RegExp(`^import\\b.*\\b${name.replace(/\$/g, "\\$")}\\b`, "m").test(decls));
+    if (!imported) {
+      for (const { name, declaration } of declarations) {
+        this.fastDecls.delete(name);
+        this.fastDecls.set(name, declaration);
+      }
+      return [];
+    }
     const r = this.convert(src, []);
     const diagnostics = r.kind === "cell" ? r.converted.diagnostics : r.kind === "module" ? r.diagnostics : [];
     if (diagnostics.length === 0) this.commit();
@@ -125,14 +160,14 @@ export class CellCompiler {
 
   complete(src: string, position: number): TslabCompletion {
     const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
-    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.prevDecl, src, position);
+    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.currentDecls(), src, position);
     return { start, end, candidates };
   }
 
   /** Quick info (type and docs) at `position` as text, or undefined when there is nothing there. */
   inspect(src: string, position: number): string | undefined {
     const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
-    const info = this.converterFor(getCodeMetadata(src).mode).inspect(this.prevDecl, src, position);
+    const info = this.converterFor(getCodeMetadata(src).mode).inspect(this.currentDecls(), src, position);
     if (!info) return undefined;
     const { printQuickInfo } = loadTslab<{ printQuickInfo(i: unknown): string }>("tslab/dist/inspect");
     return printQuickInfo(info) || undefined;

@@ -68,8 +68,17 @@ describe("compileFastCell", () => {
       diagnostics: [],
       hasToplevelAwait: false,
       lastExpressionVar: "tsLastExpr",
+      declarations: [{ name: "q", declaration: "declare let q: number;" }],
     });
     expect(compileFastCell("const n = 1;")?.lastExpressionVar).toBeUndefined();
+    expect(compileFastCell("const a = -1.5e3, s = 'x', t = true; const b = (a); let l = a; const e = a * 2")?.declarations).toEqual([
+      { name: "a", declaration: "declare const a = -1500;" },
+      { name: "s", declaration: 'declare const s = "x";' },
+      { name: "t", declaration: "declare const t = true;" },
+      { name: "b", declaration: "declare const b = -1500;" },
+      { name: "l", declaration: "declare let l: number;" },
+      { name: "e", declaration: "declare const e: number;" },
+    ]);
   });
 });
 
@@ -91,5 +100,10 @@ describe("compileFastCell against tslab's converter", () => {
     expect(checked.converted.diagnostics).toEqual([]);
     expect(fast.lastExpressionVar).toBe(checked.converted.lastExpressionVar);
     expect(run(fast.output)).toEqual(run(checked.converted.output!));
+    // The declarations are those of TypeScript's declaration emit (one statement per name).
+    const emitted = checked.converted.declOutput!.trim().split("\n").filter(Boolean);
+    const ours = fast.declarations.map((d) => d.declaration);
+    if (emitted.some((line) => line.includes(","))) expect(ours).toEqual(["declare const a = 2;", "declare const b: number;"]);
+    else expect(ours).toEqual(emitted);
   }, 120_000);
 });

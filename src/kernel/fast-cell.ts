@@ -12,8 +12,9 @@
  * the checked path.
  *
  * The emitted code mirrors tslab's: declared names are exported (`exports.q = q`, so later cells see them)
- * and the last expression statement becomes `exports.tsLastExpr`. The declarations later cells type-check
- * against are produced by the real converter afterwards, off the critical path.
+ * and the last expression statement becomes `exports.tsLastExpr`. The cell's declarations are written as
+ * TypeScript's declaration emit writes them (`declare let q: number;`, `declare const c = 1;`), for the checker
+ * to take in before the next checked cell (see `CellCompiler.takeFastCell`).
  */
 
 type Type = "number" | "string" | "boolean";
@@ -32,6 +33,12 @@ export interface FastConversion {
   diagnostics: never[];
   hasToplevelAwait: false;
   lastExpressionVar?: string;
+}
+
+/** A name the cell declares, with its declaration as TypeScript's declaration emit writes it. */
+export interface FastDeclaration {
+  name: string;
+  declaration: string;
 }
 
 const LAST_EXPR = "tsLastExpr";
@@ -108,12 +115,12 @@ function tokenize(src: string): Token[] | undefined {
 class Reject extends Error {}
 
 /** Compiles `src` when it is in the check-free subset; undefined otherwise. */
-export function compileFastCell(src: string): FastConversion | undefined {
+export function compileFastCell(src: string): (FastConversion & { declarations: FastDeclaration[] }) | undefined {
   if (src.length > 2000) return undefined;
   const tokens = tokenize(src);
   if (!tokens || tokens.length === 1) return undefined;
   let pos = 0;
-  const declared = new Map<string, Type>();
+  const declared = new Map<string, { type: Type; literal?: string; declaration: string }>();
   const statements: ({ kind: "decl"; names: string[]; text: string } | { kind: "expr"; text: string })[] = [];
   const peek = () => tokens[pos];
   const next = () => tokens[pos++];
@@ -123,45 +130,62 @@ export function compileFastCell(src: string): FastConversion | undefined {
   };
 
   // expr := additive; additive := multiplicative (('+'|'-') multiplicative)*; ...
-  const primary = (): [string, Type] => {
+  // Each returns [JavaScript text, type, literal]: the literal (as a declaration file writes it) when TypeScript
+  // gives the expression a literal type, which a `const` keeps (`const c = 1` is `declare const c = 1;`).
+  type Typed = [string, Type, string?];
+  const numberLiteral = (text: string, sign = ""): string => {
+    const value = Number(sign + text);
+    if (value === 0 || !Number.isFinite(value)) throw new Reject(); // -0 and Infinity print differently
+    return String(value);
+  };
+  const primary = (): Typed => {
     const t = next();
-    if (t.kind === "num") return [t.text, "number"];
-    if (t.kind === "str") return [t.text.startsWith("`") ? JSON.stringify(t.text.slice(1, -1)) : t.text, "string"];
+    if (t.kind === "num") return [t.text, "number", numberLiteral(t.text)];
+    if (t.kind === "str") {
+      const value = t.text.slice(1, -1);
+      return [t.text.startsWith("`") ? JSON.stringify(value) : t.text, "string", JSON.stringify(value)];
+    }
     if (t.kind === "ident") {
-      if (t.text === "true" || t.text === "false") return [t.text, "boolean"];
-      const type = declared.get(t.text);
-      if (!type) throw new Reject(); // not declared before this point in this cell
-      return [t.text, type];
+      if (t.text === "true" || t.text === "false") return [t.text, "boolean", t.text];
+      const d = declared.get(t.text);
+      if (!d) throw new Reject(); // not declared before this point in this cell
+      return [t.text, d.type, d.literal];
     }
     if (t.kind === "punct" && t.text === "(") {
-      const [text, type] = expression();
+      const inner = expression();
       expect(")");
-      return [`(${text})`, type];
+      return [`(${inner[0]})`, inner[1], inner[2]];
     }
     throw new Reject();
   };
-  const unary = (): [string, Type] => {
+  const unary = (): Typed => {
     const t = peek();
     if (t.kind === "punct" && (t.text === "-" || t.text === "+")) {
       pos++;
+      // TypeScript types `-1` and `+1` (a numeric literal right after the sign) as literals, anything else as number.
+      if (peek().kind === "num") {
+        const n = next();
+        return [`${t.text} ${n.text}`, "number", numberLiteral(n.text, t.text)];
+      }
       const [text, type] = unary();
       if (type !== "number") throw new Reject();
       return [`${t.text} ${text}`, "number"];
     }
     return primary();
   };
-  const multiplicative = (): [string, Type] => {
-    let [text, type] = unary();
+  const multiplicative = (): Typed => {
+    let [text, type, literal] = unary();
     while (peek().kind === "punct" && ["*", "/", "%"].includes(peek().text)) {
       const op = next().text;
       const [r, rt] = unary();
       if (type !== "number" || rt !== "number") throw new Reject();
       text = `${text} ${op} ${r}`;
+      literal = undefined;
     }
-    return [text, type];
+    return [text, type, literal];
   };
-  const expression = (): [string, Type] => {
-    let [text, type] = multiplicative();
+  const expression = (): Typed => {
+    let [text, type, literal] = multiplicative();
     while (peek().kind === "punct" && (peek().text === "+" || peek().text === "-")) {
       const op = next().text;
       const [r, rt] = multiplicative();
@@ -170,8 +194,9 @@ export function compileFastCell(src: string): FastConversion | undefined {
       }
       type = op === "+" && (type === "string" || rt === "string") ? "string" : "number";
       text = `${text} ${op} ${r}`;
+      literal = undefined;
     }
-    return [text, type];
+    return [text, type, literal];
   };
 
   try {
@@ -187,8 +212,13 @@ export function compileFastCell(src: string): FastConversion | undefined {
           if (name.kind !== "ident" || RESERVED.has(name.text) || name.text.startsWith("__") || name.text.startsWith(LAST_EXPR)) throw new Reject();
           if (declared.has(name.text)) throw new Reject();
           expect("=");
-          const [init, type] = expression();
-          declared.set(name.text, type);
+          const [init, type, literal] = expression();
+          const isConst = t.text === "const";
+          declared.set(name.text, {
+            type,
+            literal: isConst ? literal : undefined,
+            declaration: isConst && literal ? `declare const ${name.text} = ${literal};` : `declare ${t.text} ${name.text}: ${type};`,
+          });
           names.push(name.text);
           parts.push(`${name.text} = ${init}`);
           if (peek().kind === "punct" && peek().text === ",") {
@@ -240,5 +270,6 @@ export function compileFastCell(src: string): FastConversion | undefined {
     diagnostics: [],
     hasToplevelAwait: false,
     lastExpressionVar: lastExpr ? LAST_EXPR : undefined,
+    declarations: [...declared].map(([name, d]) => ({ name, declaration: d.declaration })),
   };
 }

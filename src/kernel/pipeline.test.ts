@@ -76,6 +76,9 @@ describe("cell pipeline: declarations and errors across cells", () => {
     await k.execute("const c = 3");
     const literal = await k.execute("const d: 4 = c");
     expect(literal.reply.content.evalue).toBe("1:7 - Type '3' is not assignable to type '4'.");
+    // A let takes the widened type, even from a const with a literal type.
+    await k.execute("let wide = c");
+    expect(result((await k.execute("wide = 5; wide")).outputs)).toEqual({ "text/plain": "5" });
     // Redeclaring in a fast-path cell replaces the earlier type.
     await k.execute('let q = "now a string"');
     expect((await k.execute("const n: number = q")).reply.content.evalue).toBe("1:7 - Type 'string' is not assignable to type 'number'.");

@@ -214,7 +214,7 @@ export class TsSession {
     const fast = compileFastCell(src);
     if (fast) {
       this.next = { converted: fast };
-      after = () => checker.fold(src);
+      after = () => checker.takeFastCell(src, fast.declarations);
     } else {
       let resolveStarted = () => undefined as void;
       const started = new Promise<void>((r) => (resolveStarted = r));

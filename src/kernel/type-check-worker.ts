@@ -4,7 +4,7 @@
  * completion) and made jupyter_server nudge the kernel at start-up. Here the `CellCompiler` lives in a worker:
  * the kernel thread sends it cells and runs the JavaScript it returns.
  *
- * Requests are answered in order, one at a time, so a `commit` or `fold` sent after a cell always takes effect
+ * Requests are answered in order, one at a time, so a `commit` or `takeFastCell` sent after a cell always takes effect
  * before the next cell's `convert`. When the compiled worker script is missing (running from sources), or the
  * worker cannot start, the same compiler runs on the calling thread.
  */
@@ -12,12 +12,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { CellCompiler, type CompiledCell, type TslabCompletion, type TslabDiagnostic } from "./cell-compiler";
+import type { FastDeclaration } from "./fast-cell";
 
 interface Api {
   warmUp(): void;
   convert(src: string, earlier: readonly string[]): CompiledCell;
   commit(): void;
-  fold(src: string): TslabDiagnostic[];
+  takeFastCell(src: string, declarations: readonly FastDeclaration[]): TslabDiagnostic[];
   complete(src: string, position: number): TslabCompletion;
   inspect(src: string, position: number): string | undefined;
 }
@@ -106,13 +107,13 @@ export class TypeChecker {
     void this.call("commit").catch((e: Error) => this.log(`commit failed: ${e.message}`));
   }
 
-  /** Takes in the declarations of a fast-path cell in the background. */
-  fold(src: string): void {
-    void this.call("fold", src).then(
+  /** Takes in the declarations of a cell that ran on the fast path. */
+  takeFastCell(src: string, declarations: readonly FastDeclaration[]): void {
+    void this.call("takeFastCell", src, declarations).then(
       (diagnostics) => {
         if (diagnostics.length) this.log(`fast-path cell has type errors after all (${diagnostics[0].messageText}): ${JSON.stringify(src)}`);
       },
-      (e: Error) => this.log(`fold failed: ${e.message}`),
+      (e: Error) => this.log(`taking in a fast-path cell failed: ${e.message}`),
     );
   }
 

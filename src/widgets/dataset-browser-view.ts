@@ -40,6 +40,8 @@ function render({ model, el }) {
   filterField.append(filterError);
   form.append(scopeField, labelled("Name", pattern, "vre-browse-pattern-field"), labelled("Type", type), filterField, go);
 
+  // Bookmarked DIDs, kept in the notebook's metadata ("vre-ts" → bookmarks): they travel with the notebook.
+  const marks = h("div", "vre-browse-bookmarks");
   const status = h("div", "vre-browse-status");
   const tableBox = h("div", "vre-table-box");
   const table = h("table", "vre-table vre-browse-results");
@@ -52,7 +54,7 @@ function render({ model, el }) {
   const details = h("div", "vre-browse-details");
   const error = h("div", "vre-browse-error");
   error.setAttribute("role", "alert");
-  root.append(form, status, tableBox, details, error);
+  root.append(form, marks, status, tableBox, details, error);
   el.append(root);
   const link = notebookLink(model, root, { title: "Rucio dataset browser" });
 
@@ -81,6 +83,33 @@ function render({ model, el }) {
 
   let confirmFor = "";
   let confirmTimer;
+
+  function bookmarks() {
+    const b = link.notebookValue("bookmarks");
+    return Array.isArray(b) ? b.filter((x) => typeof x === "string") : [];
+  }
+  function toggleBookmark(did) {
+    const now = bookmarks();
+    link.setNotebookValue("bookmarks", now.includes(did) ? now.filter((x) => x !== did) : [...now, did].sort());
+    drawBookmarks();
+    drawDetails();
+  }
+  function drawBookmarks() {
+    const list = bookmarks();
+    marks.replaceChildren();
+    marks.hidden = list.length === 0;
+    if (!list.length) return;
+    marks.append(h("span", "vre-muted", "Bookmarks:"));
+    for (const did of list) {
+      const b = h("button", "vre-link-button vre-browse-bookmark", did);
+      b.type = "button";
+      b.title = "Show " + did;
+      b.addEventListener("click", () => model.send({ action: "select", did }));
+      marks.append(b);
+    }
+    link.freeze();
+  }
+  link.onNotebookMetadata(drawBookmarks);
 
   function pathsBox(task) {
     const box = h("div", "vre-browse-paths-box");
@@ -111,7 +140,17 @@ function render({ model, el }) {
     const busy = Boolean(task && task.state === "running");
     details.replaceChildren();
     if (!selected) return;
-    details.append(h("div", "vre-browse-did", selected));
+    const titleRow = h("div", "vre-browse-did-row");
+    titleRow.append(h("span", "vre-browse-did", selected));
+    if (link.notebookValue !== undefined && link.cellIndex() >= 0) {
+      const marked = bookmarks().includes(selected);
+      const mark = button(marked ? "★ Bookmarked" : "☆ Bookmark", "vre-browse-bookmark-toggle", "reject");
+      mark.title = marked ? "Remove from this notebook's bookmarks" : "Keep in this notebook's bookmarks (saved with the notebook)";
+      mark.setAttribute("aria-pressed", marked ? "true" : "false");
+      mark.addEventListener("click", () => toggleBookmark(selected));
+      titleRow.append(mark);
+    }
+    details.append(titleRow);
     if (model.get("loading") && (!d || d.did !== selected)) {
       details.append(spinner("Reading " + selected + "…"));
       return;
@@ -247,6 +286,7 @@ function render({ model, el }) {
 
   const stopRedraw = redrawOn(model, KEYS, update);
   update();
+  drawBookmarks();
   return () => {
     clearTimeout(confirmTimer);
     stopRedraw();
@@ -277,6 +317,9 @@ export const DATASET_BROWSER_CSS = `${VIEW_CSS}
 .vre-browse-selected, .vre-table tbody tr.vre-browse-selected { background: color-mix(in srgb, var(--jp-brand-color1) 18%, transparent); box-shadow: inset 3px 0 0 var(--jp-brand-color1); }
 .vre-browse-details { border-top: var(--jp-border-width, 1px) solid var(--jp-border-color2); margin-top: 6px; padding-top: 6px; }
 .vre-browse-did { font-weight: 600; word-break: break-all; }
+.vre-browse-did-row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.vre-browse-bookmarks { display: flex; gap: 4px 10px; flex-wrap: wrap; align-items: baseline; margin: 2px 0 4px; }
+.vre-browse-bookmark { word-break: break-all; }
 .vre-browse-facts { color: var(--jp-ui-font-color2); margin-bottom: 4px; }
 .vre-browse-label { font-weight: 600; margin-top: 6px; }
 .vre-browse-meta dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 4px 0; }

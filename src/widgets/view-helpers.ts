@@ -251,6 +251,29 @@ function notebookLink(model, root, options) {
       ctx.model.sharedModel.insertCell(index + 1, { cell_type: "code", source });
       return true;
     },
+    /** This notebook's metadata value under "vre-ts" → key (undefined where there is no notebook). */
+    notebookValue(key) {
+      if (!ctx) return undefined;
+      const md = ctx.model.getMetadata("vre-ts");
+      return md ? md[key] : undefined;
+    },
+    /** Sets it (saved with the notebook); false where there is no notebook. */
+    setNotebookValue(key, value) {
+      if (!ctx || stale) return false;
+      const md = Object.assign({}, ctx.model.getMetadata("vre-ts") || {});
+      md[key] = value;
+      ctx.model.setMetadata("vre-ts", md);
+      return true;
+    },
+    /** Listens for changes of the notebook's metadata; returns the unsubscribe function. */
+    onNotebookMetadata(listener) {
+      if (!ctx || !ctx.model.metadataChanged) return () => {};
+      const f = () => listener();
+      ctx.model.metadataChanged.connect(f);
+      const off = () => ctx.model.metadataChanged.disconnect(f);
+      cleanups.push(off);
+      return off;
+    },
     dispose() {
       for (const c of cleanups) c();
     },
@@ -366,7 +389,7 @@ export const VIEW_CSS = `
 .vre-spinner { width: 12px; height: 12px; border-radius: 50%; border: 2px solid var(--jp-border-color2); border-top-color: var(--jp-brand-color1); animation: vre-spin 0.8s linear infinite; }
 @keyframes vre-spin { to { transform: rotate(360deg); } }
 @media (prefers-reduced-motion: reduce) { .vre-spinner, .vre-bar-indeterminate .vre-bar-fill { animation-duration: 3s; } }
-.vre-stale { display: flex; gap: 4px; flex-wrap: wrap; align-items: baseline; padding: 6px 8px; margin-bottom: 6px; border-left: 3px solid var(--jp-warn-color1); background: color-mix(in srgb, var(--jp-warn-color1) 12%, transparent); color: var(--jp-ui-font-color1); }
+.vre-stale { display: block; padding: 6px 8px; margin-bottom: 6px; border-left: 3px solid var(--jp-warn-color1); background: color-mix(in srgb, var(--jp-warn-color1) 12%, transparent); color: var(--jp-ui-font-color1); }
 .vre-is-stale > :not(.vre-stale) { opacity: 0.75; }
 .vre-snapshot-note { font-size: var(--jp-ui-font-size0, 11px); color: var(--jp-ui-font-color2, #666); margin-bottom: 4px; }
 .vre-field-error { color: var(--jp-error-color1); font-size: var(--jp-ui-font-size0, 11px); }

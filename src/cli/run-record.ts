@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative } from "node:path";
 import { isSecretName } from "../jupyter-client/parameters";
-import { type ResearchRecord, provenanceFileFor, readRecordFile, recordOfNotebook, setNotebookRecord } from "../session/record";
+import { type ResearchRecord, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, setNotebookRecord } from "../session/record";
 
 /** Where the kernel keeps the record of `notebook` (the same rule as the kernel's ProvenanceLog). */
 export function recordFileOf(notebook: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -53,7 +53,7 @@ export function saveRunRecord(nb: { metadata: Record<string, unknown> }, noteboo
   const record = readRecordFile(file);
   if (record.entries.length === 0 && record.sessions.length === 0) return undefined;
   const rel = relative(dirname(notebook), file);
-  setNotebookRecord(nb, record, rel.startsWith("..") ? basename(file) : rel);
+  setNotebookRecord(nb, relativeRecord(record, dirname(notebook)), rel.startsWith("..") ? basename(file) : rel);
   return record;
 }
 

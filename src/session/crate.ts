@@ -132,6 +132,8 @@ export function buildCrate(opts: CrateOptions): Json {
     return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : undefined;
   };
   const now = opts.now ?? new Date();
+  // Paths in a record are absolute, or relative to the notebook's folder in a record saved in notebook metadata.
+  const local = (p: string) => path.resolve(path.dirname(opts.notebook), p);
   const { record } = opts;
   const facts = record.sessions.at(-1)?.environment ?? environmentFacts();
   const about = describeNotebook(opts.notebook);
@@ -226,7 +228,7 @@ export function buildCrate(opts: CrateOptions): Json {
         identifier: [add(identifier(id.slice(1), "rucio-did", e.id)), ...Object.entries(e.checksums ?? {}).map(([k, v]) => add(identifier(id.slice(1), k, v)))],
       });
       if (!didRefs.some((r) => r["@id"] === id)) didRefs.push(ref(id));
-      for (const p of e.paths ?? []) didByPath.set(path.resolve(p), { did: e.id, adler32: e.checksums?.adler32 });
+      for (const p of e.paths ?? []) didByPath.set(local(p), { did: e.id, adler32: e.checksums?.adler32 });
     }
 
     // REANA runs: one step each.
@@ -235,7 +237,7 @@ export function buildCrate(opts: CrateOptions): Json {
     for (const run of entries.filter((x) => x.service === "reana" && x.kind === "workflow" && x.via !== "%reana follow")) {
       const d = (run.details ?? {}) as Json;
       const name = String(d.name ?? run.label ?? run.id).replace(/\.\d+$/, "");
-      const baseDir = typeof d.baseDir === "string" ? d.baseDir : undefined;
+      const baseDir = typeof d.baseDir === "string" ? local(d.baseDir) : undefined;
       const specFile = (d.specFile ?? {}) as { path?: string; sha256?: string };
       const specLocal = specFile.path ? (path.isAbsolute(specFile.path) ? specFile.path : baseDir ? path.join(baseDir, path.basename(specFile.path)) : undefined) : undefined;
       const specRef = fileEntity(specLocal, `reana-spec-${run.id}`, {
@@ -255,9 +257,9 @@ export function buildCrate(opts: CrateOptions): Json {
 
       const inputs = (Array.isArray(d.inputs) ? d.inputs : []) as Array<{ path: string; md5?: string; sha256?: string; bytes?: number }>;
       const objects = inputs.map((i) => {
-        const local = baseDir ? path.join(baseDir, i.path) : undefined;
-        const from = local ? didByPath.get(path.resolve(local)) : undefined;
-        return fileEntity(local, `reana-input-${run.id}-${i.path}`, {
+        const inputPath = baseDir ? path.join(baseDir, i.path) : undefined;
+        const from = inputPath ? didByPath.get(path.resolve(inputPath)) : undefined;
+        return fileEntity(inputPath, `reana-input-${run.id}-${i.path}`, {
           name: i.path,
           ...(i.bytes !== undefined ? { contentSize: String(i.bytes) } : {}),
           identifier: [
@@ -275,7 +277,7 @@ export function buildCrate(opts: CrateOptions): Json {
       const outputs = entries
         .filter((x) => x.service === "reana" && x.kind === "file" && x.action === "read" && (x.id.startsWith(`${name}:`) || x.id.startsWith(`${run.label}:`) || x.id.startsWith(`${run.id}:`)))
         .map((x) =>
-          fileEntity(x.paths?.[0], `reana-output-${x.id}`, {
+          fileEntity(x.paths?.[0] ? local(x.paths[0]) : undefined, `reana-output-${x.id}`, {
             name: x.label ?? x.id,
             ...(x.bytes !== undefined ? { contentSize: String(x.bytes) } : {}),
             identifier: Object.entries(x.checksums ?? {}).map(([k, v]) => add(identifier(`${x.id}`, k, v))),

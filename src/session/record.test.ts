@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ProvenanceLog } from "./provenance";
-import { environmentFacts, lastSession, notebookDigest, provenanceFileFor, readRecordFile, recordOfNotebook, sessionRecord, setNotebookRecord } from "./record";
+import { environmentFacts, lastSession, notebookDigest, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, sessionRecord, setNotebookRecord } from "./record";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vre-record-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -92,5 +92,16 @@ describe("the record file next to the notebook", () => {
     expect(nb.metadata["vre-ts"]).toMatchObject({ other: 1, provenanceFile: "analysis.provenance.jsonl" });
     expect(recordOfNotebook(nb)?.entries.map((e) => e.id)).toEqual(["open:y"]);
     expect(recordOfNotebook({ metadata: {} })).toBeUndefined();
+  });
+});
+
+describe("relativeRecord", () => {
+  it("makes paths inside the notebook's folder relative and leaves the rest", () => {
+    const log = new ProvenanceLog({ env: {} });
+    log.record({ action: "read", kind: "did", service: "rucio", id: "open:x", paths: [path.join(dir, "data", "x.csv"), "/elsewhere/y.csv"], details: { baseDir: dir } });
+    const rel = relativeRecord(log.toRecord(), dir);
+    expect(rel.entries[0].paths).toEqual(["data/x.csv", "/elsewhere/y.csv"]);
+    expect(rel.entries[0].details).toEqual({ baseDir: "." });
+    expect(JSON.stringify(rel)).not.toContain(dir);
   });
 });

@@ -205,3 +205,18 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
     return undefined;
   }
 }
+
+/**
+ * A copy of a record whose paths inside `dir` (the notebook's folder) are relative to it: the record saved in a
+ * notebook travels with it and does not tell where the author's home folder is.
+ */
+export function relativeRecord(record: ResearchRecord, dir: string): ResearchRecord {
+  const root = path.resolve(dir);
+  const map = (v: unknown): unknown => {
+    if (typeof v === "string") return v === root ? "." : v.startsWith(root + path.sep) ? path.relative(root, v).split(path.sep).join("/") : v;
+    if (Array.isArray(v)) return v.map(map);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, map(x)]));
+    return v;
+  };
+  return map(record) as ResearchRecord;
+}

@@ -261,7 +261,7 @@ export const vreVerbs: Verb<Env>[] = [
     positionals: [{ name: "DIR", required: false, description: "folder of the crate (default: the notebook's folder)" }],
     options: { notebook: { type: "string", placeholder: "PATH", description: "the notebook, when the kernel does not know which one it runs" } },
     examples: ["%vre crate", "%vre crate results", "const crate = %vre crate --json"],
-    typescript: 'await writeCrate({ notebook, record: session().provenance.toRecord(), dir })  // import { writeCrate } from "vre-ts/dist/session/crate"',
+    typescript: 'await writeCrate({ notebook, record: session().provenance.toRecord(), dir })  // import { session, writeCrate } from "vre-ts"',
     async run(call, ctx, env) {
       const given = call.optStr("notebook");
       const notebook = given ? resolvePath(ctx, given) : env.provenance.notebook;

@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROCrate } from "ro-crate";
+import type { ROCrate as ROCrateClass } from "ro-crate";
 import { writeFileAtomic } from "../jupyter-client/notebook";
 import type { ProvenanceEntry } from "./provenance";
 import { type RecordSession, type ResearchRecord, environmentFacts, notebookDigest } from "./record";
@@ -140,6 +140,8 @@ export function buildCrate(opts: CrateOptions): Json {
   const deposit = opts.deposit;
   const notebookId = rel(opts.notebook) ?? path.basename(opts.notebook);
 
+  // Loaded on first use: importing vre-ts (every notebook does) should not pay for the library (~35 ms).
+  const { ROCrate } = require("ro-crate") as { ROCrate: typeof ROCrateClass };
   const crate = new ROCrate(
     {
       "@context": [`${RO_CRATE_1_1}/context`],

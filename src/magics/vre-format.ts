@@ -120,10 +120,11 @@ function htmlTable(cells: Record<string, string>[], columns: Column<never>[], ke
           .join("")}</tr>`,
     )
     .join("");
-  const caption = title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(title)}</caption>` : "";
+  // The title stays in view above the table when the table scrolls sideways.
+  const caption = title ? `<div class="vre-table-title" style="font-weight:bold">${escapeHtml(title)}</div>` : "";
   return (
-    `<div class="vre-table-scroll" style="max-width:100%;overflow-x:auto">` +
-    `<table class="vre-table" style="margin-left:0;margin-right:0">${caption}<thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table></div>` +
+    `${caption}<div class="vre-table-scroll" style="max-width:100%;overflow-x:auto">` +
+    `<table class="vre-table" style="margin-left:0;margin-right:0"><thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table></div>` +
     (cells.length === 0 ? "<p><em>(no rows)</em></p>" : "")
   );
 }

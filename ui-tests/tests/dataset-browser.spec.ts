@@ -54,6 +54,12 @@ test.describe('dataset browser', () => {
     await expect(browser.locator('.vre-browse-did')).toHaveText(DATASET);
     await expect(browser.locator('.vre-browse-selected')).toHaveCount(1);
     expect(await columns()).toEqual(before);
+
+    // A bookmark keeps the DID in the notebook's metadata (it travels with the notebook); a click shows it.
+    await browser.locator('.vre-browse-bookmark-toggle').click();
+    await expect(browser.locator('.vre-browse-bookmark-toggle')).toHaveText('★ Bookmarked');
+    await expect(browser.locator('.vre-browse-bookmarks .vre-browse-bookmark')).toHaveText([DATASET]);
+    expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.model.getMetadata('vre-ts'))).toEqual({ bookmarks: [DATASET] });
     await expect(browser.locator('.vre-browse-facts')).toContainText('dataset · 4 files');
     await expect(browser.locator('.vre-browse-rse').first()).toContainText('4/4 files available');
 

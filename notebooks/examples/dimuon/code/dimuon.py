@@ -192,9 +192,10 @@ def cmd_plot(args):
         return top + plot_h * (1 - math.log10(1 + c) / math.log10(1 + ymax))
 
     parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">'
-        % (width, height, width, height),
-        '<rect width="100%" height="100%" fill="white"/>',
+        # No background and currentColor for axes and text: shown inline (HTML), the plot takes the page's text
+        # colour, so it reads in light and dark themes; it scales down to narrow outputs.
+        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif"'
+        ' font-size="12" fill="currentColor" style="max-width:100%%;height:auto">' % (width, height, width, height),
         '<text x="%d" y="18" font-size="14">Dimuon invariant mass (%d events)</text>' % (left, results["events"]),
     ]
     path = ["M %.1f %.1f" % (x_of(edges[0]), y_of(0))]
@@ -203,17 +204,17 @@ def cmd_plot(args):
     path.append("L %.1f %.1f Z" % (x_of(edges[-1]), y_of(0)))
     parts.append('<path d="%s" fill="#9ecae1" stroke="#3182bd" stroke-width="1"/>' % " ".join(path))
     parts.append(
-        '<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="black"/>' % (left, top, plot_w, plot_h)
+        '<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="currentColor"/>' % (left, top, plot_w, plot_h)
     )
     for tick in [2, 3, 5, 10, 20, 50, 100]:
         if lo <= tick <= hi:
             x = x_of(tick)
-            parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black"/>' % (x, top + plot_h, x, top + plot_h + 5))
+            parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="currentColor"/>' % (x, top + plot_h, x, top + plot_h + 5))
             parts.append('<text x="%.1f" y="%d" text-anchor="middle">%g</text>' % (x, top + plot_h + 18, tick))
     for tick in [1, 10, 100, 1000, 10000]:
         if tick <= ymax:
             y = y_of(tick)
-            parts.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="black"/>' % (left - 5, y, left, y))
+            parts.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="currentColor"/>' % (left - 5, y, left, y))
             parts.append('<text x="%d" y="%.1f" text-anchor="end">%d</text>' % (left - 8, y + 4, tick))
     parts.append('<text x="%d" y="%d" text-anchor="middle">m(mu mu) [GeV]</text>' % (left + plot_w / 2, height - 8))
     parts.append(

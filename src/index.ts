@@ -32,6 +32,7 @@ export { buildCrate, writeCrate } from "./session/crate";
 export { checkRunCrate } from "./session/crate-profile";
 export { runMonitor, type RunMonitorState, type RunMonitorOptions } from "./widgets/run-monitor";
 export { datasetBrowser, type DatasetBrowserState, type DatasetBrowserOptions } from "./widgets/dataset-browser";
+export { recordWidget, recordSummary, type RecordWidgetState, type RecordWidgetOptions } from "./widgets/record";
 export { depositForm, type DepositFormState, type DepositFormOptions } from "./widgets/deposit-form";
 
 /** The session's Rucio client (the `%rucio` magic's typed equivalent). */

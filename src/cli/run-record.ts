@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
-import { basename, dirname, relative } from "node:path";
+import { dirname } from "node:path";
 import { isSecretName } from "../jupyter-client/parameters";
-import { type ResearchRecord, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, setNotebookRecord } from "../session/record";
+import { type ResearchRecord, provenanceFileFor, readRecordFile, recordOfNotebook, savedRecord, setNotebookRecord } from "../session/record";
 
 /** Where the kernel keeps the record of `notebook` (the same rule as the kernel's ProvenanceLog). */
 export function recordFileOf(notebook: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -52,8 +52,8 @@ export function saveRunRecord(nb: { metadata: Record<string, unknown> }, noteboo
   const file = recordFileOf(notebook);
   const record = readRecordFile(file);
   if (record.entries.length === 0 && record.sessions.length === 0) return undefined;
-  const rel = relative(dirname(notebook), file);
-  setNotebookRecord(nb, relativeRecord(record, dirname(notebook)), rel.startsWith("..") ? basename(file) : rel);
+  const saved = savedRecord(record, notebook, file);
+  setNotebookRecord(nb, saved.record, saved.provenanceFile);
   return record;
 }
 

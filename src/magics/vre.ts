@@ -113,7 +113,7 @@ function provenanceRows(entries: ProvenanceEntry[], sessions: RecordSession[], m
       footer: [
         ...sessionLines,
         mirror.file
-          ? `Kept in ${mirror.file}${mirror.error ? ` (last write failed: ${mirror.error})` : ""}; a restarted kernel goes on with it.`
+          ? `Kept in ${mirror.file}${mirror.error ? ` (last write failed: ${mirror.error})` : ""}; a restarted kernel goes on with it. %vre record saves it with the notebook in JupyterLab.`
           : "Kept in this kernel's memory (the kernel does not know its notebook); set VRE_TS_PROVENANCE_FILE to keep it in a file.",
       ].join("\n"),
     },
@@ -253,6 +253,16 @@ export const vreVerbs: Verb<Env>[] = [
     run(call, _ctx, env) {
       const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
       return withDisplay(entries, () => provenanceRows(entries, env.provenance.sessions(), env.provenance.mirrorStatus()));
+    },
+  },
+  {
+    name: "record",
+    summary: "A compact live view of this notebook's research record (entries per service, the last DOI) that also writes the record into the notebook's metadata, so saving the notebook in JupyterLab keeps it (as vre-ts run does).",
+    examples: ["%vre record"],
+    typescript: 'recordWidget(session().provenance)  // import { session, recordWidget } from "vre-ts"',
+    async run(_call, ctx, env) {
+      const { recordWidget } = await import("../widgets/record");
+      return recordWidget(env.provenance, { dir: ctx.cwd });
     },
   },
   {

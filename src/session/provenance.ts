@@ -97,6 +97,7 @@ export class ProvenanceLog {
   readonly notebook?: string;
   /** This process's session, created with its first entry. */
   private current?: RecordSession;
+  private readonly listeners = new Set<(entry: ProvenanceEntry) => void>();
 
   constructor(options: ProvenanceOptions = {}) {
     this.env = options.env ?? process.env;
@@ -122,7 +123,20 @@ export class ProvenanceLog {
     const entry: ProvenanceEntry = Object.freeze({ seq: this.items.length + 1, time: now.toISOString(), session: this.current.session, ...clean });
     this.items.push(entry);
     this.mirror(entry);
+    for (const l of [...this.listeners]) {
+      try {
+        l(entry);
+      } catch {
+        // a listener (e.g. a closed widget) never fails the recording
+      }
+    }
     return entry;
+  }
+
+  /** Calls `listener` after every new entry (e.g. the record widget); returns the unsubscribe function. */
+  onRecord(listener: (entry: ProvenanceEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The kernel sessions of the history, oldest first (this one last, once it has recorded something). */

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ProvenanceLog } from "./provenance";
-import { environmentFacts, lastSession, notebookDigest, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, sessionRecord, setNotebookRecord } from "./record";
+import { environmentFacts, lastSession, notebookDigest, notebookPathFromEnv, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, sessionRecord, setNotebookRecord } from "./record";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vre-record-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +77,15 @@ describe("the record file next to the notebook", () => {
     expect(facts.tslab).toBe(pkg("tslab"));
     expect(facts.typescript).toBe(pkg("typescript"));
     expect(facts.node).toBe(process.version);
+  });
+
+  it("finds the notebook Jupyter Server names: relative to its root (1.x, kernel in the notebook's folder) or whole (2.x)", () => {
+    const root = path.join(dir, "root");
+    expect(notebookPathFromEnv({ JPY_SESSION_NAME: "analysis/fit.ipynb" }, path.join(root, "analysis"))).toBe(path.join(root, "analysis", "fit.ipynb"));
+    expect(notebookPathFromEnv({ JPY_SESSION_NAME: "analysis/fit.ipynb" }, root)).toBe(path.join(root, "analysis", "fit.ipynb"));
+    expect(notebookPathFromEnv({ JPY_SESSION_NAME: "fit.ipynb" }, root)).toBe(path.join(root, "fit.ipynb"));
+    expect(notebookPathFromEnv({ JPY_SESSION_NAME: path.join(root, "analysis", "fit.ipynb") }, "/")).toBe(path.join(root, "analysis", "fit.ipynb"));
+    expect(notebookPathFromEnv({ VRE_TS_NOTEBOOK: "/runs/fit.ipynb", JPY_SESSION_NAME: "analysis/fit.ipynb" }, root)).toBe("/runs/fit.ipynb");
   });
 
   it("stays in memory when no notebook is known", () => {

@@ -50,10 +50,15 @@ export interface ResearchRecord {
 export const METADATA_KEY = "vre-ts";
 
 /** The notebook this kernel runs: `VRE_TS_NOTEBOOK` (set by `vre-ts run`) or Jupyter server's `JPY_SESSION_NAME`. */
-export function notebookPathFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function notebookPathFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
   const p = env.VRE_TS_NOTEBOOK || env.JPY_SESSION_NAME;
   if (!p || !p.endsWith(".ipynb")) return undefined;
-  return path.resolve(p);
+  if (env.VRE_TS_NOTEBOOK || path.isAbsolute(p)) return path.resolve(cwd, p);
+  // jupyter_server 1.x names the notebook relative to its root folder (2.x gives the whole path) and starts the
+  // kernel in the notebook's folder: "analysis/fit.ipynb" with the kernel in ROOT/analysis is ROOT/analysis/fit.ipynb.
+  const dir = path.dirname(path.normalize(p));
+  if (dir !== "." && (cwd === dir || cwd.endsWith(path.sep + dir))) return path.join(cwd, path.basename(p));
+  return path.resolve(cwd, p);
 }
 
 /** `analysis.provenance.jsonl` next to `analysis.ipynb`. */
@@ -219,4 +224,16 @@ export function relativeRecord(record: ResearchRecord, dir: string): ResearchRec
     return v;
   };
   return map(record) as ResearchRecord;
+}
+
+/**
+ * What a saved notebook keeps under `metadata["vre-ts"]`: the record with its paths relative to the notebook's
+ * folder and, when there is one, where its record file is (relative to that folder, or just its name). `vre-ts
+ * run` writes it at save time; the record widget writes it into the notebook a frontend saves.
+ */
+export function savedRecord(record: ResearchRecord, notebook: string, file?: string): { record: ResearchRecord; provenanceFile?: string } {
+  const dir = path.dirname(notebook);
+  if (!file) return { record: relativeRecord(record, dir) };
+  const rel = path.relative(dir, file);
+  return { record: relativeRecord(record, dir), provenanceFile: rel.startsWith("..") || path.isAbsolute(rel) ? path.basename(file) : rel.split(path.sep).join("/") };
 }

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DATASET_BROWSER_CSS, DATASET_BROWSER_ESM } from "./dataset-browser-view";
 import { DEPOSIT_FORM_CSS, DEPOSIT_FORM_ESM } from "./deposit-form-view";
+import { RECORD_CSS, RECORD_ESM } from "./record-view";
 import { RUN_MONITOR_CSS, RUN_MONITOR_ESM } from "./run-monitor-view";
 
 // The views run in the browser (ui-tests); here each is loaded as the ES module anywidget loads, so a syntax
@@ -15,6 +16,7 @@ describe("widget views", () => {
     ["run monitor", RUN_MONITOR_ESM, RUN_MONITOR_CSS],
     ["dataset browser", DATASET_BROWSER_ESM, DATASET_BROWSER_CSS],
     ["deposit form", DEPOSIT_FORM_ESM, DEPOSIT_FORM_CSS],
+    ["research record", RECORD_ESM, RECORD_CSS],
   ] as const) {
     it(`${name}: an ES module whose default export renders, never writing HTML from data`, async () => {
       const file = join(dir, `${name.replace(" ", "-")}.mjs`);

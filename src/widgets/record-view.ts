@@ -70,11 +70,11 @@ function render({ model, el }) {
     }
 
     const file = model.get("provenance_file");
-    const kept = file ? "Kept in " + file + "; " : "";
+    const kept = file ? "Kept in " + file + " and s" : "S";
     where.textContent =
-      lastWrite === "saved" ? kept + "saved with this notebook (metadata \\"vre-ts\\" → record). Details: %vre provenance"
+      lastWrite === "saved" ? kept + "aved with this notebook (metadata \\"vre-ts\\" → record). Details: %vre provenance"
       : lastWrite === "foreign" ? "Not written into this notebook: its saved record has kernel sessions this kernel does not know (is " + (file || "the record file") + " missing?). The saved record is kept as it is."
-      : lastWrite === "nowhere" ? kept + "this frontend gives the widget no notebook to save it into; vre-ts run saves it."
+      : lastWrite === "nowhere" ? (file ? "Kept in " + file + "; t" : "T") + "his frontend gives the widget no notebook to save it into (vre-ts run saves it)."
       : "Reads, runs and deposits appear here as the notebook makes them, and are saved with it.";
     where.classList.toggle("vre-record-warn", lastWrite === "foreign");
     link.freeze();

@@ -518,7 +518,11 @@ export class Kernel {
         }
         return { ok: true, value, hasValue: value !== undefined && value !== null };
       }
-      if (pre.kind === "code") return this.fromOutcome(await this.ts.execute(pre.code), pre, code);
+      if (pre.kind === "code") {
+        // Interrupted before it started (e.g. while it was being announced): it does not run at all.
+        if (ctx.abort.signal.aborted) return { ok: false, error: INTERRUPTED };
+        return this.fromOutcome(await this.ts.execute(pre.code), pre, code);
+      }
       if (pre.help) return { ok: true, value: this.help(pre.name), hasValue: true };
       const spec = resolveMagic(pre.name, true);
       let args = pre.args;

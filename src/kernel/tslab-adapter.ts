@@ -1,5 +1,6 @@
 /**
- * The only module that touches tslab's internals. tslab 1.0.22 is effectively frozen and ships a patched
+ * The module that touches tslab's internals (with `cell-compiler.ts`, which loads them through `loadTslab` on the
+ * type-check worker thread). tslab 1.0.22 is effectively frozen and ships a patched
  * TypeScript 5.0.4 fork; we reuse its compiler/executor core (incremental program, declarations carried between
  * cells, completion, quick info, is_complete) and nothing of its Jupyter layer. The versions are asserted at
  * start-up so an unexpected upgrade fails loudly instead of misbehaving.

@@ -2,8 +2,8 @@
  * The research record widget's view (anywidget ESM) and style: one compact block (entries per service, the last
  * DOI, where the record is kept) that copies the model's record into the notebook's metadata
  * (`metadata["vre-ts"].record`, through notebookLink) whenever it changes, so saving the notebook keeps it.
- * It never replaces a saved record that has kernel sessions the kernel does not know (a notebook whose record
- * file is gone): it says so instead.
+ * A saved record's kernel sessions that the kernel does not know (it has no record file) are kept, before the
+ * kernel's own.
  */
 
 import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
@@ -11,6 +11,26 @@ import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
 export const RECORD_ESM = `${VIEW_HELPERS}
 function sameJson(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The record to save: the saved record's kernel sessions this kernel does not know (a kernel that has no record
+ * file, e.g. restarted on a server that does not name the notebook) come first, this kernel's record follows,
+ * numbered after them. Nothing saved is ever dropped; with a kernel that knows the whole history it is the model's.
+ */
+function mergedRecord(saved, record) {
+  if (!saved || !Array.isArray(saved.sessions) || !Array.isArray(saved.entries)) return record;
+  const known = new Set(record.sessions.map((s) => s.session));
+  const older = saved.sessions.filter((s) => s && !known.has(s.session));
+  if (!older.length) return record;
+  const olderIds = new Set(older.map((s) => s.session));
+  const olderEntries = saved.entries.filter((e) => e && olderIds.has(e.session));
+  const base = olderEntries.reduce((m, e) => Math.max(m, Number(e.seq) || 0), 0);
+  return Object.assign({}, record, {
+    notebook: record.notebook || saved.notebook,
+    sessions: older.concat(record.sessions),
+    entries: olderEntries.concat(record.entries.map((e) => Object.assign({}, e, { seq: e.seq + base }))),
+  });
 }
 
 function render({ model, el }) {
@@ -23,16 +43,11 @@ function render({ model, el }) {
   el.append(root);
   const link = notebookLink(model, root, { title: "Research record" });
 
-  /** Copies the record into the notebook; says what happened: saved, empty, foreign, nowhere, stale. */
+  /** Copies the record into the notebook; says what happened: saved, empty, nowhere, stale. */
   function writeIntoNotebook(record) {
     if (!record || (!record.entries.length && !record.sessions.length)) return "empty";
     if (link.stale) return "stale";
-    const current = link.notebookValue("record");
-    if (current && Array.isArray(current.sessions)) {
-      const known = new Set(record.sessions.map((s) => s.session));
-      if (current.sessions.some((s) => s && !known.has(s.session))) return "foreign";
-      if (sameJson(current, record)) return "saved";
-    }
+    if (sameJson(link.notebookValue("record"), record)) return "saved";
     if (!link.setNotebookValue("record", record)) return "nowhere";
     const file = model.get("provenance_file");
     if (file && link.notebookValue("provenanceFile") !== file) link.setNotebookValue("provenanceFile", file);
@@ -41,7 +56,9 @@ function render({ model, el }) {
 
   let lastWrite = "";
   function draw() {
-    const record = model.get("record") || { sessions: [], entries: [] };
+    const own = model.get("record") || { version: 1, sessions: [], entries: [] };
+    // A stale view (kernel gone, or a saved view) shows its own last state.
+    const record = link.stale ? own : mergedRecord(link.notebookValue("record"), own);
     const entries = record.entries || [];
     const used = new Set(entries.map((e) => e.session));
     const sessions = (record.sessions || []).filter((s) => used.has(s.session)).length;
@@ -73,10 +90,8 @@ function render({ model, el }) {
     const kept = file ? "Kept in " + file + " and s" : "S";
     where.textContent =
       lastWrite === "saved" ? kept + "aved with this notebook (metadata \\"vre-ts\\" → record). Details: %vre provenance"
-      : lastWrite === "foreign" ? "Not written into this notebook: its saved record has kernel sessions this kernel does not know (is " + (file || "the record file") + " missing?). The saved record is kept as it is."
       : lastWrite === "nowhere" ? (file ? "Kept in " + file + "; t" : "T") + "his frontend gives the widget no notebook to save it into (vre-ts run saves it)."
       : "Reads, runs and deposits appear here as the notebook makes them, and are saved with it.";
-    where.classList.toggle("vre-record-warn", lastWrite === "foreign");
     link.freeze();
   }
 
@@ -100,5 +115,4 @@ export const RECORD_CSS = `${VIEW_CSS}
 .vre-record-doi { word-break: break-all; }
 .vre-record-doi-link { color: var(--jp-content-link-color); }
 .vre-record-where { font-size: var(--jp-ui-font-size0, 11px); }
-.vre-record-warn { color: var(--jp-warn-color0, var(--jp-ui-font-color1)); }
 `;

@@ -1,10 +1,11 @@
 // The research record saved by JupyterLab: `%vre record` shows a compact summary of the notebook's record and
 // writes it into the notebook's metadata as the kernel records entries, so that saving the notebook in
 // JupyterLab keeps it under metadata["vre-ts"].record, as `vre-ts run` does.
-import { expect, keepWidgetShots, notebookDocument, openNotebook, runCell, savedNotebook, test } from './fixtures';
+import { expect, keepWidgetShots, notebookDocument, openNotebook, runCell, savedNotebook, test, waitForKernelIdle } from './fixtures';
 
 const VRE_TS = { name: 'vre-ts', display_name: 'TypeScript (vre-ts)', language: 'typescript' };
 const FILE = 'open:dimuon_run001.csv';
+const SECOND = 'open:dimuon_run002.csv';
 
 const WRITE_RESULTS = `import * as fs from "node:fs";
 fs.mkdirSync("results", { recursive: true });
@@ -20,9 +21,12 @@ license: cc-by-4.0
 files: [results/mass.csv]`;
 
 test.describe('research record', () => {
+  // galata's kernel-tracking mock answers a restart's POST itself (see widget-lifecycle.spec.ts): let it reach the server.
+  test.use({ kernels: null });
+
   test('JupyterLab saves the record into the notebook metadata', async ({ page, tmpPath, problems }) => {
     const path = `${tmpPath}/record.ipynb`;
-    await openNotebook(page, path, notebookDocument(VRE_TS, ['%vre record', `%rucio download ${FILE}`, WRITE_RESULTS, DEPOSIT]));
+    await openNotebook(page, path, notebookDocument(VRE_TS, ['%vre record', `%rucio download ${FILE}`, WRITE_RESULTS, DEPOSIT, `%rucio download ${SECOND}`]));
     const widget = (await runCell(page, 0)).locator('.vre-record');
     await expect(widget).toContainText('nothing recorded yet');
 
@@ -55,7 +59,27 @@ test.describe('research record', () => {
     // No folder of the server's machine in the saved notebook.
     expect(JSON.stringify(saved)).not.toContain(process.cwd().split('/').slice(0, 3).join('/') + '/');
 
-    await keepWidgetShots(page, widget, 'research-record');
+    // A restarted kernel that has no record file (this jupyter_server 1.x does not name the notebook to the kernel
+    // under JupyterLab 4): the saved sessions are kept, the new kernel's entries follow them, numbered after them.
+    await page.evaluate(() => void (window as any).jupyterapp.commands.execute('notebook:restart-kernel'));
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(widget.locator('.vre-stale')).toContainText('Kernel restarted');
+    await waitForKernelIdle(page);
+    const live = (await runCell(page, 0)).locator('.vre-record');
+    await expect(live.locator('.vre-stale')).toBeHidden();
+    await expect(await runCell(page, 4)).toContainText('dimuon_run002.csv');
+    const total = saved.record.entries.length + 1;
+    await expect(live.locator('.vre-record-count')).toContainText(`${total} entries from 2 kernel sessions`);
+    await expect(live.locator('.vre-record-service').first()).toHaveText('rucio 2');
+    await page.notebook.save();
+    const after = (await savedNotebook(page, path)).metadata['vre-ts'].record;
+    expect(after.sessions).toHaveLength(2);
+    expect(after.sessions[0]).toEqual(saved.record.sessions[0]);
+    expect(after.entries.slice(0, total - 1)).toEqual(saved.record.entries);
+    expect(after.entries.map((e: any) => e.seq)).toEqual([...Array(total).keys()].map(i => i + 1));
+    expect(after.entries[total - 1]).toMatchObject({ id: SECOND, session: after.sessions[1].session, paths: ['open/dimuon_run002.csv'] });
+
+    await keepWidgetShots(page, live, 'research-record');
     expect(problems.messages).toEqual([]);
   });
 });

@@ -25,6 +25,7 @@ import { installRuntimeFallback, PACKAGE_ROOT } from "./resolve";
 import { KernelServer, type Channel, type ConnectionInfo } from "./server";
 import { assertVersions, checkCompleteness, isExpression, setTslabDisplayWriter, TsSession, type ExecOutcome } from "./tslab-adapter";
 import { childMessage, type WireMessage } from "./wire";
+import { runStartupCells } from "./startup-cells";
 import { registerWidgetControl } from "../widgets/control";
 
 type StreamName = "stdout" | "stderr";
@@ -125,6 +126,8 @@ export class Kernel {
   private readonly inputWaiters: { resolve(v: string): void; reject(e: Error): void }[] = [];
   private warmedUp = false;
   private domainLoaded = false;
+  /** The start-up cells (attached DIDs) ran, before the first cell. */
+  private startupRan = false;
   private shuttingDown = false;
   /** Set by `process.exit()` from notebook code: the exit code, once the kernel has wound down. */
   private exitRequest: number | undefined;
@@ -504,6 +507,10 @@ export class Kernel {
 
   private async runCell(code: string, ctx: RequestContext): Promise<CellResult> {
     this.warmUp();
+    if (!this.startupRan) {
+      this.startupRan = true;
+      await runStartupCells({ cwd: this.cwd, execute: (c) => this.ts.execute(c), printError: (t) => this.stream("stderr", t), signal: ctx.abort.signal });
+    }
     if (code.includes("%")) this.registerDomainMagics();
     try {
       const pre = preprocess(code, { isKnownMagic: (n) => getMagic(n) !== undefined, isExpression });

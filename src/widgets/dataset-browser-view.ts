@@ -4,7 +4,8 @@
  * custom messages: `{ action: "search", scope, pattern, type, filter }`, `{ action: "select" | "download" |
  * "make-available", did }`, `{ action: "cancel" }`. Catalogue text goes in through textContent only. Making
  * data available creates a rule, so it asks for a second click. Enter in a search field searches; local paths
- * of a finished task can be copied or put into a new cell.
+ * of a finished task can be copied or put into a new cell. Bookmarks and attachments (a DID the kernel declares
+ * as `const NAME: string[]` of its files' paths when it starts for this notebook) live in the notebook's metadata.
  */
 
 import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
@@ -88,6 +89,114 @@ function render({ model, el }) {
     const b = link.notebookValue("bookmarks");
     return Array.isArray(b) ? b.filter((x) => typeof x === "string") : [];
   }
+  // Attached DIDs ("vre-ts" → attachments: [{ did, variable }]), declared by a kernel started for this notebook.
+  const RESERVED = new Set("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with as implements interface let package private protected public static yield await any boolean number string symbol undefined never unknown object bigint type of declare".split(" "));
+  const IDENT = new RegExp("^[A-Za-z_$][A-Za-z0-9_$]*$");
+  let attachDraft = null; // { did, value } while the name field is open
+  let attachedNote = "";
+  function attachments() {
+    const a = link.notebookValue("attachments");
+    return Array.isArray(a) ? a.filter((x) => x && typeof x.did === "string" && typeof x.variable === "string") : [];
+  }
+  function defaultVariable(did) {
+    let v = did.slice(did.indexOf(":") + 1).replace(/[^A-Za-z0-9_$]+/g, "_").replace(/^_+|_+$/g, "") || "data";
+    if (/^[0-9]/.test(v)) v = "_" + v;
+    if (RESERVED.has(v)) v += "_";
+    const used = new Set(attachments().map((a) => a.variable));
+    let n = 2;
+    let name = v;
+    while (used.has(name)) name = v + "_" + n++;
+    return name;
+  }
+  function variableProblem(name, did) {
+    if (!IDENT.test(name)) return "Letters, digits, _ and $ only, not starting with a digit.";
+    if (RESERVED.has(name)) return name + " is a reserved word in TypeScript.";
+    const other = attachments().find((a) => a.variable === name && a.did !== did);
+    if (other) return name + " already holds " + other.did + ".";
+    return "";
+  }
+  function attach(did, variable) {
+    const rest = attachments().filter((a) => a.did !== did);
+    if (!link.setNotebookValue("attachments", [...rest, { did, variable }])) return;
+    attachDraft = null;
+    attachedNote = did;
+    drawBookmarks();
+    drawDetails();
+  }
+  function detach(did) {
+    link.setNotebookValue("attachments", attachments().filter((a) => a.did !== did));
+    attachedNote = "";
+    drawBookmarks();
+    drawDetails();
+  }
+  function attachRow(selected) {
+    const row = h("div", "vre-browse-attach-row");
+    const current = attachments().find((a) => a.did === selected);
+    if (attachDraft && attachDraft.did === selected) {
+      const name = input("vre-browse-attach-name vre-mono");
+      name.value = attachDraft.value;
+      name.setAttribute("aria-label", "Variable name");
+      name.spellcheck = false;
+      const problem = h("div", "vre-field-error vre-browse-attach-error");
+      const ok = button("Attach", "vre-browse-attach-ok", "accept");
+      const cancel = button("Cancel", "vre-browse-attach-cancel", "reject");
+      const check = () => {
+        const why = variableProblem(name.value.trim(), selected);
+        problem.textContent = name.value.trim() ? why : "";
+        ok.disabled = Boolean(why);
+        return !why;
+      };
+      name.addEventListener("input", () => {
+        attachDraft.value = name.value;
+        check();
+      });
+      const submit = () => {
+        if (check()) attach(selected, name.value.trim());
+      };
+      name.addEventListener("keydown", (ev) => {
+        if (ev.isComposing || (ev.key !== "Enter" && ev.key !== "Escape")) return;
+        ev.preventDefault();
+        ev.stopPropagation();
+        if (ev.key === "Enter") submit();
+        else {
+          attachDraft = null;
+          drawDetails();
+        }
+      });
+      ok.addEventListener("click", submit);
+      cancel.addEventListener("click", () => {
+        attachDraft = null;
+        drawDetails();
+      });
+      const field = labelled("Variable name", name, "vre-browse-attach-field");
+      field.append(problem);
+      row.append(field, ok, cancel);
+      check();
+      setTimeout(() => {
+        if (name.isConnected && !name.disabled) name.focus();
+      });
+    } else if (current) {
+      const pillText = h("span", "vre-browse-attached");
+      pillText.append(h("span", "", "Attached as "), h("code", "vre-mono", current.variable));
+      const off = button("Detach", "vre-browse-detach", "reject");
+      off.title = "Remove from this notebook's attached DIDs";
+      off.addEventListener("click", () => detach(selected));
+      row.append(pillText, off);
+      if (attachedNote === selected) {
+        row.append(h("div", "vre-muted vre-browse-attach-note", "Saved with the notebook: a kernel started for it declares const " + current.variable + ": string[] (the paths of the files here). Save, then restart the kernel to use it."));
+      }
+    } else {
+      const open = button("Attach to notebook as variable…", "vre-browse-attach", "reject");
+      open.title = "A kernel started for this notebook declares a variable with the paths of this DID's files";
+      open.addEventListener("click", () => {
+        attachDraft = { did: selected, value: defaultVariable(selected) };
+        drawDetails();
+      });
+      row.append(open);
+    }
+    return row;
+  }
+
   function toggleBookmark(did) {
     const now = bookmarks();
     link.setNotebookValue("bookmarks", now.includes(did) ? now.filter((x) => x !== did) : [...now, did].sort());
@@ -96,15 +205,23 @@ function render({ model, el }) {
   }
   function drawBookmarks() {
     const list = bookmarks();
+    const attached = attachments();
     marks.replaceChildren();
-    marks.hidden = list.length === 0;
-    if (!list.length) return;
-    marks.append(h("span", "vre-muted", "Bookmarks:"));
+    marks.hidden = list.length === 0 && attached.length === 0;
+    if (list.length) marks.append(h("span", "vre-muted", "Bookmarks:"));
     for (const did of list) {
       const b = h("button", "vre-link-button vre-browse-bookmark", did);
       b.type = "button";
       b.title = "Show " + did;
       b.addEventListener("click", () => model.send({ action: "select", did }));
+      marks.append(b);
+    }
+    if (attached.length) marks.append(h("span", "vre-muted vre-browse-attached-label", "Attached:"));
+    for (const a of attached) {
+      const b = h("button", "vre-link-button vre-browse-attachment", a.variable + " = " + a.did);
+      b.type = "button";
+      b.title = "Show " + a.did;
+      b.addEventListener("click", () => model.send({ action: "select", did: a.did }));
       marks.append(b);
     }
     link.freeze();
@@ -217,6 +334,7 @@ function render({ model, el }) {
       actions.append(cancel);
     }
     details.append(actions);
+    if (link.notebookValue !== undefined && link.cellIndex() >= 0) details.append(attachRow(selected));
 
     if (task && task.did === selected) {
       const box = h("div", "vre-browse-task");
@@ -319,7 +437,11 @@ export const DATASET_BROWSER_CSS = `${VIEW_CSS}
 .vre-browse-did { font-weight: 600; word-break: break-all; }
 .vre-browse-did-row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 .vre-browse-bookmarks { display: flex; gap: 4px 10px; flex-wrap: wrap; align-items: baseline; margin: 2px 0 4px; }
-.vre-browse-bookmark { word-break: break-all; }
+.vre-browse-bookmark, .vre-browse-attachment { word-break: break-all; }
+.vre-browse-attach-row { display: flex; gap: 6px 8px; flex-wrap: wrap; align-items: flex-end; margin-top: 6px; }
+.vre-browse-attach-field { flex: 0 1 16em; }
+.vre-browse-attached { align-self: center; }
+.vre-browse-attach-note { flex-basis: 100%; }
 .vre-browse-facts { color: var(--jp-ui-font-color2); margin-bottom: 4px; }
 .vre-browse-label { font-weight: 600; margin-top: 6px; }
 .vre-browse-meta dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 4px 0; }

@@ -24,7 +24,7 @@ export async function runStartupCells(deps: StartupDeps): Promise<string[]> {
   // Most notebooks attach nothing: a look at the file's text spares loading the Rucio client.
   if (!notebook || !existsSync(notebook) || !/"attachments"/.test(readFileSync(notebook, "utf8"))) return [];
   try {
-    const { attachmentStartup } = await import("../session/attachments");
+    const { attachmentStartup, noteDeclared } = await import("../session/attachments");
     const { code, problems, resolved } = await attachmentStartup(notebook, deps.signal);
     for (const p of problems) deps.printError(`${p}\n`);
     if (!code) return [];
@@ -32,6 +32,7 @@ export async function runStartupCells(deps: StartupDeps): Promise<string[]> {
     if (!out.ok) {
       const why = out.diagnostics[0]?.message ?? (out.error ? String((out.error.value as Error)?.message ?? out.error.value) : "failed");
       deps.printError(`vre-ts: the attached DIDs could not be declared: ${String(why).split("\n")[0]}\n`);
+      noteDeclared(resolved.map((r) => (r.ok ? { ...r, ok: false as const, problem: String(why).split("\n")[0]! } : r)));
       return [];
     }
     return resolved.filter((r) => r.ok).map((r) => r.variable);

@@ -10,6 +10,7 @@ import type { Session } from "../session";
 import { clipEcho, type OptionSpec, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { datasetBrowser, type SearchType } from "../widgets/dataset-browser";
+import { attachmentRows } from "../session/attachments";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 import { displayPath, plural, resolvePath, withProgress } from "./vre-common";
@@ -745,6 +746,25 @@ export const rucioVerbs: Verb<Env>[] = [
       const client = await env.rucio();
       const paths = await pathsOf(client, ctx, did, call.optStr("rse"), call.prefix());
       return pathsValue(paths, did, call.optStr("rse") ?? client.settings.destinationRse);
+    },
+  },
+  {
+    name: "attachments",
+    summary: "DIDs attached to this notebook as variables (saved in its metadata), and whether this kernel declared them.",
+    examples: ["%rucio attachments"],
+    typescript: "// attached DIDs are plain variables: const sim: string[] (declared before the first cell)",
+    async run(call, _ctx, env) {
+      const notebook = env.provenance.notebook;
+      const how = "Attach a DID in the dataset browser (%rucio browse, select it, 'Attach to notebook as variable…'): JupyterLab saves it in the notebook's metadata, and a kernel started for the notebook declares it before the first cell.";
+      if (!notebook) throw new UsageError(`${call.prefix()}: this kernel does not know its notebook (Jupyter Server sets JPY_SESSION_NAME; vre-ts run sets VRE_TS_NOTEBOOK). ${how}`);
+      const { rows, problems } = attachmentRows(notebook);
+      const name = path.basename(notebook);
+      if (!rows.length) return [`No DID is attached to ${name} (as saved).`, ...problems, how].join("\n");
+      return tableBundle(rows, [
+        { label: "variable", get: (r) => r.variable },
+        { label: "DID", get: (r) => r.did },
+        { label: "in this kernel", get: (r) => r.here },
+      ], { title: `DIDs attached to ${name} (as saved)`, footer: [...problems, "Attach or detach in the dataset browser (%rucio browse); the kernel reads the notebook's metadata as saved."].join("\n") });
     },
   },
 ];

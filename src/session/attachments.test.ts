@@ -97,6 +97,12 @@ describe("attachments in the notebook's metadata", () => {
 });
 
 describe("a kernel started for a notebook with attached DIDs", () => {
+  it("%rucio attachments in a kernel that does not know its notebook says so and how to attach", async () => {
+    const r = await helper.execute("%rucio attachments");
+    expect(r.reply.content.status).toBe("error");
+    expect(String(r.reply.content.evalue)).toMatch(/does not know its notebook .*JPY_SESSION_NAME.*%rucio browse/);
+  }, 60_000);
+
   it("declares a downloaded file's path as string[]; a DID that is not here is one stderr line and the cell runs", async () => {
     const k = await startKernel(true);
     const first = await k.execute('const files: string[] = run2;\nconsole.log("=>", JSON.stringify(files));');
@@ -114,6 +120,14 @@ describe("a kernel started for a notebook with attached DIDs", () => {
     expect(String(wrong.reply.content.evalue)).toMatch(/string\[\]/);
     const missing = await k.execute("sim");
     expect(missing.reply.content.status).toBe("error");
+    // %rucio attachments lists the notebook's attachments as saved, with what this kernel made of each.
+    const list = await k.execute("%rucio attachments");
+    expect(list.reply.content.status).toBe("ok");
+    const text = String((list.outputs.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, unknown>)["text/plain"]);
+    expect(text).toContain("DIDs attached to fit.ipynb (as saved)");
+    expect(text).toMatch(/run2\s+open:dimuon_run002\.csv\s+declared: 1 file downloaded here/);
+    expect(text).toMatch(/sim\s+open:dimuon-sim\.v1\s+not declared: not available on SANDBOX-DISK2/);
+    expect(text).toContain('"3rd" is not a TypeScript identifier');
   }, 120_000);
 
   it("after a restart, declares the mounted RSE's paths of a dataset made available meanwhile", async () => {

@@ -151,5 +151,34 @@ export async function attachmentStartup(notebookFile: string, signal?: AbortSign
     resolved = attachments.map((a) => ({ ...a, ok: false as const, problem: `Rucio is not reachable: ${err.message}${err.hint ? ` ${err.hint}` : ""}` }));
   }
   for (const r of resolved) if (!r.ok) lines.push(problemLine(r));
+  atStart = resolved;
   return { code: declarationCell(resolved), problems: lines, resolved };
+}
+
+/** What this kernel resolved when it started (empty when the notebook attached nothing or it has not run). */
+let atStart: ResolvedAttachment[] = [];
+
+/** The kernel's start-up tells what it could declare (a declaration cell that failed to compile declares none). */
+export function noteDeclared(resolved: ResolvedAttachment[]): void {
+  atStart = resolved;
+}
+
+/** One row per attachment of the notebook as saved, with what this kernel made of it. */
+export interface AttachmentRow {
+  variable: string;
+  did: string;
+  /** e.g. "declared: 4 files on the mounted RSE", "not declared: …", "saved after this kernel started: restart the kernel" */
+  here: string;
+}
+
+export function attachmentRows(notebookFile: string): { rows: AttachmentRow[]; problems: string[] } {
+  const { attachments, problems } = readAttachments(notebookFile);
+  const rows = attachments.map((a): AttachmentRow => {
+    const r = atStart.find((x) => x.did === a.did && x.variable === a.variable);
+    if (!r) return { ...a, here: "not declared: attached after this kernel started; restart the kernel" };
+    if (!r.ok) return { ...a, here: `not declared: ${r.problem}` };
+    const n = `${r.paths.length} file${r.paths.length === 1 ? "" : "s"}`;
+    return { ...a, here: `declared: ${n} ${r.from === "mounted" ? "on the mounted RSE" : "downloaded here"}` };
+  });
+  return { rows, problems };
 }

@@ -2,8 +2,10 @@
  * Code the kernel runs once, just before the first cell, through the normal execute path (so the declarations are
  * typed for every later cell): today the DIDs attached to the notebook (session/attachments.ts). Run lazily so
  * kernel start-up does not wait for Rucio; a problem never fails the cell: it is one stderr line in its output.
+ * The notebook is the one the environment names, else the one the Jupyter server that started the kernel knows.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { notebookFromServer } from "../session/notebook-from-server";
 import { notebookPathFromEnv } from "../session/record";
 import type { ExecOutcome } from "./tslab-adapter";
 
@@ -20,7 +22,7 @@ export interface StartupDeps {
 
 /** Declares the notebook's attached DIDs; returns the names declared. */
 export async function runStartupCells(deps: StartupDeps): Promise<string[]> {
-  const notebook = notebookPathFromEnv(deps.env ?? process.env, deps.cwd);
+  const notebook = notebookPathFromEnv(deps.env ?? process.env, deps.cwd) ?? (await notebookFromServer());
   // Most notebooks attach nothing: a look at the file's text spares loading the Rucio client.
   if (!notebook || !existsSync(notebook) || !/"attachments"/.test(readFileSync(notebook, "utf8"))) return [];
   try {

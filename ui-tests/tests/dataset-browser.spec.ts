@@ -1,7 +1,7 @@
 // The Rucio dataset browser (`%rucio browse`) in JupyterLab, against the kernel's embedded sandbox: search
 // by name pattern and metadata filter, a dataset's details, download, and making it available (a rule,
 // after a confirming second click) with the mounted paths.
-import { contrastOf, expect, keepScreenshot, keepWidgetShots, notebookDocument, openNotebook, runCell, setTheme, test } from './fixtures';
+import { cellText, contrastOf, expect, keepScreenshot, keepWidgetShots, notebookDocument, openNotebook, runCell, savedNotebook, setTheme, test, waitForKernelIdle } from './fixtures';
 
 const VRE_TS = { name: 'vre-ts', display_name: 'TypeScript (vre-ts)', language: 'typescript' };
 const DATASET = 'open:dimuon-sim.v1';
@@ -96,5 +96,54 @@ test.describe('dataset browser', () => {
     await keepWidgetShots(page, browser, 'dataset-browser');
 
     expect(problems.messages).toEqual([]);
+  });
+
+  test.describe('attached DIDs', () => {
+    // galata's kernel-tracking mock answers a restart's POST itself (see widget-lifecycle.spec.ts): let it reach the server.
+    test.use({ kernels: null });
+
+    test('a DID attached as a variable is declared by the kernel after a restart', async ({ page, tmpPath, problems }) => {
+      const path = `${tmpPath}/attach.ipynb`;
+      await openNotebook(page, path, notebookDocument(VRE_TS, [`%rucio browse ${DATASET}`, 'const n: number = sim.length;\nn', '%rucio attachments']));
+      const browser = (await runCell(page, 0)).locator('.vre-browse');
+      await browser.locator('.vre-browse-name', { hasText: DATASET }).click();
+      await expect(browser.locator('.vre-browse-did')).toHaveText(DATASET);
+
+      // The name field starts from the DID's name; a name that is not a TypeScript identifier is refused on the spot.
+      await browser.locator('.vre-browse-attach').click();
+      const name = browser.locator('.vre-browse-attach-name');
+      await expect(name).toHaveValue('dimuon_sim_v1');
+      await name.fill('3rd');
+      await expect(browser.locator('.vre-browse-attach-error')).toContainText('not starting with a digit');
+      await expect(browser.locator('.vre-browse-attach-ok')).toBeDisabled();
+      await name.fill('sim');
+      await name.press('Enter');
+      await expect(browser.locator('.vre-browse-attached')).toHaveText('Attached as sim');
+      await expect(browser.locator('.vre-browse-attach-note')).toContainText('const sim: string[]');
+      await expect(browser.locator('.vre-browse-bookmarks .vre-browse-attachment')).toHaveText([`sim = ${DATASET}`]);
+      expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.model.getMetadata('vre-ts'))).toEqual({ attachments: [{ did: DATASET, variable: 'sim' }] });
+      await keepWidgetShots(page, browser, 'dataset-browser-attached');
+
+      // The data on the mounted RSE, the notebook saved with its attachment, the kernel restarted.
+      const make = browser.locator('.vre-browse-make');
+      await make.click();
+      await make.click();
+      await expect(browser.locator('.vre-browse-task-state')).toHaveText('Make available: done', { timeout: 60_000 });
+      await page.notebook.save();
+      expect((await savedNotebook(page, path)).metadata['vre-ts'].attachments).toEqual([{ did: DATASET, variable: 'sim' }]);
+      await page.evaluate(() => void (window as any).jupyterapp.commands.execute('notebook:restart-kernel'));
+      await page.locator('.jp-Dialog .jp-mod-accept').click();
+      await waitForKernelIdle(page);
+
+      // The first cell of the new kernel uses the variable, typed string[] (its length is a number).
+      await runCell(page, 1);
+      // (after the sandbox's one-line announcement: the attachment found the files, so no line about it)
+      await expect.poll(() => cellText(page, 1), { timeout: 60_000 }).toMatch(/(^|\n)4$/);
+      expect(await cellText(page, 1)).not.toContain('attached DID');
+      await runCell(page, 2);
+      await expect.poll(() => cellText(page, 2)).toContain('declared: 4 files on the mounted RSE');
+
+      expect(problems.messages).toEqual([]);
+    });
   });
 });

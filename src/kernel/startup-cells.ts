@@ -5,8 +5,7 @@
  * The notebook is the one the environment names, else the one the Jupyter server that started the kernel knows.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { notebookFromServer } from "../session/notebook-from-server";
-import { notebookPathFromEnv } from "../session/record";
+import { kernelNotebook } from "../session/notebook-from-server";
 import type { ExecOutcome } from "./tslab-adapter";
 
 export interface StartupDeps {
@@ -22,7 +21,7 @@ export interface StartupDeps {
 
 /** Declares the notebook's attached DIDs; returns the names declared. */
 export async function runStartupCells(deps: StartupDeps): Promise<string[]> {
-  const notebook = notebookPathFromEnv(deps.env ?? process.env, deps.cwd) ?? (await notebookFromServer());
+  const notebook = await kernelNotebook(deps.env ?? process.env, deps.cwd);
   // Most notebooks attach nothing: a look at the file's text spares loading the Rucio client.
   if (!notebook || !existsSync(notebook) || !/"attachments"/.test(readFileSync(notebook, "utf8"))) return [];
   try {

@@ -11,7 +11,6 @@ import { clipEcho, type OptionSpec, type VerbCall } from "./args";
 import { verbMagic, type Verb } from "./args-dispatch";
 import { datasetBrowser, type SearchType } from "../widgets/dataset-browser";
 import { attachmentRows } from "../session/attachments";
-import { notebookFromServer } from "../session/notebook-from-server";
 import { Progress } from "./progress";
 import { UsageError, type MagicContext, type MagicSpec } from "./types";
 import { displayPath, plural, resolvePath, withProgress } from "./vre-common";
@@ -755,7 +754,7 @@ export const rucioVerbs: Verb<Env>[] = [
     examples: ["%rucio attachments"],
     typescript: "// attached DIDs are plain variables: const sim: string[] (declared before the first cell)",
     async run(call, _ctx, env) {
-      const notebook = env.provenance.notebook ?? (await notebookFromServer());
+      const notebook = await env.provenance.ready();
       const how = "Attach a DID in the dataset browser (%rucio browse, select it, 'Attach to notebook as variable…'): JupyterLab saves it in the notebook's metadata, and a kernel started for the notebook declares it before the first cell.";
       if (!notebook) throw new UsageError(`${call.prefix()}: this kernel does not know its notebook (Jupyter Server sets JPY_SESSION_NAME; vre-ts run sets VRE_TS_NOTEBOOK). ${how}`);
       const { rows, problems } = attachmentRows(notebook);

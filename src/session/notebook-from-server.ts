@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
+import { notebookPathFromEnv } from "./record";
 
 interface ServerInfo {
   url?: string;
@@ -49,4 +50,13 @@ export async function notebookFromServer(connectionFile = connectionFileFromArgv
     }
   }
   return undefined;
+}
+
+/**
+ * The notebook this kernel runs: the one the environment names (`vre-ts run`, a final JPY_SESSION_NAME), else the one
+ * the Jupyter server that started the kernel knows. The one resolution the kernel's start-up cells, the provenance
+ * log and `%rucio attachments` share; call it once the kernel runs (the server renames the session after start-up).
+ */
+export async function kernelNotebook(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), connectionFile = connectionFileFromArgv()): Promise<string | undefined> {
+  return notebookPathFromEnv(env, cwd) ?? (await notebookFromServer(connectionFile));
 }

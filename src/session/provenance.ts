@@ -6,6 +6,10 @@
  * notebook, see ./record.ts) or `VRE_TS_PROVENANCE_FILE`. A new log on an existing file loads its history, so a
  * restarted kernel goes on with the same record; each entry names the kernel session that made it.
  *
+ * When the environment does not name the notebook (JupyterLab 4 on jupyter_server 1.x gives a temporary path), the
+ * log asks the Jupyter server for it (./notebook-from-server.ts) on its first entry or on `ready()`, never at kernel
+ * start-up; entries kept in memory until then go to the file after its history, once each.
+ *
  * Entries never hold secrets: every string goes through the clients' redactor, and keys that name a credential
  * are dropped before an entry is stored.
  */
@@ -13,7 +17,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { redact } from "../clients/http/redact";
-import { type RecordSession, type ResearchRecord, newSession, notebookPathFromEnv, provenanceFileFor, readRecordFile } from "./record";
+import { kernelNotebook } from "./notebook-from-server";
+import { type RecordSession, type ResearchRecord, newSession, notebookFacts, notebookPathFromEnv, provenanceFileFor, readRecordFile } from "./record";
 
 export type ProvenanceAction = "read" | "write" | "run" | "publish";
 
@@ -67,6 +72,11 @@ export interface ProvenanceOptions {
   file?: string;
   /** Environment to read those variables (and the session's parameters) from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Finds the notebook when the environment does not name it (default: `kernelNotebook`, which asks the Jupyter
+   * server that started this kernel). Called once, on the first entry or `ready()`.
+   */
+  locate?: () => Promise<string | undefined>;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -87,14 +97,16 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 export class ProvenanceLog {
-  private readonly items: ProvenanceEntry[] = [];
-  private readonly file?: string;
+  private items: ProvenanceEntry[] = [];
+  private file?: string;
   private readonly now: () => Date;
   private readonly env: NodeJS.ProcessEnv;
   private fileError?: string;
   private readonly earlier: RecordSession[] = [];
-  /** The notebook the kernel runs, when the environment says (VRE_TS_NOTEBOOK, JPY_SESSION_NAME). */
-  readonly notebook?: string;
+  private knownNotebook?: string;
+  /** The lookup of the notebook, while the environment has not named it (started once, by `ready()`). */
+  private locate?: () => Promise<string | undefined>;
+  private located?: Promise<string | undefined>;
   /** This process's session, created with its first entry. */
   private current?: RecordSession;
   private readonly listeners = new Set<(entry: ProvenanceEntry) => void>();
@@ -102,22 +114,66 @@ export class ProvenanceLog {
   constructor(options: ProvenanceOptions = {}) {
     this.env = options.env ?? process.env;
     const notebook = notebookPathFromEnv(this.env);
-    this.notebook = notebook;
+    this.knownNotebook = notebook;
     this.file = options.file ?? (this.env.VRE_TS_PROVENANCE_FILE || (notebook ? provenanceFileFor(notebook) : undefined));
     this.now = options.now ?? (() => new Date());
-    if (this.file) {
-      const history = readRecordFile(this.file);
-      this.earlier.push(...history.sessions);
-      for (const e of history.entries) this.items.push(Object.freeze({ ...e, seq: this.items.length + 1 }));
-    }
+    if (!notebook) this.locate = options.locate ?? (() => kernelNotebook(this.env));
+    if (this.file) this.loadHistory(this.file);
+  }
+
+  /** The notebook the kernel runs: named by the environment (VRE_TS_NOTEBOOK, JPY_SESSION_NAME) or, after `ready()`, found by asking the Jupyter server. */
+  get notebook(): string | undefined {
+    return this.knownNotebook;
+  }
+
+  /**
+   * Finds the notebook when the environment did not name it (once; later calls share the answer) and, when no other
+   * file was given, continues its record file: the file's history first, then what this kernel kept in memory.
+   * Never rejects; resolves to the notebook, if known.
+   */
+  ready(): Promise<string | undefined> {
+    if (!this.locate) return Promise.resolve(this.knownNotebook);
+    this.located ??= this.locate()
+      .catch(() => undefined)
+      .then((found) => {
+        if (found && !this.knownNotebook) this.useNotebook(found);
+        return this.knownNotebook;
+      });
+    return this.located;
+  }
+
+  private loadHistory(file: string): void {
+    const history = readRecordFile(file);
+    this.earlier.push(...history.sessions);
+    const kept = this.items;
+    // The file's entries come first; those kept in memory follow them, renumbered (seq is the position in the log).
+    this.items = [];
+    for (const e of [...history.entries, ...kept]) this.items.push(Object.freeze({ ...e, seq: this.items.length + 1 }));
+  }
+
+  /** The notebook became known after start-up: its record file takes this kernel's session and entries so far. */
+  private useNotebook(notebook: string): void {
+    this.knownNotebook = notebook;
+    if (this.current) Object.assign(this.current, scrub(notebookFacts(notebook)));
+    if (this.file) return; // VRE_TS_PROVENANCE_FILE or an explicit file: already mirrored there
+    this.file = provenanceFileFor(notebook);
+    const keptCount = this.items.length;
+    this.loadHistory(this.file);
+    if (!this.current) return;
+    // The file never held this session (the log was in memory only): its header and entries are written once here.
+    this.mirror(this.current);
+    for (const e of this.items.slice(this.items.length - keptCount)) this.mirror(e);
   }
 
   /** Appends an entry and returns it (frozen). */
   record(input: ProvenanceInput): ProvenanceEntry {
     const clean = scrub(input) as ProvenanceInput;
     const now = this.now();
+    // The first entry starts the notebook lookup (when the environment did not name it); the entry is kept in
+    // memory meanwhile and goes to the notebook's record file once it is known.
+    if (this.locate && !this.located) void this.ready();
     if (!this.current) {
-      this.current = scrub(newSession(this.env, now)) as RecordSession;
+      this.current = scrub(newSession(this.env, now, this.knownNotebook)) as RecordSession;
       this.mirror(this.current);
     }
     const entry: ProvenanceEntry = Object.freeze({ seq: this.items.length + 1, time: now.toISOString(), session: this.current.session, ...clean });

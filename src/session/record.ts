@@ -116,24 +116,14 @@ export function environmentFacts(): EnvironmentFacts {
 }
 
 /** The session header of this process, from what the environment says (`vre-ts run` passes the parameters). */
-export function newSession(env: NodeJS.ProcessEnv = process.env, now = new Date()): RecordSession {
-  const notebook = notebookPathFromEnv(env);
+export function newSession(env: NodeJS.ProcessEnv = process.env, now = new Date(), notebook = notebookPathFromEnv(env)): RecordSession {
   const session: RecordSession = {
     type: "session",
     session: env.VRE_TS_SESSION_ID || randomUUID(),
     started: now.toISOString(),
     environment: environmentFacts(),
   };
-  if (notebook) {
-    session.notebook = path.basename(notebook);
-    try {
-      const digest = notebookDigest(JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: CellLike[] });
-      session.notebookSha256 = digest.sha256;
-      session.codeCells = digest.codeCells;
-    } catch {
-      // not saved yet, or not readable: the digest is simply absent
-    }
-  }
+  if (notebook) Object.assign(session, notebookFacts(notebook));
   if (env.VRE_TS_PARAMETERS) {
     try {
       const p = JSON.parse(env.VRE_TS_PARAMETERS) as unknown;
@@ -143,6 +133,19 @@ export function newSession(env: NodeJS.ProcessEnv = process.env, now = new Date(
     }
   }
   return session;
+}
+
+/** A session header's facts about its notebook: the file name and, when it is saved and readable, its code digest. */
+export function notebookFacts(notebook: string): Pick<RecordSession, "notebook" | "notebookSha256" | "codeCells"> {
+  const facts: Pick<RecordSession, "notebook" | "notebookSha256" | "codeCells"> = { notebook: path.basename(notebook) };
+  try {
+    const digest = notebookDigest(JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: CellLike[] });
+    facts.notebookSha256 = digest.sha256;
+    facts.codeCells = digest.codeCells;
+  } catch {
+    // not saved yet, or not readable: the digest is simply absent
+  }
+  return facts;
 }
 
 /** Reads a record file: sessions and entries, skipping torn or foreign lines. */

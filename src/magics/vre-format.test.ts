@@ -26,6 +26,13 @@ describe("tableBundle", () => {
     expect(text[4].length).toBe(text[3].length); // right-aligned sizes
     expect(text.at(-1)).toBe("2 files");
   });
+  it("gives each footer line its own line in HTML too, so lines never run together", () => {
+    const b = tableBundle([{ name: "a", bytes: 1 }], cols, { footer: "S1 started on fit.ipynb: linux 6.1.0\nKept in fit.provenance.jsonl." });
+    const html = String(b["text/html"]);
+    expect(html).toContain('<div style="opacity:0.7;font-size:0.85em">S1 started on fit.ipynb: linux 6.1.0</div><div style="opacity:0.7;font-size:0.85em">Kept in fit.provenance.jsonl.</div>');
+    expect(html).not.toContain("6.1.0\nKept");
+    expect(String(b["text/plain"]).split("\n").slice(-2)).toEqual(["S1 started on fit.ipynb: linux 6.1.0", "Kept in fit.provenance.jsonl."]);
+  });
   it("clips long cells in text, keeps them in HTML, and says how many rows were left out", () => {
     const rows = Array.from({ length: 12 }, (_, i) => ({ name: `${"x".repeat(200)}${i}`, bytes: i }));
     const b = tableBundle(rows, cols, { maxRows: 10 });

@@ -76,7 +76,8 @@ export function tableBundle<Row>(rows: readonly Row[], columns: Column<Row>[], o
   const html = htmlTable(cells, columns, keys, opts.title);
   const plain = (table(clipped, { columns: cols, title: opts.title }) as unknown as Record<symbol, () => MimeBundle>)[DISPLAY]();
   const more = rows.length - shown.length;
-  const notes = [more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "", opts.footer ?? ""].filter(Boolean);
+  // One note per footer line: in HTML each is its own line (a "\n" inside one div would run the lines together).
+  const notes = [more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} not shown (the returned value holds all ${rows.length})` : "", ...(opts.footer ?? "").split("\n")].filter(Boolean);
   return {
     "text/html": `<div class="vre-result">${html}${notes.map((n) => `<div style="opacity:0.7;font-size:0.85em">${escapeHtml(n)}</div>`).join("")}</div>`,
     "text/plain": [String(plain["text/plain"]), ...notes].join("\n"),

@@ -125,6 +125,13 @@ describe("%vre against the sandbox, through the session", () => {
     expect(text).toMatch(/S1 .*\n.*S2 /s);
     expect(text).toMatch(/S1 started .* on restart\.ipynb: vre-ts \d+\.\d+\.\d+, tslab [\d.]+, TypeScript [\d.]+, Node v\d+/);
     expect(text).toContain(path.join(cwd(), "restart.provenance.jsonl"));
+    // In HTML the session lines and the "Kept in" note are separate lines, not one run-on sentence.
+    const notes = [...String(bundleOf(rows)["text/html"]).matchAll(/<div style="opacity:0.7;font-size:0.85em">([^<]*)<\/div>/g)].map((m) => m[1]);
+    expect(notes).toHaveLength(3);
+    expect(notes[0]).toMatch(/^S1 started .* on restart\.ipynb: /);
+    expect(notes[0]).not.toContain("Kept");
+    expect(notes[1]).toMatch(/^S2 started /);
+    expect(notes[2]).toMatch(/^Kept in .*restart\.provenance\.jsonl/);
     await before.close();
     await after.close();
   });

@@ -250,7 +250,8 @@ export const vreVerbs: Verb<Env>[] = [
     },
     examples: ["%vre provenance", "%vre provenance --action publish", "const prov = %vre provenance --json"],
     typescript: "session().provenance.entries({ action, service })",
-    run(call, _ctx, env) {
+    async run(call, _ctx, env) {
+      await env.provenance.ready(); // the notebook's history, when the kernel asks the Jupyter server which notebook it runs
       const entries = env.provenance.entries({ action: call.optStr("action") as ProvenanceAction | undefined, service: call.optStr("service") });
       return withDisplay(entries, () => provenanceRows(entries, env.provenance.sessions(), env.provenance.mirrorStatus()));
     },
@@ -262,6 +263,7 @@ export const vreVerbs: Verb<Env>[] = [
     typescript: 'recordWidget(session().provenance)  // import { session, recordWidget } from "vre-ts"',
     async run(_call, ctx, env) {
       const { recordWidget } = await import("../widgets/record");
+      await env.provenance.ready(); // the widget writes next to the notebook, once the kernel knows which one it runs
       return recordWidget(env.provenance, { dir: ctx.cwd });
     },
   },
@@ -274,7 +276,7 @@ export const vreVerbs: Verb<Env>[] = [
     typescript: 'await writeCrate({ notebook, record: session().provenance.toRecord(), dir })  // import { session, writeCrate } from "vre-ts"',
     async run(call, ctx, env) {
       const given = call.optStr("notebook");
-      const notebook = given ? resolvePath(ctx, given) : env.provenance.notebook;
+      const notebook = given ? resolvePath(ctx, given) : await env.provenance.ready();
       if (!notebook) {
         throw new UsageError(`${call.prefix()}: this kernel does not know which notebook it runs; name it with --notebook PATH (or run the notebook with vre-ts run).`);
       }

@@ -34,7 +34,8 @@ test.describe('research record', () => {
     await expect(await runCell(page, 1)).toContainText('dimuon_run001.csv');
     await expect(widget.locator('.vre-record-count')).toContainText('1 entry from 1 kernel session');
     await expect(widget.locator('.vre-record-service')).toHaveText(['rucio 1']);
-    await expect(widget.locator('.vre-record-where')).toContainText('Saved with this notebook');
+    // The kernel found its notebook through the server that started it: the record has its file beside it too.
+    await expect(widget.locator('.vre-record-where')).toContainText('Kept in record.provenance.jsonl and saved with this notebook');
     await runCell(page, 2);
     await expect(await runCell(page, 3)).toContainText('10.5072/');
     const doi = widget.locator('.vre-record-doi-link');
@@ -58,9 +59,14 @@ test.describe('research record', () => {
     expect(saved.record.entries.every((e: any) => e.session === saved.record.sessions[0].session)).toBe(true);
     // No folder of the server's machine in the saved notebook.
     expect(JSON.stringify(saved)).not.toContain(process.cwd().split('/').slice(0, 3).join('/') + '/');
+    // The record file next to the notebook holds the same entries.
+    const file = await page.request.get(`/api/contents/${tmpPath}/record.provenance.jsonl?content=1&type=file&format=text`);
+    expect(file.ok()).toBe(true);
+    const lines = String((await file.json()).content).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l: any) => l.seq !== undefined).map((l: any) => l.id)).toContain(FILE);
 
-    // A restarted kernel that has no record file (this jupyter_server 1.x does not name the notebook to the kernel
-    // under JupyterLab 4): the saved sessions are kept, the new kernel's entries follow them, numbered after them.
+    // A restarted kernel reloads the record: the saved sessions are kept, the new kernel's entries follow them,
+    // numbered after them.
     await page.evaluate(() => void (window as any).jupyterapp.commands.execute('notebook:restart-kernel'));
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     await expect(widget.locator('.vre-stale')).toContainText('Kernel restarted');

@@ -16,19 +16,12 @@
  * Deno comes from the npm package `deno`, installed into a temporary folder (or DENO_BENCH_DIR, reused when it
  * already holds it); without the registry the Deno column is skipped with a message.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-
-const require = createRequire(import.meta.url);
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { KernelClient } = require(join(ROOT, "dist/jupyter-client/client.js"));
-const { newConnectionInfo, writeConnectionFile } = require(join(ROOT, "dist/jupyter-client/connection.js"));
-const { parentId } = require(join(ROOT, "dist/jupyter-client/messages.js"));
+import { ROOT, execute as run, now, startKernel as start, stop } from "./kernel-driver.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +36,6 @@ const REPEAT = Number(values.repeat);
 const STARTS = Number(values.starts);
 const DENO_VERSION = "2.9.6";
 
-const now = () => performance.now();
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -74,55 +66,13 @@ if (wanted.has("vre-ts")) KERNELS["vre-ts"] = (cf) => [process.execPath, join(RO
 if (wanted.has("tslab")) KERNELS["tslab 1.0.22"] = (cf) => [process.execPath, join(ROOT, "node_modules/tslab/bin/tslab"), "kernel", "--config-path", cf];
 if (deno) KERNELS[`deno ${DENO_VERSION}`] = (cf) => [deno.bin, "jupyter", "--kernel", "--conn", cf];
 
-async function startKernel(name) {
-  const info = await newConnectionInfo();
-  const file = await writeConnectionFile(info);
-  const argv = KERNELS[name](file.path);
-  const t0 = now();
-  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  let log = "";
-  child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
-  const client = new KernelClient(info);
-  const waiters = new Map();
-  client.onIopub((m) => {
-    const id = parentId(m);
-    if (id && m.header.msg_type === "status" && m.content.execution_state === "idle") waiters.get(id)?.();
-  });
-  const kernel = { name, child, client, file, t0, log: () => log, waiters };
-  for (;;) {
-    const { reply } = client.request("shell", "kernel_info_request", {}, { timeoutMs: 250 });
-    try {
-      await reply;
-      break;
-    } catch {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${log}`);
-      if (now() - t0 > 60_000) throw new Error(`${name}: no kernel_info_reply in 60 s`);
-    }
-  }
-  kernel.kernelInfoMs = now() - t0;
-  return kernel;
-}
+const startKernel = (name) => start(name, KERNELS[name], { retryMs: 250, env: { ...process.env, NO_COLOR: "1" } });
 
-/** execute_request → execute_reply and idle; returns [ms, reply]. */
+/** A cell until its execute_reply and idle; throws when it fails; returns ms. */
 async function execute(kernel, code) {
-  const t = now();
-  let idle;
-  const idlePromise = new Promise((r) => (idle = r));
-  const { msgId, reply } = kernel.client.request("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  kernel.waiters.set(msgId, idle);
-  const r = await reply;
-  await Promise.race([idlePromise, new Promise((res) => setTimeout(res, 5000))]);
-  kernel.waiters.delete(msgId);
+  const [ms, r] = await run(kernel, code);
   if (r.content.status !== "ok") throw new Error(`${kernel.name}: cell failed: ${code}\n${JSON.stringify(r.content).slice(0, 500)}\n${kernel.log()}`);
-  return now() - t;
-}
-
-async function stop(kernel) {
-  kernel.client.request("control", "shutdown_request", { restart: false });
-  await Promise.race([new Promise((r) => kernel.child.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
-  if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
-  kernel.client.close();
-  await kernel.file.remove();
+  return ms;
 }
 
 const declCell = (i) =>

@@ -9,17 +9,9 @@
  *   npm run build && node bench/kernel/startup.mjs [--starts 5] [--cells 60]
  * Numbers on a shared 2-core machine are noisy; compare the two kernels within one run.
  */
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-
-const require = createRequire(import.meta.url);
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { KernelClient } = require(join(ROOT, "dist/jupyter-client/client.js"));
-const { newConnectionInfo, writeConnectionFile } = require(join(ROOT, "dist/jupyter-client/connection.js"));
-const { parentId } = require(join(ROOT, "dist/jupyter-client/messages.js"));
+import { ROOT, execute, now, startKernel as start, stop } from "./kernel-driver.mjs";
 
 const { values } = parseArgs({ options: { starts: { type: "string", default: "5" }, cells: { type: "string", default: "60" } } });
 const STARTS = Number(values.starts);
@@ -30,60 +22,7 @@ const KERNELS = {
   "tslab 1.0.22": (cf) => [process.execPath, join(ROOT, "node_modules/tslab/bin/tslab"), "kernel", "--config-path", cf],
 };
 
-const now = () => performance.now();
-
-async function startKernel(name) {
-  const info = await newConnectionInfo();
-  const file = await writeConnectionFile(info);
-  const argv = KERNELS[name](file.path);
-  const t0 = now();
-  // A folder with no node_modules, as a notebook folder usually is (tslab's cwd hand-off is not exercised).
-  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
-  const client = new KernelClient(info);
-  const waiters = new Map();
-  client.onIopub((m) => {
-    const id = parentId(m);
-    if (id && m.header.msg_type === "status" && m.content.execution_state === "idle") waiters.get(id)?.();
-  });
-  const kernel = { name, child, client, file, t0, log: () => log, waiters };
-  // kernel_info, re-sent until answered (the kernel may not have bound its sockets yet).
-  for (;;) {
-    const { reply } = client.request("shell", "kernel_info_request", {}, { timeoutMs: 1000 });
-    try {
-      await reply;
-      break;
-    } catch {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${log}`);
-      if (now() - t0 > 60_000) throw new Error(`${name}: no kernel_info_reply in 60 s`);
-    }
-  }
-  kernel.kernelInfoMs = now() - t0;
-  return kernel;
-}
-
-/** execute_request → execute_reply and idle; returns [ms, reply]. */
-async function execute(kernel, code) {
-  const t = now();
-  let idle;
-  const idlePromise = new Promise((r) => (idle = r));
-  const { msgId, reply } = kernel.client.request("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  kernel.waiters.set(msgId, idle);
-  // tslab publishes no idle for some requests; do not wait for it longer than 5 s after the reply.
-  const r = await reply;
-  await Promise.race([idlePromise, new Promise((res) => setTimeout(res, 5000))]);
-  kernel.waiters.delete(msgId);
-  return [now() - t, r];
-}
-
-async function stop(kernel) {
-  kernel.client.request("control", "shutdown_request", { restart: false });
-  await Promise.race([new Promise((r) => kernel.child.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
-  if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
-  kernel.client.close();
-  await kernel.file.remove();
-}
+const startKernel = (name) => start(name, KERNELS[name]);
 
 const median = (xs) => quantile(xs, 0.5);
 function quantile(xs, q) {

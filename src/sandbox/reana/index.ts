@@ -22,7 +22,7 @@ import {
   tokenMatches,
 } from "./http";
 import { detectContainerRuntime, type ContainerRuntime } from "./runtime";
-import { emptyProgress, reanaTime, ReanaStateStore, type RunStatus, type WorkflowRecord } from "./state";
+import { newRunRecord, ReanaStateStore, type RunStatus, type WorkflowRecord } from "./state";
 import { isUuidV4, validateOperationalOptions, validateSpecification, validateWorkflowName, type WorkflowEngine } from "./validation";
 import {
   applySearch,
@@ -278,23 +278,7 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     await fs.mkdir(workspaceOf(id), { recursive: true });
     const record = await store.update((s) => {
       const runNumber = Math.max(0, ...Object.values(s.workflows).filter((w) => w.name === name).map((w) => w.run_number)) + 1;
-      const wf: WorkflowRecord = {
-        id,
-        name,
-        run_number: runNumber,
-        created: reanaTime(),
-        status: "created",
-        type: check.engine,
-        specification,
-        input_parameters: {},
-        operational_options: {},
-        progress: emptyProgress(),
-        workflow_logs: "",
-        engine_specific: null,
-        jobs: [],
-        workspace_deleted: false,
-        cpu_ms: 0,
-      };
+      const wf = newRunRecord({ id, name, run_number: runNumber, status: "created", type: check.engine, specification });
       for (const w of check.warnings) {
         wf.workflow_logs += engineLine(`Unknown property '${w.property}' in ${w.path} of the specification was ignored.`, "WARNING");
       }
@@ -387,25 +371,18 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     const record = await store.update((s) => {
       const minor =
         Math.max(0, ...Object.values(s.workflows).filter((w) => w.name === wf.name && w.run_number === wf.run_number).map((w) => w.run_minor ?? 0)) + 1;
-      const rec: WorkflowRecord = {
+      const rec = newRunRecord({
         id,
         name: wf.name,
         run_number: wf.run_number,
         run_minor: minor,
         workspace_id: sharedWorkspace,
-        created: reanaTime(),
         status: "queued",
         type,
         specification,
         input_parameters: inputParameters,
         operational_options: options,
-        progress: emptyProgress(),
-        workflow_logs: "",
-        engine_specific: null,
-        jobs: [],
-        workspace_deleted: false,
-        cpu_ms: 0,
-      };
+      });
       rec.workflow_logs += engineLine(`Workflow ${rec.id} restarts ${fullName(wf)} in its workspace; submitted to the local sandbox queue.`, "INFO", type);
       s.workflows[id] = rec;
       return rec;

@@ -90,6 +90,27 @@ export function emptyProgress(): Progress {
   };
 }
 
+/** What a new run is made of; everything else starts empty (no jobs, logs, progress or CPU time). */
+export type NewRun = Pick<WorkflowRecord, "id" | "name" | "run_number" | "status" | "type" | "specification"> &
+  Partial<Pick<WorkflowRecord, "input_parameters" | "operational_options" | "run_minor" | "workspace_id">>;
+
+/** A fresh run record, created now: a new workflow (`created`) or a restart (`queued`, with `run_minor`). */
+export function newRunRecord(run: NewRun): WorkflowRecord {
+  const { input_parameters = {}, operational_options = {}, ...identity } = run;
+  return {
+    ...identity,
+    created: reanaTime(),
+    input_parameters,
+    operational_options,
+    progress: emptyProgress(),
+    workflow_logs: "",
+    engine_specific: null,
+    jobs: [],
+    workspace_deleted: false,
+    cpu_ms: 0,
+  };
+}
+
 /** REANA's WORKFLOW_TIME_FORMAT: `%Y-%m-%dT%H:%M:%S` (UTC, no zone suffix). */
 export function reanaTime(date = new Date()): string {
   return date.toISOString().slice(0, 19);

@@ -92,6 +92,19 @@ describe("parseVerb", () => {
     expect(usageError(() => parseVerb("rucio", addRule, tokenize("s:d two X")))).toMatch(/COPIES expects an integer, got two/);
     expect(usageError(() => parseVerb("rucio", addRule, tokenize("s:d 1 X --lifetime 1.5")))).toMatch(/--lifetime expects an integer/);
   });
+  it("takes decimal numbers only, within the declared bounds", () => {
+    const poll: VerbSpec = { name: "monitor", summary: "Monitor.", options: { every: { type: "number", placeholder: "SECONDS", min: 0.2, max: 3600, unit: "seconds", description: "poll" } } };
+    const every = (v: string) => parseVerb("reana", poll, [`--every=${v}`]).num("every");
+    expect([every("5"), every("0.5"), every(".5"), every("1e3"), every("+2"), every("0.2"), every("3600")]).toEqual([5, 0.5, 0.5, 1000, 2, 0.2, 3600]);
+    expect(usageError(() => every("1e99"))).toBe("%reana monitor: --every must be between 0.2 and 3600 seconds; got 1e99.\nUsage: %reana monitor [--every SECONDS] [--json]");
+    expect(usageError(() => every("-1"))).toMatch(/--every must be between 0\.2 and 3600 seconds; got -1\./);
+    for (const v of ["NaN", "Infinity", "0x10", "0b1", "1_000", " ", "5s"]) {
+      expect(usageError(() => every(v))).toMatch(/^%reana monitor: --every expects a number, got .*; it must be between 0\.2 and 3600 seconds\.\nUsage: /);
+    }
+    // Without bounds, a number is still decimal and finite.
+    const free: VerbSpec = { name: "x", summary: "X.", options: { n: { type: "number", description: "n" } } };
+    expect(usageError(() => parseVerb("m", free, ["--n", "Infinity"]))).toBe("%m x: --n expects a number, got Infinity.\nUsage: %m x [--n N] [--json]");
+  });
   it("collects repeated options and KEY=VALUE pairs", () => {
     const c = parseVerb("reana", start, tokenize(`-w wf.3 -p a=1 -p "b=x y" --parameter c==`));
     expect(c.str("workflow")).toBe("wf.3");
@@ -142,6 +155,16 @@ describe("help", () => {
     expect(text).toContain("Examples:\n  %rucio list-dids user.jdoe:*");
     expect(text).toContain("In TypeScript:");
     expect(usageLine("reana", { ...start, body: "optional" })).toBe("%[%]reana start -w WORKFLOW [-p PARAMETER ...] [--json]");
+  });
+  it("states the range of numeric options and positionals", () => {
+    const text = verbHelp("rucio", {
+      name: "add-rule",
+      summary: "Create a rule.",
+      positionals: [{ name: "COPIES", type: "integer", min: 1, max: 100, description: "number of copies" }],
+      options: { lifetime: { type: "integer", placeholder: "S", min: 1, max: 86400, unit: "seconds", description: "rule lifetime" } },
+    });
+    expect(text).toMatch(/\n {2}COPIES +number of copies \(between 1 and 100\)\n/);
+    expect(text).toMatch(/\n {2}--lifetime S +rule lifetime \(between 1 and 86400 seconds\)\n/);
   });
   it("closest() ignores far-away words", () => {
     expect(closest("lst", ["list", "ls", "stat"])).toMatch(/^(list|ls)$/);

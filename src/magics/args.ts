@@ -119,9 +119,14 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Shown in usage as required (`--rse RSE` instead of `[--rse RSE]`). */
   required?: boolean;
-  /** Bounds of a numeric value (inclusive), checked after parsing. */
+  /**
+   * Bounds of a numeric value (inclusive), checked by the parser and shown in help. Every numeric option declares
+   * both: a value a timer, a page or a server cannot honour (1e99 seconds) is a usage error, not a surprise.
+   */
   min?: number;
   max?: number;
+  /** Unit of a numeric value, for help and range errors ("seconds"). */
+  unit?: string;
 }
 
 export interface PositionalSpec {
@@ -133,9 +138,10 @@ export interface PositionalSpec {
   required?: boolean;
   /** Takes every remaining word (only the last positional). */
   variadic?: boolean;
-  /** Bounds of a numeric value (inclusive). */
+  /** Bounds of a numeric value (inclusive), as for options. */
   min?: number;
   max?: number;
+  unit?: string;
 }
 
 export interface VerbSpec {
@@ -341,6 +347,17 @@ export function parseVerb(magic: string, verb: VerbSpec, words: string[]): VerbC
   return new VerbCall(magic, verb, positionals, values, json);
 }
 
+/** A decimal number as people write one: `5`, `-2`, `0.5`, `.5`, `1e3`; not `Infinity`, `NaN`, `0x10` or `0b1`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** "between 0.2 and 3600 seconds", "at least 1": the allowed range of a numeric value, for help and errors. */
+export function rangeText(bounds: { min?: number; max?: number; unit?: string }): string | undefined {
+  const { min, max, unit } = bounds;
+  const range =
+    min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : max !== undefined ? `at most ${max}` : undefined;
+  return range && unit ? `${range} ${unit}` : range;
+}
+
 function convert(
   raw: string,
   type: ValueType,
@@ -348,22 +365,24 @@ function convert(
   prefix: string,
   usage: string,
   choices?: readonly string[],
-  bounds: { min?: number; max?: number } = {},
+  bounds: { min?: number; max?: number; unit?: string } = {},
 ): string | number {
   if (type === "integer" || type === "number") {
     const num = Number(raw);
     // Integers are whole numbers written as such: "1e99" or "0x10" are not what a count or a lifetime means, and
-    // past 2^53 a number is no longer exact.
+    // past 2^53 a number is no longer exact. Numbers are decimal and finite: NaN, Infinity and hex are refused here
+    // rather than becoming a timer that fires at once or a query the server rejects.
     const badInteger = type === "integer" && (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(num));
-    if (raw.trim() === "" || !Number.isFinite(num) || badInteger) {
+    if (!DECIMAL.test(raw.trim()) || !Number.isFinite(num) || badInteger) {
       const why = type === "integer" && Number.isFinite(num) && Number.isInteger(num) ? " (write it out in digits, at most 2^53)" : "";
-      throw new UsageError(`${prefix}: ${what} expects ${type === "integer" ? "an integer" : "a number"}, got ${echoWord(raw)}${why}.\nUsage: ${usage}`);
+      const range = rangeText(bounds);
+      throw new UsageError(
+        `${prefix}: ${what} expects ${type === "integer" ? "an integer" : "a number"}, got ${echoWord(raw)}${why}${range ? `; it must be ${range}` : ""}.\nUsage: ${usage}`,
+      );
     }
     const { min, max } = bounds;
     if ((min !== undefined && num < min) || (max !== undefined && num > max)) {
-      const range =
-        min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
-      throw new UsageError(`${prefix}: ${what} must be ${range}; got ${echoWord(raw)}.\nUsage: ${usage}`);
+      throw new UsageError(`${prefix}: ${what} must be ${rangeText(bounds)}; got ${echoWord(raw)}.\nUsage: ${usage}`);
     }
     return num;
   }
@@ -447,7 +466,10 @@ export function verbHelp(magic: string, verb: VerbSpec): string {
   if (pos.length) {
     lines.push("", "Arguments:");
     const width = Math.max(...pos.map((p) => p.name.length)) + 2;
-    for (const p of pos) lines.push(`  ${p.name.padEnd(width)}${p.description}`);
+    for (const p of pos) {
+      const range = p.type === "integer" || p.type === "number" ? rangeText(p) : undefined;
+      lines.push(`  ${p.name.padEnd(width)}${p.description}${range ? ` (${range})` : ""}`);
+    }
   }
   const opts = Object.entries({ ...(verb.options ?? {}), ...COMMON_OPTIONS });
   lines.push("", "Options:");
@@ -457,7 +479,8 @@ export function verbHelp(magic: string, verb: VerbSpec): string {
   });
   const width = Math.max(...labels.map((l) => l.length)) + 2;
   opts.forEach(([, o], i) => {
-    const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", o.multiple ? "repeatable" : ""].filter(Boolean).join("; ");
+    const range = o.type === "integer" || o.type === "number" ? rangeText(o) : undefined;
+    const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", range ?? "", o.multiple ? "repeatable" : ""].filter(Boolean).join("; ");
     lines.push(`  ${labels[i].padEnd(width)}${o.description}${extra ? ` (${extra})` : ""}`);
   });
   if (verb.examples?.length) {

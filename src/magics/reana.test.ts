@@ -141,7 +141,18 @@ describe("%reana against the sandbox", () => {
     expect((await fails(magic.run("status", ctx))).message).toMatch(/missing required option -w WF/);
     expect((await fails(magic.run("start -w x -p nope", ctx))).message).toMatch(/--parameter expects KEY=VALUE/);
     expect((await fails(magic.run("monitor", ctx))).message).toMatch(/missing required option -w WF/);
-    expect((await fails(magic.run("monitor -w x --every 0", ctx))).message).toMatch(/--every expects a positive number/);
+    // Poll intervals are bounded: 1e99 s would overflow Node's timer (clamped to 1 ms: a busy poll), 0 s is one too.
+    for (const every of ["1e99", "0", "3601", "0.1", "=-1"]) {
+      const err = await fails(magic.run(`monitor -w x --every${every.startsWith("=") ? every : ` ${every}`}`, ctx));
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toMatch(/^%reana monitor: --every must be between 0\.2 and 3600 seconds; got \S+\.\nUsage: %reana monitor -w WF \[--every SECONDS\] \[--json\]$/);
+    }
+    for (const every of ["NaN", "Infinity", "0x10", "soon"]) {
+      expect((await fails(magic.run(`monitor -w x --every ${every}`, ctx))).message).toMatch(/--every expects a number, got \S+; it must be between 0\.2 and 3600 seconds\.\nUsage: /);
+    }
+    expect((await fails(magic.run("list --size 0", ctx))).message).toMatch(/--size must be between 1 and 1000; got 0/);
+    expect((await fails(magic.run("list --page=-1", ctx))).message).toMatch(/--page must be between 1 and 1000000; got -1/);
+    expect((await fails(magic.run("diff a b --context=-1", ctx))).message).toMatch(/--context must be between 0 and 10000; got -1/);
     expect((await fails(magic.run("lgos -w x", ctx))).message).toMatch(/Did you mean logs\?/);
     const secret = await fails(magic.run("secrets add TOKEN=abc", ctx));
     expect(secret).toBeInstanceOf(UsageError);

@@ -104,6 +104,10 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
+/** Bounds of `%reana monitor --every`, in seconds: the poll loop's 200 ms floor, and one hour. */
+const MIN_POLL_S = 0.2;
+const MAX_POLL_S = 3600;
+
 function pollInterval(client: ReanaClient): number {
   return client.settings.sandbox ? 500 : 5000;
 }
@@ -203,8 +207,8 @@ export const reanaVerbs: Verb<Env>[] = [
       status: { type: "string", placeholder: "S", description: "only this status", choices: RUN_STATUSES as readonly string[] },
       search: { type: "string", placeholder: "NAME", description: "only workflows whose name contains NAME" },
       sort: { type: "string", description: "by creation date (default desc)", choices: ["asc", "desc"] },
-      page: { type: "integer", placeholder: "N", description: "page number (with --size)" },
-      size: { type: "integer", placeholder: "N", description: "workflows per page (default 20)" },
+      page: { type: "integer", placeholder: "N", min: 1, max: 1_000_000, description: "page number (with --size)" },
+      size: { type: "integer", placeholder: "N", min: 1, max: 1000, description: "workflows per page (default 20)" },
     },
     examples: ["%reana list", "%reana list --status finished --search dimuon"],
     typescript: "await reana.listWorkflows({ status, search, sort, page, size })",
@@ -447,14 +451,17 @@ export const reanaVerbs: Verb<Env>[] = [
   {
     name: "monitor",
     summary: "Follow a workflow in a live widget while you go on working: progress, steps, logs; stop it from there.",
-    options: { ...wfOption, every: { type: "number", placeholder: "SECONDS", description: "seconds between polls (default 5; 0.5 on the sandbox)" } },
+    options: {
+      ...wfOption,
+      // At least the 200 ms the poll loop allows; at most an hour (a longer timer would overflow Node's 2^31 ms).
+      every: { type: "number", placeholder: "SECONDS", min: MIN_POLL_S, max: MAX_POLL_S, unit: "seconds", description: "seconds between polls (default 5; 0.5 on the sandbox)" },
+    },
     examples: ["%reana monitor -w dimuon", "%reana monitor -w dimuon.2 --every 10"],
     typescript: 'runMonitor(reana, wf)  // import { reana, runMonitor } from "vre-ts"',
     async run(call, ctx, env) {
       const client = await env.reana();
       const wf = call.str("workflow");
-      const every = call.num("every");
-      if (every !== undefined && !(every > 0)) throw new UsageError(`${call.prefix()}: --every expects a positive number of seconds.\nUsage: ${call.usage()}`);
+      const every = call.num("every"); // within MIN_POLL_S..MAX_POLL_S: the parser checks the option's bounds
       // An unknown workflow is a clear error here rather than a widget that shows one.
       await client.status(wf, { signal: ctx.signal });
       return runMonitor(client, wf, { intervalMs: every !== undefined ? every * 1000 : pollInterval(client) });
@@ -585,7 +592,7 @@ export const reanaVerbs: Verb<Env>[] = [
     ],
     options: {
       brief: { type: "boolean", description: "only say which workspace files differ, not how" },
-      context: { type: "integer", placeholder: "N", description: "context lines around differences (default 5)" },
+      context: { type: "integer", placeholder: "N", min: 0, max: 10_000, description: "context lines around differences (default 5)" },
     },
     examples: ["%reana diff dimuon.1 dimuon.2", "%reana diff dimuon.1 dimuon.1.1 --brief"],
     typescript: "await reana.diff(a, b, { brief, contextLines })",

@@ -23,7 +23,7 @@ const didArg = { name: "DID", description: "scope:name" };
 
 /** Longest rule lifetime accepted (100 years); no lifetime at all means the rule never expires. */
 const MAX_LIFETIME_S = 100 * 365 * 86_400;
-const lifetimeOption = (description: string): OptionSpec => ({ type: "integer", placeholder: "S", min: 1, max: MAX_LIFETIME_S, description });
+const lifetimeOption = (description: string): OptionSpec => ({ type: "integer", placeholder: "S", min: 1, max: MAX_LIFETIME_S, unit: "seconds", description });
 
 /** A DID argument, checked here so a typo is a usage error rather than a server round trip. */
 function didOf(call: VerbCall, name = "DID"): DidRef {

@@ -68,6 +68,53 @@ describe.each(tables)("%%%s verbs", (magic, verbs) => {
   }
 });
 
+describe("numeric options and positionals", () => {
+  const numeric = tables.flatMap(([magic, verbs]) =>
+    verbs.flatMap((verb) => [
+      ...Object.entries(verb.options ?? {})
+        .filter(([, o]) => o.type === "integer" || o.type === "number")
+        .map(([name, o]) => ({ magic, verb, label: `%${magic} ${verb.name} --${name}`, spec: o, words: (v: string) => [`--${name}=${v}`, ...positionalWords(verb, "", "")] })),
+      ...(verb.positionals ?? [])
+        .filter((p) => p.type === "integer" || p.type === "number")
+        .map((p) => ({ magic, verb, label: `%${magic} ${verb.name} ${p.name}`, spec: p, words: (v: string) => positionalWords(verb, p.name, v) })),
+    ]),
+  );
+
+  /** Words that fill every positional of `verb` with a plausible value, `value` in the one named `name`. */
+  function positionalWords(verb: VerbSpec, name: string, value: string): string[] {
+    const words = (verb.positionals ?? []).map((p) => (p.name === name ? value : p.type === "integer" || p.type === "number" ? String(p.min ?? 1) : "x:y"));
+    return ["--", ...words];
+  }
+  const required = (verb: VerbSpec, except: string): string[] =>
+    Object.entries(verb.options ?? {}).filter(([n, o]) => o.required && n !== except).flatMap(([n]) => [`--${n}`, "x"]);
+
+  it("exist (the table walk below is not empty)", () => {
+    expect(numeric.map((n) => n.label)).toEqual(expect.arrayContaining(["%reana monitor --every", "%rucio add-rule COPIES", "%zenodo search --size"]));
+    // A poll interval becomes a Node timer, which fires at once past 2^31 - 1 ms.
+    const every = numeric.find((n) => n.label === "%reana monitor --every")!.spec;
+    expect(every.max! * 1000).toBeLessThan(2 ** 31);
+  });
+
+  it.each(numeric.map((n) => [n.label, n] as const))("%s declares its range, shows it in help, accepts its bounds and refuses past them", (label, n) => {
+    const { magic, verb, spec } = n;
+    expect(spec.min, label).toBeTypeOf("number");
+    expect(spec.max, label).toBeTypeOf("number");
+    const range = `between ${spec.min} and ${spec.max}${spec.unit ? ` ${spec.unit}` : ""}`;
+    expect(verbHelp(magic, verb)).toContain(range);
+    const name = label.split(" ").pop()!.replace(/^--/, "");
+    const parse = (v: string) => parseVerb(magic, verb, [...required(verb, name), ...n.words(v)]);
+    expect(parse(String(spec.min)).num(name)).toBe(spec.min);
+    expect(parse(String(spec.max)).num(name)).toBe(spec.max);
+    const past = [spec.type === "integer" ? String(spec.min! - 1) : String(spec.min! / 2 - 1), String(spec.max! * 10 + 1)];
+    for (const v of past) expect(usageError(() => parse(v)).message, `${label} ${v}`).toMatch(new RegExp(`must be ${range}; got ${v.replace(/[.+]/g, "\\$&")}\\.\\nUsage: %${magic} ${verb.name} `));
+    for (const v of ["1e99", "NaN", "Infinity", "-Infinity", "0x10", ""]) {
+      const message = usageError(() => parse(v)).message;
+      expect(message, `${label} ${JSON.stringify(v)}`).toContain(range);
+      expect(message, `${label} ${JSON.stringify(v)}`).toContain(`\nUsage: %${magic} ${verb.name} `);
+    }
+  });
+});
+
 describe("interpolated values", () => {
   it("a quoted {expr} value with spaces stays one argument", () => {
     // The kernel substitutes {expr} textually before the magic sees the line, as IPython does.

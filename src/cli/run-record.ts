@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSecretName } from "../jupyter-client/parameters";
-import { type ResearchRecord, provenanceFileFor, readRecordFile, recordOfNotebook, savedRecord, setNotebookRecord } from "../session/record";
+import { type ResearchRecord, mergeRecords, provenanceFileFor, readRecordFile, recordOfNotebook, savedRecord, setNotebookRecord } from "../session/record";
 
 /** Where the kernel keeps the record of `notebook` (the same rule as the kernel's ProvenanceLog). */
 export function recordFileOf(notebook: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -47,22 +47,29 @@ export function seedRecordFile(notebook: string, nb: { metadata?: Record<string,
   writeRecordFile(file, record);
 }
 
-/** Copies the record file into the notebook's metadata (when the run recorded anything at all). */
+/**
+ * Copies the record file into the notebook's metadata (when the run recorded anything at all), merged with the
+ * record the metadata already holds: sessions only the notebook kept (the record widget's, from a kernel that had no
+ * record file) stay; for the others the file wins. Returns the record file's record.
+ */
 export function saveRunRecord(nb: { metadata: Record<string, unknown> }, notebook: string): ResearchRecord | undefined {
   const file = recordFileOf(notebook);
   const record = readRecordFile(file);
   if (record.entries.length === 0 && record.sessions.length === 0) return undefined;
   const saved = savedRecord(record, notebook, file);
-  setNotebookRecord(nb, saved.record, saved.provenanceFile);
+  setNotebookRecord(nb, mergeRecords(saved.record, recordOfNotebook(nb)), saved.provenanceFile);
   return record;
 }
 
-/** A notebook's record: its record file when there is one, else what its metadata holds. */
+/**
+ * A notebook's record: its record file when there is one, with the sessions only its metadata holds merged in;
+ * else what its metadata holds.
+ */
 export function loadRecord(notebook: string, nb: { metadata?: Record<string, unknown> }): { record?: ResearchRecord; recordFile?: string; from: "file" | "metadata" | "none" } {
   const file = recordFileOf(notebook);
   if (existsSync(file)) {
     const record = readRecordFile(file);
-    if (record.entries.length || record.sessions.length) return { record, recordFile: file, from: "file" };
+    if (record.entries.length || record.sessions.length) return { record: mergeRecords(record, recordOfNotebook(nb), dirname(notebook)), recordFile: file, from: "file" };
   }
   const record = recordOfNotebook(nb);
   return record ? { record, from: "metadata" } : { from: "none" };

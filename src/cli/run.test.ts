@@ -3,7 +3,7 @@
  * (Needs `npm run build`; scripts/test-all.sh builds before running vitest.)
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -274,4 +274,44 @@ describe("vre-ts run keeps the research record", () => {
     expect(third.code).toBe(0);
     expect(third.nb.metadata["vre-ts"].record.entries.map((e: { id: string }) => e.id)).toEqual(["open:pt3", "open:pt4", "open:pt2"]);
   }, 240_000);
+
+  it("keeps the sessions only the notebook's metadata holds when it saves the record file's; --verify still compares with the last run", async () => {
+    const nb = notebook([
+      { source: "let min_pt = 2;", tags: ["parameters"] },
+      { source: 'import { session } from "vre-ts";\nsession().provenance.record({ action: "read", kind: "did", service: "rucio", id: `open:pt${min_pt}`, checksums: { adler32: "0a0b0c0d" } });' },
+    ]);
+    const first = await run("merge", nb, "-p", "min_pt=3");
+    expect(first.code, first.stderr).toBe(0);
+    const a = first.nb!.metadata["vre-ts"].record;
+    expect(a.sessions).toHaveLength(1);
+
+    // JupyterLab, later, in a kernel that had no record file: the record widget saved its session into the notebook
+    // only (after the sessions it found there, its entries numbered after theirs).
+    const labSession = { ...a.sessions[0], session: "lab-session-without-record-file", started: new Date().toISOString(), parameters: undefined };
+    const labEntry = { seq: 2, time: new Date().toISOString(), session: labSession.session, action: "read", kind: "did", service: "rucio", id: "open:from-lab" };
+    const edited = { ...first.nb!, metadata: { ...first.nb!.metadata, "vre-ts": { ...first.nb!.metadata["vre-ts"], record: { ...a, sessions: [...a.sessions, labSession], entries: [...a.entries, labEntry] } } } };
+
+    const second = await run("merge", edited, "-p", "min_pt=4");
+    expect(second.code, second.stderr).toBe(0);
+    const merged = second.nb!.metadata["vre-ts"].record;
+    expect(merged.sessions.map((s: { session: string }) => s.session)).toEqual([a.sessions[0].session, labSession.session, expect.any(String)]);
+    expect(merged.sessions[2].parameters).toEqual({ min_pt: 4 });
+    expect(merged.entries.map((e: { id: string }) => e.id)).toEqual(["open:pt3", "open:from-lab", "open:pt4"]);
+    expect(merged.entries.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
+    // The record file keeps what the kernels wrote to it.
+    expect(readFileSync(join(dir, "merge.provenance.jsonl"), "utf8")).not.toContain(labSession.session);
+
+    // --verify reads the same merged record: the last run (min_pt=4) is what a re-run is compared with.
+    await writeFile(join(dir, "merge.ipynb"), JSON.stringify(second.nb));
+    const verified = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [CLI, "run", join(dir, "merge.ipynb"), "-o", join(dir, "merge.verify.ipynb"), "-p", "min_pt=4", "--verify"], { env: { ...process.env, JUPYTER_PATH: privateJupyter, JUPYTER_DATA_DIR: privateJupyter }, timeout: 120_000 }, (error, stdout, stderr) =>
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(verified.code, verified.stderr + verified.stdout).toBe(0);
+    expect(verified.stdout).toMatch(/identical to the recorded run/);
+    const after = JSON.parse(await readFile(join(dir, "merge.verify.ipynb"), "utf8")).metadata["vre-ts"].record;
+    expect(after.sessions.map((s: { session: string }) => s.session).slice(0, 3)).toEqual(merged.sessions.map((s: { session: string }) => s.session));
+    expect(after.entries.map((e: { id: string }) => e.id)).toEqual(["open:pt3", "open:from-lab", "open:pt4", "open:pt4"]);
+  }, 360_000);
 });

@@ -3,7 +3,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ProvenanceLog } from "./provenance";
-import { environmentFacts, lastSession, notebookDigest, notebookPathFromEnv, provenanceFileFor, readRecordFile, recordOfNotebook, relativeRecord, sessionRecord, setNotebookRecord } from "./record";
+import {
+  type ResearchRecord,
+  environmentFacts,
+  lastSession,
+  mergeRecords,
+  notebookDigest,
+  notebookPathFromEnv,
+  provenanceFileFor,
+  readRecordFile,
+  recordOfNotebook,
+  relativeRecord,
+  savedRecord,
+  sessionRecord,
+  setNotebookRecord,
+} from "./record";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vre-record-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -112,5 +126,93 @@ describe("relativeRecord", () => {
     expect(rel.entries[0].paths).toEqual(["data/x.csv", "/elsewhere/y.csv"]);
     expect(rel.entries[0].details).toEqual({ baseDir: "." });
     expect(JSON.stringify(rel)).not.toContain(dir);
+  });
+});
+
+describe("mergeRecords", () => {
+  const at = (iso: string) => () => new Date(iso);
+  const ids = (r: ResearchRecord) => r.entries.map((e) => e.id);
+
+  /**
+   * The story of a notebook: a `vre-ts run` (session A, in the record file), then a JupyterLab kernel that had no
+   * record file (session B: only the record widget's copy in the metadata has it, older sessions first, its entries
+   * renumbered after them), then another `vre-ts run` (session C, in the file again).
+   */
+  function story() {
+    const sub = fs.mkdtempSync(path.join(dir, "merge-"));
+    const notebook = path.join(sub, "fit.ipynb");
+    const file = provenanceFileFor(notebook);
+    const runA = new ProvenanceLog({ file, env: {}, now: at("2026-03-01T10:00:00.000Z") });
+    runA.record({ action: "read", kind: "did", service: "rucio", id: "open:a", paths: [path.join(sub, "data", "a.csv")] });
+    runA.record({ action: "write", kind: "file", service: "reana", id: path.join(sub, "results", "a.txt") });
+    const afterA = savedRecord(readRecordFile(file), notebook, file).record;
+
+    const lab = new ProvenanceLog({ env: {}, now: at("2026-03-02T09:00:00.000Z"), locate: async () => undefined });
+    lab.record({ action: "read", kind: "did", service: "rucio", id: "open:lab" });
+    const own = lab.toRecord();
+    const metadata: ResearchRecord = {
+      version: 1,
+      notebook: "fit.ipynb",
+      sessions: [...afterA.sessions, ...own.sessions],
+      entries: [...afterA.entries, ...own.entries.map((e) => ({ ...e, seq: e.seq + afterA.entries.length }))],
+    };
+
+    const runC = new ProvenanceLog({ file, env: {}, now: at("2026-03-03T08:00:00.000Z") });
+    runC.record({ action: "read", kind: "did", service: "rucio", id: "open:c" });
+    const fromFile = readRecordFile(file);
+    return { notebook, file, sub, fromFile, metadata, sessions: { a: afterA.sessions[0].session, b: own.sessions[0].session, c: runC.session! } };
+  }
+
+  it("keeps the sessions and entries only the notebook's metadata has, in time order, each once; the file wins for the rest", () => {
+    const { notebook, file, fromFile, metadata, sessions } = story();
+    expect(fromFile.sessions.map((s) => s.session)).toEqual([sessions.a, sessions.c]);
+    // The metadata's copy of session A went stale (say, a label written by an older vre-ts): the file's copy wins.
+    metadata.entries[0] = { ...metadata.entries[0], label: "stale copy" };
+    metadata.sessions[0] = { ...metadata.sessions[0], parameters: { stale: true } };
+
+    const merged = mergeRecords(savedRecord(fromFile, notebook, file).record, metadata);
+    expect(merged.sessions.map((s) => s.session)).toEqual([sessions.a, sessions.b, sessions.c]);
+    expect(ids(merged)).toEqual(["open:a", "results/a.txt", "open:lab", "open:c"]);
+    expect(merged.entries.map((e) => e.session)).toEqual([sessions.a, sessions.a, sessions.b, sessions.c]);
+    expect(merged.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(merged.entries[0].label).toBeUndefined();
+    expect(merged.sessions[0].parameters).toBeUndefined();
+    expect(merged.entries[0].paths).toEqual(["data/a.csv"]);
+    // The last session with entries is the newest run, whichever copy it came from.
+    expect(lastSession(merged)?.session).toBe(sessions.c);
+
+    // Merging again changes nothing: no duplicates, the same order.
+    expect(mergeRecords(merged, metadata)).toBe(merged);
+    expect(mergeRecords(merged, merged)).toBe(merged);
+  });
+
+  it("returns the file's record as it is when the metadata adds nothing", () => {
+    const { notebook, file, fromFile } = story();
+    const saved = savedRecord(fromFile, notebook, file).record;
+    expect(mergeRecords(saved, undefined)).toBe(saved);
+    expect(mergeRecords(saved, saved)).toBe(saved);
+    expect(mergeRecords(saved, { version: 1, sessions: [], entries: [] })).toBe(saved);
+  });
+
+  it("knows an entry whose paths the file keeps absolute and the metadata relative", () => {
+    const { notebook, fromFile, metadata, sessions } = story();
+    const merged = mergeRecords(fromFile, metadata, path.dirname(notebook));
+    expect(ids(merged)).toEqual(["open:a", path.join(path.dirname(notebook), "results", "a.txt"), "open:lab", "open:c"]);
+    expect(merged.sessions.map((s) => s.session)).toEqual([sessions.a, sessions.b, sessions.c]);
+    // Without the notebook's folder the relative copy looks like another entry.
+    expect(ids(mergeRecords(fromFile, metadata))).toContain("results/a.txt");
+  });
+
+  it("puts a metadata session older than the whole file first, and one newer than it last", () => {
+    const { notebook, file, fromFile, metadata, sessions } = story();
+    const b = metadata.sessions.find((s) => s.session === sessions.b)!;
+    const bEntries = metadata.entries.filter((e) => e.session === sessions.b);
+    const older = { version: 1 as const, sessions: [{ ...b, started: "2026-02-01T00:00:00.000Z" }], entries: bEntries.map((e) => ({ ...e, time: "2026-02-01T00:00:00.000Z" })) };
+    const newer = { version: 1 as const, sessions: [{ ...b, started: "2026-04-01T00:00:00.000Z" }], entries: bEntries.map((e) => ({ ...e, time: "2026-04-01T00:00:00.000Z" })) };
+    const saved = savedRecord(fromFile, notebook, file).record;
+    expect(mergeRecords(saved, older).sessions.map((s) => s.session)).toEqual([sessions.b, sessions.a, sessions.c]);
+    expect(ids(mergeRecords(saved, older))[0]).toBe("open:lab");
+    expect(mergeRecords(saved, newer).sessions.map((s) => s.session)).toEqual([sessions.a, sessions.c, sessions.b]);
+    expect(ids(mergeRecords(saved, newer)).at(-1)).toBe("open:lab");
   });
 });

@@ -226,6 +226,7 @@ describe("%zenodo against the sandbox", () => {
     expect((await fails(magic.run("publsh 3", ctx) as Promise<unknown>)).message).toMatch(/unknown verb "publsh". Did you mean publish\?/);
     expect((await fails(magic.run("form", ctx) as Promise<unknown>)).message).toMatch(/^%zenodo form: missing NAME\./);
     expect((await fails(magic.run("publish abc", ctx) as Promise<unknown>)).message).toMatch(/"abc" is not a deposition id/);
+    expect((await fails(magic.run("publish 99999999999999999999", ctx) as Promise<unknown>)).message).toMatch(/^%zenodo publish: "99999999999999999999" is not a deposition id \(a number up to 2\^53, .*\nUsage: %zenodo publish ID /);
     expect((await fails(magic.run("deposit", ctx) as Promise<unknown>)).message).toMatch(/needs a cell body/);
     expect((await fails(magic.run("list", ctx, "x: 1") as Promise<unknown>)).message).toMatch(/takes no cell body/);
     const notFound = await fails(magic.run("metadata 999999", ctx) as Promise<unknown>);

@@ -392,7 +392,10 @@ const idArg = { name: "ID", description: "deposition id (the number in the depos
 function depositionIdOf(call: VerbCall): number {
   const raw = call.str("ID");
   const m = /^(?:.*\/)?(\d+)\/?$/.exec(raw.trim());
-  if (!m) throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(raw))} is not a deposition id (a number, or a deposit URL ending in one).\nUsage: ${call.usage()}`);
+  // Past 2^53 the digits are no longer the number sent to Zenodo (99999999999999999999 would become 1e+20).
+  if (!m || !Number.isSafeInteger(Number(m[1]))) {
+    throw new UsageError(`${call.prefix()}: ${clipEcho(JSON.stringify(raw))} is not a deposition id (a number up to 2^53, or a deposit URL ending in one).\nUsage: ${call.usage()}`);
+  }
   return Number(m[1]);
 }
 

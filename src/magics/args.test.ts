@@ -165,6 +165,12 @@ describe("help", () => {
     });
     expect(text).toMatch(/\n {2}COPIES +number of copies \(between 1 and 100\)\n/);
     expect(text).toMatch(/\n {2}--lifetime S +rule lifetime \(between 1 and 86400 seconds\)\n/);
+    const monitor = verbHelp("reana", {
+      name: "monitor",
+      summary: "Monitor.",
+      options: { every: { type: "number", placeholder: "SECONDS", min: 0.2, max: 3600, unit: "seconds", description: "seconds between polls (default 5)" } },
+    });
+    expect(monitor).toMatch(/\n {2}--every SECONDS +seconds between polls \(default 5; between 0\.2 and 3600 seconds\)\n/);
   });
   it("closest() ignores far-away words", () => {
     expect(closest("lst", ["list", "ls", "stat"])).toMatch(/^(list|ls)$/);

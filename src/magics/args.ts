@@ -457,6 +457,12 @@ function wrapIndent(text: string, indent: string, width = 100): string {
   return out.join("\n");
 }
 
+/** "seconds between polls (default 5; between 0.2 and 3600 seconds)": a note joins the description's own parentheses. */
+function withNote(description: string, note: string | undefined): string {
+  if (!note) return description;
+  return description.endsWith(")") ? `${description.slice(0, -1)}; ${note})` : `${description} (${note})`;
+}
+
 /** Detailed help of one verb: usage, description, arguments, options, examples, typed equivalent. */
 export function verbHelp(magic: string, verb: VerbSpec): string {
   const lines = [`Usage: ${usageLine(magic, verb)}`, "", wrapIndent(verb.summary, "  ")];
@@ -468,7 +474,7 @@ export function verbHelp(magic: string, verb: VerbSpec): string {
     const width = Math.max(...pos.map((p) => p.name.length)) + 2;
     for (const p of pos) {
       const range = p.type === "integer" || p.type === "number" ? rangeText(p) : undefined;
-      lines.push(`  ${p.name.padEnd(width)}${p.description}${range ? ` (${range})` : ""}`);
+      lines.push(`  ${p.name.padEnd(width)}${withNote(p.description ?? "", range)}`);
     }
   }
   const opts = Object.entries({ ...(verb.options ?? {}), ...COMMON_OPTIONS });
@@ -481,7 +487,7 @@ export function verbHelp(magic: string, verb: VerbSpec): string {
   opts.forEach(([, o], i) => {
     const range = o.type === "integer" || o.type === "number" ? rangeText(o) : undefined;
     const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", range ?? "", o.multiple ? "repeatable" : ""].filter(Boolean).join("; ");
-    lines.push(`  ${labels[i].padEnd(width)}${o.description}${extra ? ` (${extra})` : ""}`);
+    lines.push(`  ${labels[i].padEnd(width)}${withNote(o.description, extra)}`);
   });
   if (verb.examples?.length) {
     lines.push("", "Examples:");

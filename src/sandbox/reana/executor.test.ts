@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
@@ -52,6 +52,7 @@ interface JobLog {
   cmd: string;
   logs: string;
   docker_img: string;
+  backend_job_id: string;
   started_at: string | null;
   finished_at: string | null;
 }
@@ -289,4 +290,121 @@ describe("sandbox shutdown during a run", () => {
       await own.dispose().catch(() => undefined);
     }
   });
+});
+
+/*
+ * Stopping a serial run whose step is a shell loop, with real processes: the run and its running step end as
+ * `stopped` promptly, and no process the step started is left, including processes that left the step's process
+ * group (`timeout` moves itself into a group of its own) or its session (`setsid`) while writing to its output.
+ */
+
+/** "Promptly": SIGTERM at once, SIGKILL 3 s later for what ignores it, plus the time to record the stop. */
+const PROMPT_MS = 5000;
+
+/**
+ * Live processes of a step: in its process group, or working in the run's workspace (where `cd <workspace> &&`
+ * put every process it started). Zombies are dead and left out: they only wait for a parent to reap them.
+ */
+function stepProcesses(pgid: number, workspace: string): number[] {
+  const root = realpathSync(workspace);
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state === "Z") continue;
+      let cwd = "";
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // not ours to read
+      }
+      if (Number(pgrp) === pgid || cwd === root || cwd.startsWith(`${root}/`)) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Starts the loop, stops it once it printed `1`, and checks what a stop must leave behind. */
+async function stopLoop(name: string, command: string, atLeast: number): Promise<void> {
+  const id = await run(name, spec([{ name: "loop", commands: [command] }]));
+  const running = await waitFor(async () => {
+    const [job] = await jobs(id);
+    return job?.status === "running" && job.logs.startsWith("1\n") ? job : undefined;
+  }, 15000, "the loop's first line");
+  expect((await status(id)).status).toBe("running");
+  const pgid = Number(/^host-pid-(\d+)$/.exec(running.backend_job_id)![1]);
+  // The loop's shell and the command it waits for (and what that one started) are all there.
+  await waitFor(async () => (stepProcesses(pgid, workspace(id, "")).length >= atLeast ? true : undefined), 5000, "the step's processes");
+  const before = stepProcesses(pgid, workspace(id, ""));
+
+  const asked = Date.now();
+  const stop = sbx.reana("PUT", `/api/workflows/${id}/status`, { query: { status: "stop" } });
+  const ended = await waitFor(
+    async () => {
+      const [job] = await jobs(id);
+      return (await status(id)).status === "stopped" && job?.status === "stopped" ? job : undefined;
+    },
+    PROMPT_MS,
+    `run ${name} and its step to be stopped within ${PROMPT_MS} ms (processes before the stop: ${before.join(", ")})`,
+  );
+  const answer = await stop;
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ status: "stopped" });
+  expect(Date.now() - asked).toBeLessThan(PROMPT_MS);
+  expect(ended.job_name).toBe("loop");
+  // No process of the step is left, none of those seen before the stop either; the loop did not go on.
+  await waitFor(async () => (stepProcesses(pgid, workspace(id, "")).length === 0 ? true : undefined), 1000, "no process of the step left");
+  for (const pid of before) {
+    const state = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0];
+      } catch {
+        return "gone";
+      }
+    })();
+    expect(["gone", "Z"], `process ${pid} of the step`).toContain(state);
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  const [after] = await jobs(id);
+  expect(after!.logs).toBe(ended.logs);
+  expect(after!.status).toBe("stopped");
+  expect((await status(id)).status).toBe("stopped");
+}
+
+describe("stopping a serial step that runs a shell loop", () => {
+  it("stops `for ...; do echo $i; sleep 5; done` at once: run and step stopped, no process left", async () => {
+    await stopLoop("loop-sleep", "for i in 1 2 3 4 5 6 7 8 9 10; do echo $$i; sleep 5; done", 2);
+  }, 30_000);
+
+  it("also when the loop's command runs in a process group of its own (timeout)", async () => {
+    // GNU timeout puts itself (and the command it runs) in a new process group: a signal to the step's group
+    // misses both, and they keep the step's output open.
+    await stopLoop("loop-timeout", "for i in 1 2 3 4 5 6 7 8 9 10; do echo $$i; timeout 60 sleep 20; done", 3);
+  }, 60_000);
+
+  it("also when the loop started a helper that left the step's session (setsid) but writes to its output", async () => {
+    await stopLoop("loop-setsid", "setsid sleep 20 & for i in 1 2 3 4 5 6 7 8 9 10; do echo $$i; sleep 5; done", 3);
+  }, 60_000);
+});
+
+describe("a step whose main process ended", () => {
+  it("ends with it: a helper it left behind holding its output neither keeps the run running nor survives", async () => {
+    const id = await run("leftover", spec([{ name: "main", commands: ["setsid sleep 20 & echo main-done"] }]));
+    const t0 = Date.now();
+    const s = await waitFor(async () => {
+      const st = await status(id);
+      return ["finished", "failed", "stopped"].includes(st.status) ? st : undefined;
+    }, PROMPT_MS, "the run to end with its step's main process");
+    expect(s.status, s.logs).toBe("finished");
+    expect(Date.now() - t0).toBeLessThan(PROMPT_MS);
+    const [job] = await jobs(id);
+    expect(job!.status).toBe("finished");
+    expect(job!.logs).toBe("main-done\n");
+    const pgid = Number(/^host-pid-(\d+)$/.exec(job!.backend_job_id)![1]);
+    await waitFor(async () => (stepProcesses(pgid, workspace(id, "")).length === 0 ? true : undefined), 1000, "no process of the step left");
+  }, 30_000);
 });

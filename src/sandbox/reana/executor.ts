@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ParameterExpansionError, substitute } from "./params";
 import { EngineLogger } from "./engine-run";
 import { findEngine, isEngineType, missingEngineMessage, prepareEngine, startEngine, type EngineInvocation } from "./engines";
+import { processGroupMembers } from "./processes";
 import { startJob, type ContainerRuntime, type RunningJob } from "./runtime";
 import { reanaTime, type JobRecord, type ReanaStateStore, type WorkflowRecord } from "./state";
 
@@ -257,6 +258,11 @@ export class SerialExecutor {
         log_file: logFile,
       };
       const secretsDir = await this.writeSecretFiles(jobId);
+      // A stop asked for while the secrets were written: the job is not started at all.
+      if (run.stopRequested) {
+        if (secretsDir) await fs.rm(secretsDir, { recursive: true, force: true });
+        return this.recordStopped(id, undefined);
+      }
       const handle = startJob(
         {
           workspace,
@@ -553,7 +559,7 @@ async function killOrphan(backendJobId: string, workspace: string): Promise<void
   if (m) {
     const pgid = Number(m[1]);
     const root = await fs.realpath(workspace).catch(() => workspace);
-    const members = await processGroupMembers(pgid);
+    const members = processGroupMembers(pgid);
     let ours = false;
     for (const pid of members) {
       const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => "");
@@ -576,18 +582,4 @@ async function killOrphan(backendJobId: string, workspace: string): Promise<void
       await new Promise<void>((resolve) => execFile(runtime, ["kill", backendJobId], { timeout: 5000 }, () => resolve()));
     }
   }
-}
-
-/** Pids whose process group is `pgid` (from /proc/<pid>/stat). */
-async function processGroupMembers(pgid: number): Promise<number[]> {
-  const entries = await fs.readdir("/proc").catch(() => [] as string[]);
-  const members: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    // Fields after the command name (which may contain spaces) in parentheses: state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid) members.push(Number(entry));
-  }
-  return members;
 }

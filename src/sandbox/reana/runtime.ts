@@ -1,6 +1,7 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { appendFileSync, closeSync, openSync, realpathSync } from "node:fs";
 import { guardProcessGroup } from "./group-guard";
+import { bootTicks, descendantsOf, processesWithOpen, signalProcesses } from "./processes";
 
 /**
  * Where a serial job runs: in the step's container image when Docker or Podman has a working daemon, otherwise in
@@ -50,58 +51,74 @@ export interface JobSpec {
 export interface RunningJob {
   /** Identifier shown as `backend_job_id`. */
   backendId: string;
-  /** Resolves with the exit code (or a signal name) once the job and its log are finished. */
+  /** Resolves with the exit code (or a signal name) once the job's main process ended and what it left is killed. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kills the job's whole process group (and its container). */
+  /** Stops the job: its process group, what it started outside the group, and its container. */
   kill(): void;
 }
 
 export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): RunningJob {
   const shellCommand = `cd ${shellQuote(spec.workspace)} && ${spec.command}`;
+  // The job writes its stdout and stderr straight into its log file, not through a pipe to the sandbox: a process
+  // it leaves behind (in the background, or outside its process group) holding its output then cannot keep the
+  // job from ending, and the file tells who still has it open.
+  const logFd = openSync(spec.logFile, "a", 0o600);
+  const handedOut = bootTicks();
   let child: ChildProcess;
   let backendId: string;
-  if (runtime) {
-    const args = ["run", "--rm", "--name", spec.name, "-v", `${spec.workspace}:${spec.workspace}`, "-w", spec.workspace];
-    // Run as the sandbox's user so files written into the workspace stay owned (and deletable) by that user.
-    if (typeof process.getuid === "function" && typeof process.getgid === "function") {
-      args.push("--user", `${process.getuid()}:${process.getgid()}`);
+  try {
+    if (runtime) {
+      const args = ["run", "--rm", "--name", spec.name, "-v", `${spec.workspace}:${spec.workspace}`, "-w", spec.workspace];
+      // Run as the sandbox's user so files written into the workspace stay owned (and deletable) by that user.
+      if (typeof process.getuid === "function" && typeof process.getgid === "function") {
+        args.push("--user", `${process.getuid()}:${process.getgid()}`);
+      }
+      if (spec.secretsDir) args.push("-v", `${spec.secretsDir}:/etc/reana/secrets:ro`);
+      for (const key of Object.keys(spec.env)) args.push("-e", key);
+      args.push(spec.image, "bash", "-c", shellCommand);
+      child = spawn(runtime.command, args, {
+        cwd: spec.workspace,
+        detached: true,
+        stdio: ["ignore", logFd, logFd],
+        env: { ...process.env, ...spec.env },
+      });
+      backendId = spec.name;
+    } else {
+      child = spawn("bash", ["-c", shellCommand], {
+        cwd: spec.workspace,
+        detached: true,
+        stdio: ["ignore", logFd, logFd],
+        // On the host /etc/reana/secrets cannot be provided; the file secrets' folder is given by REANA_SECRETS_DIR.
+        env: { ...hostEnvironment(), ...spec.env, ...(spec.secretsDir ? { REANA_SECRETS_DIR: spec.secretsDir } : {}) },
+      });
+      backendId = `host-pid-${child.pid ?? "unknown"}`;
     }
-    if (spec.secretsDir) args.push("-v", `${spec.secretsDir}:/etc/reana/secrets:ro`);
-    for (const key of Object.keys(spec.env)) args.push("-e", key);
-    args.push(spec.image, "bash", "-c", shellCommand);
-    child = spawn(runtime.command, args, {
-      cwd: spec.workspace,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...spec.env },
-    });
-    backendId = spec.name;
-  } else {
-    child = spawn("bash", ["-c", shellCommand], {
-      cwd: spec.workspace,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      // On the host /etc/reana/secrets cannot be provided; the file secrets' folder is given by REANA_SECRETS_DIR.
-      env: { ...hostEnvironment(), ...spec.env, ...(spec.secretsDir ? { REANA_SECRETS_DIR: spec.secretsDir } : {}) },
-    });
-    backendId = `host-pid-${child.pid ?? "unknown"}`;
+  } finally {
+    closeSync(logFd);
   }
+  const logPath = realpathSync(spec.logFile);
   // Host jobs die with the sandbox (containers are killed by name when the sandbox restarts).
   const release = runtime ? () => undefined : guardProcessGroup(child.pid);
-  const log = createWriteStream(spec.logFile, { flags: "a", mode: 0o600 });
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
+  /** Processes below the job when it was stopped: `timeout` and `setsid` take theirs out of the job's group. */
+  const below = new Set<number>();
+  /** Signals the job's process group, what was below it, and every process that still writes into its log. */
+  const signalAll = (signal: NodeJS.Signals) => signalProcesses(signal, child.pid, [...below, ...processesWithOpen(logPath, handedOut)]);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null, extra?: string) => {
       if (settled) return;
       settled = true;
       release();
-      if (extra) log.write(extra);
-      log.end(() => resolve({ code, signal, }));
+      if (extra) appendFileSync(spec.logFile, extra);
+      resolve({ code, signal });
     };
     child.on("error", (err) => finish(127, null, `\n${err.message}\n`));
-    child.on("close", (code, signal) => finish(code, signal));
+    // The job ends with its main process, as a REANA job ends with its container: what it started and left
+    // behind is killed with it.
+    child.on("exit", (code, signal) => {
+      signalAll("SIGKILL");
+      finish(code, signal);
+    });
   });
   let killed = false;
   return {
@@ -111,25 +128,14 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
       if (killed) return;
       killed = true;
       if (runtime) execFile(runtime.command, ["kill", spec.name], () => undefined);
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
+      if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
+      signalAll("SIGTERM");
+      // What ignores SIGTERM gets SIGKILL after a grace period (once the main process is gone, its exit does that).
+      const timer = setTimeout(() => signalAll("SIGKILL"), 3000);
       timer.unref();
-      child.once("close", () => clearTimeout(timer));
+      void done.then(() => clearTimeout(timer));
     },
   };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
 }
 
 /** The host environment minus variables that carry the sandbox's or the user's credentials. */

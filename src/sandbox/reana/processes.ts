@@ -1,0 +1,124 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/**
+ * What /proc says about the processes a job started, so that a stop reaches all of them: the members of its process
+ * group, its descendants (a program such as `timeout` moves itself into a group of its own), and whatever still
+ * writes into its log (a process that left both the group and the parent chain, e.g. with `setsid`). Where /proc
+ * is missing the answers are empty and only the group is signalled.
+ */
+
+interface ProcStat {
+  pid: number;
+  /** R, S, D, Z (zombie: dead, waiting for its parent), T, ... */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** Start time in clock ticks since boot. */
+  started: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { pid, state: fields[0] ?? "", ppid: Number(fields[1]), pgrp: Number(fields[2]), started: Number(fields[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process that has not exited (zombies are dead: they only wait to be reaped). */
+function liveProcesses(): ProcStat[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: ProcStat[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.state !== "Z") out.push(stat);
+  }
+  return out;
+}
+
+/** Live pids whose process group is `pgid`. */
+export function processGroupMembers(pgid: number): number[] {
+  return liveProcesses()
+    .filter((p) => p.pgrp === pgid)
+    .map((p) => p.pid);
+}
+
+/** Live pids below `pid` by parent links (children, grandchildren, ...), wherever their process group is. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of liveProcesses()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const out: number[] = [];
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    out.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return out;
+}
+
+/**
+ * The clock (in the ticks of /proc/<pid>/stat's start time, USER_HZ = 100 on Linux) a little before now: processes
+ * started after it are the only ones that can have inherited a descriptor opened now.
+ */
+export function bootTicks(): number {
+  try {
+    return Math.max(0, Math.floor((Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) - 1) * 100));
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Live pids (other than this process) with a descriptor open on `file` (an absolute path without links), among the
+ * processes started since `since` (bootTicks() taken before the file was handed out; 0 looks at every process).
+ */
+export function processesWithOpen(file: string, since = 0): number[] {
+  const out: number[] = [];
+  for (const p of liveProcesses()) {
+    if (p.pid === process.pid || p.started < since) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${p.pid}/fd`);
+    } catch {
+      continue; // not ours to look at
+    }
+    if (fds.some((fd) => readlinkOr(`/proc/${p.pid}/fd/${fd}`) === file)) out.push(p.pid);
+  }
+  return out;
+}
+
+function readlinkOr(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return "";
+  }
+}
+
+/** Sends `signal` to a process group and to single processes; those already gone are skipped. */
+export function signalProcesses(signal: NodeJS.Signals, pgid: number | undefined, pids: Iterable<number>): void {
+  if (pgid !== undefined) {
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // the group is empty
+    }
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

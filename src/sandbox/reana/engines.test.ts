@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
@@ -323,6 +323,30 @@ describe("Snakemake workflows with snakemake", () => {
     // No process of the engine's group is left running (killed ones may linger as zombies until reaped).
     expect(await liveGroupMembers(pgid)).toEqual([]);
     expect(existsSync(workspaceFile(id, "results/summary.txt"))).toBe(false);
+  }, 240000);
+
+  it("stop also kills what a rule moved out of the engine's process group (timeout makes a group of its own)", async () => {
+    const id = await create("smktimeout", snakemake({ n: 2, pause: 60 }), { Snakefile: SNAKEFILE.replace("sleep {params.pause}", "timeout 120 sleep {params.pause}") });
+    await start(id);
+    const root = realpathSync(workspaceFile(id, ""));
+    /** Live `timeout 120 sleep 60` processes of this run (the rule's command and the command it times). */
+    const timed = async () => {
+      const out: number[] = [];
+      for (const entry of await readdir("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+        const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => "");
+        const cmd = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0").join(" ");
+        if ((cwd === root || cwd.startsWith(`${root}/`)) && /^(timeout 120 )?sleep 60 $/.test(cmd)) out.push(Number(entry));
+      }
+      return out;
+    };
+    const before = await waitFor(async () => ((await timed()).length === 2 ? timed() : undefined), 150000, "the rule's timeout and sleep");
+    const stop = await sbx.reana("PUT", `/api/workflows/${id}/status`, { query: { status: "stop" }, json: {} });
+    expect(stop.status).toBe(200);
+    expect((await status(id)).status).toBe("stopped");
+    await waitFor(async () => ((await timed()).length === 0 ? true : undefined), 2000, `processes ${before.join(", ")} to be killed`);
   }, 240000);
 });
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { CwlLogParser, SnakemakeLogParser, type EngineLogParser } from "./engine-logs";
 import { guardProcessGroup } from "./group-guard";
+import { descendantsOf, signalProcesses } from "./processes";
 import { hostEnvironment, type ContainerRuntime } from "./runtime";
 
 /**
@@ -255,6 +256,8 @@ export function startEngine(
     env: { ...hostEnvironment(), ...env, PYTHONUNBUFFERED: "1" },
   });
   const release = guardProcessGroup(child.pid);
+  /** Processes below the engine when it was stopped: a rule's `timeout` takes its command out of the group. */
+  const below = new Set<number>();
   const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
   lines.on("line", onLine);
   const closed = new Promise<void>((resolve) => lines.once("close", () => resolve()));
@@ -274,32 +277,21 @@ export function startEngine(
     });
     child.on("exit", (code, signal) => {
       release();
-      // Nothing the engine started outlives it: leftovers in its process group are killed with it.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // the group is empty
-        }
-      }
+      // Nothing the engine started outlives it: leftovers in its process group (and, after a stop, those that were
+      // below it in groups of their own) are killed with it.
+      signalProcesses("SIGKILL", child.pid, below);
       finish(code, signal);
     });
   });
   let killed = false;
-  const group = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
+  const group = (signal: NodeJS.Signals) => signalProcesses(signal, child.pid, below);
   return {
     pid: child.pid,
     done,
     kill() {
       if (killed) return;
       killed = true;
+      if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
       group("SIGTERM");
       // Jobs that ignore SIGTERM (or an engine busy cleaning up) get SIGKILL after a grace period.
       const timer = setTimeout(() => group("SIGKILL"), 3000);

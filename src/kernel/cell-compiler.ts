@@ -9,6 +9,9 @@
  * ran without throwing, as tslab's executor does); `takeFastCell()` takes in the declarations of a cell that
  * already ran on the fast path (`fast-cell.ts`), so later cells see them.
  *
+ * Earlier cells' declarations live in a `DeclarationStore`: each cell is checked against only the statements it
+ * reaches by name, so a typed cell costs the same after 10 cells as after 1000 (tslab re-reads all of them).
+ *
  * Fast-path declarations cost nothing until the next checked cell: they are put in front of the earlier cells'
  * declarations given to the converter. A name declared twice in that declaration file resolves to its first
  * declaration (TypeScript binds the later one apart and reports it in that file, whose errors are not shown),
@@ -16,6 +19,8 @@
  * (tslab's `remainingDecls`) keeps only the winner. Only an earlier `import` of the same name would merge with a
  * variable instead of conflicting; such a cell is converted for real instead.
  */
+import type * as TS from "typescript";
+import { DeclarationStore, identifiersIn } from "./declaration-store";
 import { installTypeOverlay } from "./resolve";
 import { rewriteCell } from "./cell-rewrite";
 import type { FastDeclaration } from "./fast-cell";
@@ -73,17 +78,38 @@ export interface CodeMetadata {
 export class CellCompiler {
   private node: Converter | undefined;
   private browserConverter: Converter | undefined;
-  private prevDecl = "";
+  private store: DeclarationStore | undefined;
   private pendingDecl: string | undefined;
+  /** The stored statements the last convert gave the converter (its declarations replace them on commit). */
+  private pendingGiven: number[] = [];
   /** Declarations of fast-path cells since the last commit, by name (latest wins). */
   private readonly fastDecls = new Map<string, string>();
   /** The fast-path declarations the last convert included (removed on commit). */
   private includedFast = new Map<string, string>();
 
-  /** The earlier cells' declarations as the converter gets them: fast-path ones first (they win). */
-  private currentDecls(): string {
-    if (this.fastDecls.size === 0) return this.prevDecl;
-    return [...this.fastDecls.values()].join("\n") + "\n" + this.prevDecl;
+  private get declarations(): DeclarationStore {
+    return (this.store ??= new DeclarationStore(typescript() as unknown as typeof TS));
+  }
+
+  /**
+   * The earlier cells' declarations a source needs, as the converter gets them: fast-path ones first (they win),
+   * then the stored statements reached from the names the source mentions (all of them for `"all"`).
+   */
+  declarationsFor(src: string | "all"): { text: string; given: number[]; fast: Map<string, string> } {
+    const store = this.declarations;
+    let given: number[];
+    let fast: Map<string, string>;
+    if (src === "all" || src.includes("\\u")) {
+      given = store.all();
+      fast = new Map(this.fastDecls);
+    } else {
+      const selected = store.select(identifiersIn(src));
+      given = selected.ids;
+      fast = new Map([...this.fastDecls].filter(([name]) => selected.names.has(name)));
+    }
+    const stored = store.text(given);
+    const text = fast.size === 0 ? stored : [...fast.values()].join("\n") + "\n" + stored;
+    return { text, given, fast };
   }
 
   constructor(private readonly cwd: string) {}
@@ -121,9 +147,13 @@ export class CellCompiler {
       return { kind: "module", code, meta, diagnostics: mapBack(diagnostics, rewritten, src) };
     }
     if (meta.mode === "browser") return { kind: "browser", code, meta };
-    this.includedFast = new Map(this.fastDecls);
-    const converted = this.node!.convert(this.currentDecls(), code);
-    if (converted.diagnostics.length === 0) this.pendingDecl = converted.declOutput || "";
+    const { text, given, fast } = this.declarationsFor(code);
+    this.includedFast = fast;
+    const converted = this.node!.convert(text, code);
+    if (converted.diagnostics.length === 0) {
+      this.pendingDecl = converted.declOutput || "";
+      this.pendingGiven = given;
+    }
     converted.diagnostics = mapBack(converted.diagnostics, rewritten, src);
     return { kind: "cell", code, meta, converted };
   }
@@ -131,10 +161,11 @@ export class CellCompiler {
   /** The last converted cell ran: later cells see its declarations. */
   commit(): void {
     if (this.pendingDecl !== undefined) {
-      this.prevDecl = this.pendingDecl;
+      this.declarations.replace(this.pendingGiven, this.pendingDecl);
       for (const [name, text] of this.includedFast) if (this.fastDecls.get(name) === text) this.fastDecls.delete(name);
     }
     this.pendingDecl = undefined;
+    this.pendingGiven = [];
     this.includedFast = new Map();
   }
 
@@ -143,8 +174,7 @@ export class CellCompiler {
    * when the cell had to be converted for real.
    */
   takeFastCell(src: string, declarations: readonly FastDeclaration[]): TslabDiagnostic[] {
-    const decls = this.currentDecls();
-    const imported = declarations.some(({ name }) => new RegExp(`^import\\b.*\\b${name.replace(/\$/g, "\\$")}\\b`, "m").test(decls));
+    const imported = declarations.some(({ name }) => this.declarations.imports(name));
     if (!imported) {
       for (const { name, declaration } of declarations) {
         this.fastDecls.delete(name);
@@ -160,14 +190,14 @@ export class CellCompiler {
 
   complete(src: string, position: number): TslabCompletion {
     const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
-    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.currentDecls(), src, position);
+    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.declarationsFor("all").text, src, position);
     return { start, end, candidates };
   }
 
   /** Quick info (type and docs) at `position` as text, or undefined when there is nothing there. */
   inspect(src: string, position: number): string | undefined {
     const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
-    const info = this.converterFor(getCodeMetadata(src).mode).inspect(this.currentDecls(), src, position);
+    const info = this.converterFor(getCodeMetadata(src).mode).inspect(this.declarationsFor(src).text, src, position);
     if (!info) return undefined;
     const { printQuickInfo } = loadTslab<{ printQuickInfo(i: unknown): string }>("tslab/dist/inspect");
     return printQuickInfo(info) || undefined;

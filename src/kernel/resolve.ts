@@ -10,12 +10,15 @@
  * provides: the notebook's own installation always wins. `realpath` maps back to the real location, so the
  * package's own dependencies resolve from where it is installed.
  *
+ * Listing a project's `node_modules/@types` shows only the packages that project depends on (`type-roots.ts`).
+ *
  * Run time: a `Module._resolveFilename` fallback resolves `vre-ts` (and `vre-ts/...`) to this package when normal
  * resolution fails.
  */
 import { existsSync, statSync } from "node:fs";
 import Module from "node:module";
 import { dirname, join, resolve, sep } from "node:path";
+import { filterTypesListing } from "./type-roots";
 
 export const PACKAGE_NAME = "vre-ts";
 export const GLOBALS_TYPES_NAME = "vre-ts-globals";
@@ -115,7 +118,7 @@ export function installTypeOverlay(sys: Sys, cwd: string): void {
     return r !== undefined ? orig.readFile.call(sys, r, enc) : undefined;
   };
   sys.getDirectories = (p: string) => {
-    const real = directoryExists(p) ? orig.getDirectories.call(sys, p) : [];
+    const real = directoryExists(p) ? filterTypesListing(p, orig.getDirectories.call(sys, p)) : [];
     const extra = virtualChildren.get(norm(p));
     if (extra) for (const name of extra) if (!real.includes(name)) real.push(name);
     if (!directoryExists(p)) {

@@ -7,6 +7,11 @@
  * Requests are answered in order, one at a time, so a `commit` or `takeFastCell` sent after a cell always takes effect
  * before the next cell's `convert`. When the compiled worker script is missing (running from sources), or the
  * worker cannot start, the same compiler runs on the calling thread.
+ *
+ * The checker's state is what earlier cells declared. The kernel thread keeps a journal of the calls that built it
+ * (each committed cell, each fast-path cell, each `@module` cell), so a checker that dies (out of memory, a crash in
+ * the compiler) is replaced by a new one that replays the journal before anything else: the cell that was being
+ * checked fails with an error saying so, and later cells still see every earlier declaration.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -29,8 +34,11 @@ interface Request {
   args: unknown[];
 }
 type Response = { id: number; value: unknown } | { id: number; error: { name: string; message: string; stack?: string } };
+type JournalEntry = { op: "convert"; args: Parameters<Api["convert"]> } | { op: "commit"; args: [] } | { op: "takeFastCell"; args: Parameters<Api["takeFastCell"]> };
 
 const WORKER_FLAG = "vre-ts.type-check-worker";
+/** Checkers replaced after dying before checking moves to the kernel thread (a cell that kills every checker). */
+const MAX_RESTARTS = 3;
 
 /** The kernel thread's handle on the type checker. Every call resolves in the order it was made. */
 export class TypeChecker {
@@ -39,20 +47,30 @@ export class TypeChecker {
   private seq = 0;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The calls that built the checker's state, in order (see the module comment). */
+  private readonly journal: JournalEntry[] = [];
+  /** The last cell sent to `convert`, journaled when it commits. */
+  private lastConvert: JournalEntry | undefined;
+  private restarts = 0;
+  private readonly script = join(__dirname, "type-check-worker.js");
 
   constructor(
     private readonly cwd: string,
     private readonly log: (text: string) => void,
   ) {
-    const script = join(__dirname, "type-check-worker.js");
-    if (existsSync(script) && !process.env.VRE_TS_CHECK_ON_MAIN_THREAD) {
+    if (existsSync(this.script) && !process.env.VRE_TS_CHECK_ON_MAIN_THREAD) {
       try {
-        this.worker = this.spawn(script);
+        this.worker = this.spawn(this.script);
       } catch (e) {
         this.log(`type-check worker unavailable, checking on the kernel thread: ${(e as Error).message}`);
       }
     }
     this.call("warmUp").catch((e: Error) => this.log(`TypeScript warm-up failed: ${e.stack ?? e.message}`));
+  }
+
+  /** Earlier cells the checker knows of (journal entries), for the kernel log and tests. */
+  get journalLength(): number {
+    return this.journal.length;
   }
 
   private spawn(script: string): Worker {
@@ -68,10 +86,11 @@ export class TypeChecker {
       else p.resolve(m.value);
     });
     const fail = (e: Error) => {
-      this.log(`type-check worker stopped (${e.message}); checking on the kernel thread from now on`);
       this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(e);
+      const lost = new Error(`The type checker stopped (${e.message}) while checking this cell; it was restarted with the earlier cells' declarations. Run the cell again.`);
+      for (const p of this.pending.values()) p.reject(lost);
       this.pending.clear();
+      this.replace(e);
     };
     worker.on("error", fail);
     worker.on("exit", (code) => {
@@ -81,7 +100,41 @@ export class TypeChecker {
     return worker;
   }
 
+  /** A new checker (a worker while restarts last, else this thread) that first replays the journal. */
+  private replace(cause: Error): void {
+    const where = this.restarts < MAX_RESTARTS ? "a new worker" : "the kernel thread";
+    this.log(`type-check worker stopped (${cause.message}); replaying ${this.journal.length} earlier calls on ${where}`);
+    if (this.restarts++ < MAX_RESTARTS) {
+      try {
+        this.worker = this.spawn(this.script);
+      } catch (e) {
+        this.log(`type-check worker unavailable, checking on the kernel thread: ${(e as Error).message}`);
+      }
+    }
+    void this.send("warmUp").catch(() => undefined);
+    for (const entry of this.journal) {
+      void (this.send(entry.op, ...entry.args) as Promise<unknown>).catch((e: Error) => this.log(`replaying ${entry.op} failed: ${e.message}`));
+    }
+  }
+
+  /** Sends a call, journaling those that build the checker's state. */
   private call<K extends Op>(op: K, ...args: Parameters<Api[K]>): Promise<ReturnType<Api[K]>> {
+    if (op === "convert") this.lastConvert = { op: "convert", args: args as Parameters<Api["convert"]> };
+    else if (op === "commit" && this.lastConvert) {
+      this.journal.push(this.lastConvert, { op: "commit", args: [] });
+      this.lastConvert = undefined;
+    }
+    else if (op === "takeFastCell") this.journal.push({ op: "takeFastCell", args: args as Parameters<Api["takeFastCell"]> });
+    const sent = this.send(op, ...args);
+    if (op === "convert") {
+      // An `@module` cell is registered without a commit: journal it once it turns out to be one.
+      const entry = this.lastConvert!;
+      void sent.then((r) => (r as CompiledCell).kind === "module" && this.journal.push(entry), () => undefined);
+    }
+    return sent;
+  }
+
+  private send<K extends Op>(op: K, ...args: Parameters<Api[K]>): Promise<ReturnType<Api[K]>> {
     if (this.worker) {
       const id = ++this.seq;
       const worker = this.worker;

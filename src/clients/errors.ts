@@ -25,7 +25,7 @@ export type HttpErrorCode =
   | "HTTP_STATUS" // any other unexpected status the service did not map
   | "HTTP_CHECKSUM_MISMATCH" // transferred bytes do not match the expected checksum or size
   | "HTTP_IO" // local file system error during a transfer
-  | "HTTP_INVALID_ARGUMENT" // refused before sending: a `.`/`..` path segment, a NUL byte, a line break in a header
+  | "HTTP_INVALID_ARGUMENT" // refused before sending: a `.`/`..` path segment, a NUL byte, a line break in a header, an option out of range (interval, timeout, deadline)
   | "HTTP_HEADERS_TOO_LARGE" // 431: the URL or a header (token, cookie) is over the server's limit
   | "CONFIG_MISSING" // a required setting is not configured
   | "CONFIG_INVALID"; // a setting or config file cannot be used

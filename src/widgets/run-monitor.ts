@@ -8,7 +8,7 @@
  * when `signal` aborts; an interrupted poll leaves the workflow running on REANA. The state holds no secret:
  * names, statuses, counts, times and the tail of one job's log (it is saved into the notebook).
  */
-import { followWorkflow, type WorkflowState } from "../clients/reana/follow";
+import { checkFollowOptions, followWorkflow, type WorkflowState } from "../clients/reana/follow";
 import { anySignal } from "../clients/http/ambient-signal";
 import type { JobLog, WorkflowLogs } from "../clients/reana/logs";
 import { TERMINAL_STATUSES } from "../clients/reana/responses";
@@ -94,7 +94,7 @@ export type RunMonitorState = {
 export const WORKSPACE_LIMIT = 200;
 
 export interface RunMonitorOptions {
-  /** Poll interval. Default 5 s (as reana-client); at least 200 ms. */
+  /** Poll interval. Default 5 s (as reana-client); 200 ms to 1 h, anything else throws ReanaError HTTP_INVALID_ARGUMENT. */
   intervalMs?: number;
   /** Ends the polling (the widget stays, showing the last state). */
   signal?: AbortSignal;
@@ -164,6 +164,8 @@ export function stepStates(dag: WorkflowStep[], jobs: RunMonitorJob[], runStatus
 }
 
 export function runMonitor(client: RunMonitorSource, workflow: string, options: RunMonitorOptions = {}): WidgetModel<RunMonitorState> {
+  // Refused here, before a widget exists, so a bad interval is the cell's error rather than a busy poll.
+  checkFollowOptions(options);
   const model = widget<RunMonitorState>({
     esm: RUN_MONITOR_ESM,
     css: RUN_MONITOR_CSS,

@@ -18,7 +18,8 @@ import type { NdjsonOptions } from "./ndjson";
 import { DEFAULT_MAX_LINE_BYTES } from "./ndjson";
 import { redactUrl } from "./redact";
 import { HttpResponse, type ResponseHeaders } from "./response";
-import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
+import { backoffDelay, checkRetryPolicy, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
+import { checkOption, DAY_MS, HOUR_MS, longTimeout, type OptionRange } from "./durations";
 import { requestProblem } from "./request-check";
 import { readSmallFileSync } from "../small-file";
 import { currentRetryListener, type RetryEvent, type RetryListener } from "./retry-events";
@@ -91,6 +92,16 @@ export interface HttpClientOptions {
 
 /** Default of `deadlineMs` (raised to twice the headers timeout when that is longer). */
 export const DEFAULT_DEADLINE_MS = 120_000;
+
+/** Allowed values of the time options (ms); anything else, NaN and Infinity included, is refused (HTTP_INVALID_ARGUMENT). */
+export const TIME_OPTION_RANGES = {
+  connectMs: { min: 1, max: HOUR_MS },
+  headersMs: { min: 1, max: DAY_MS },
+  bodyMs: { min: 1, max: DAY_MS },
+  keepAliveMs: { min: 1, max: HOUR_MS },
+  /** A total deadline of days is allowed: its timers are split (see longTimeout). */
+  deadlineMs: { min: 1, max: 30 * DAY_MS },
+} as const satisfies Record<string, OptionRange>;
 
 export interface StatusErrorInput {
   status: number;
@@ -193,6 +204,7 @@ export class HttpClient {
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.log = safeLogger(opts.logger);
     this.make = opts.createError ?? ((init: ClientErrorInit) => new HttpError(init));
+    this.checkTimeOptions(opts, "");
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
@@ -216,6 +228,16 @@ export class HttpClient {
       });
       this.ownsDispatcher = true;
     }
+  }
+
+  /** Refuses time options that are not finite or out of range, before anything is sent (client or request options). */
+  private checkTimeOptions(o: { timeouts?: Timeouts; keepAliveMs?: number; deadlineMs?: number | null; retry?: Partial<RetryPolicy> | false }, prefix: string): void {
+    const make = (init: Omit<ClientErrorInit, "service">) => this.createError(init);
+    const R = TIME_OPTION_RANGES;
+    for (const k of ["connectMs", "headersMs", "bodyMs"] as const) checkOption(o.timeouts?.[k], `${prefix}timeouts.${k}`, R[k], make);
+    checkOption(o.keepAliveMs, `${prefix}keepAliveMs`, R.keepAliveMs, make);
+    if (o.deadlineMs !== null) checkOption(o.deadlineMs, `${prefix}deadlineMs`, R.deadlineMs, make);
+    checkRetryPolicy(o.retry, `${prefix}retry`, make);
   }
 
   /** Builds the service's error class from shared fields. */
@@ -245,6 +267,7 @@ export class HttpClient {
     const signal = withAmbientSignal(req.signal);
     if (signal !== req.signal) req = { ...req, signal };
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
+    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry }, "");
     const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     const policy: RetryPolicy = req.retry === false ? { ...this.policy, retries: 0 } : { ...this.policy, ...req.retry };
@@ -366,6 +389,7 @@ export class HttpClient {
   /** What both bulk paths need before they open their own connection (the rate-limit wait included). */
   private async bulkTarget(req: HttpRequest): Promise<{ connection: BulkGetRequest; ctx: TransportContext }> {
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
+    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry }, "");
     const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
@@ -652,14 +676,15 @@ export class HttpClient {
 function deadlineGuard(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; fired: () => boolean; clear: () => void } {
   const ac = new AbortController();
   let fired = false;
-  const timer = setTimeout(() => {
+  // A long deadline must not become a 1 ms one: longTimeout splits waits over setTimeout's 2^31-1 ms.
+  const timer = longTimeout(() => {
     fired = true;
     ac.abort(new Error("The request's deadline passed."));
   }, Math.max(0, ms));
   return {
     signal: outer ? anySignal(outer, ac.signal) : ac.signal,
     fired: () => fired,
-    clear: () => clearTimeout(timer),
+    clear: () => timer.clear(),
   };
 }
 
@@ -738,6 +763,8 @@ export async function submitOnce<T>(
   didItHappen: (error: ClientError) => Promise<T | undefined>,
   opts: { retries?: number; signal?: AbortSignal; policy?: Partial<RetryPolicy>; what?: string; onRetry?: RetryListener } = {},
 ): Promise<T> {
+  checkRetryPolicy(opts.policy, "policy");
+  checkOption(opts.retries, "retries", { min: 0, max: 100, unit: "count" });
   const policy = { ...DEFAULT_RETRY, ...opts.policy };
   const retries = opts.retries ?? 2;
   for (let n = 0; ; n++) {

@@ -60,6 +60,7 @@ export * from "./response";
 export * from "./ndjson";
 export * from "./validate";
 export * from "./retry";
+export * from "./durations";
 export * from "./retry-events";
 export { requestProblem } from "./request-check";
 export * from "./redact";

@@ -2,6 +2,8 @@
  * Retry policy: exponential back-off with jitter, Retry-After and X-RateLimit-* handling.
  * Which requests may be repeated is decided in client.ts (idempotency); this module only computes delays.
  */
+import { checkOption, DAY_MS, HOUR_MS, longTimeout } from "./durations";
+import type { ClientError, ClientErrorInit } from "../errors";
 
 export interface RetryPolicy {
   /** Extra attempts after the first one (0 disables retries). */
@@ -23,6 +25,22 @@ export const DEFAULT_RETRY: RetryPolicy = {
   statuses: [429, 502, 503, 504],
   maxWaitMs: 60_000,
 };
+
+/** Allowed values of the policy's numbers (a retry wait of days is allowed; sleep splits it). */
+export const RETRY_POLICY_RANGES = {
+  retries: { min: 0, max: 100, unit: "count" },
+  baseDelayMs: { min: 0, max: HOUR_MS },
+  maxDelayMs: { min: 0, max: HOUR_MS },
+  maxWaitMs: { min: 0, max: 30 * DAY_MS },
+} as const;
+
+/** Refuses a policy (or override) whose numbers are not finite or out of range: HTTP_INVALID_ARGUMENT via `make`. */
+export function checkRetryPolicy(policy: Partial<RetryPolicy> | false | undefined, option: string, make?: (init: Omit<ClientErrorInit, "service">) => ClientError): void {
+  if (!policy) return;
+  for (const [key, range] of Object.entries(RETRY_POLICY_RANGES)) {
+    checkOption(policy[key as keyof typeof RETRY_POLICY_RANGES], `${option}.${key}`, range, make);
+  }
+}
 
 /** Back-off for attempt n (0-based): base·2^n capped, with "equal jitter" (between half and all of it). */
 export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
@@ -58,17 +76,21 @@ export function rateLimitUntil(
   return reset > 1e9 ? reset * 1000 : now + reset * 1000;
 }
 
-/** Sleeps, waking early with the signal's reason when it aborts. */
+/**
+ * Sleeps, waking early with the signal's reason when it aborts. Waits longer than a single Node timer holds
+ * (2^31-1 ms) are split rather than cut to 1 ms; NaN is refused (it would be a 1 ms wait).
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (Number.isNaN(ms)) return Promise.reject(new RangeError("sleep: the delay is NaN"));
   if (ms <= 0) return signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
+    const t = longTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
-      clearTimeout(t);
+      t.clear();
       reject(signal!.reason);
     };
     signal?.addEventListener("abort", onAbort, { once: true });

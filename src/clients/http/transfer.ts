@@ -14,13 +14,14 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ClientError, HttpError } from "../errors";
+import { ClientError, HttpError, type ClientErrorInit } from "../errors";
 import { hashFileInto, normaliseAdler32, StreamingChecksum, type Checksums } from "./checksum";
 import { readFileChunks } from "./file-reader";
 import { DirectFileWriter, type FileSink } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import type { HttpResponse } from "./response";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
+import { checkOption, HOUR_MS } from "./durations";
 
 export interface TransferProgress {
   /** Bytes transferred so far (including a resumed prefix). */
@@ -154,6 +155,12 @@ async function claimPart(dest: string, resume: boolean): Promise<string> {
 /** Removes the leftover parts of `dest` once a complete file is in place (they can only be older copies). */
 async function sweepLeftovers(dest: string): Promise<void> {
   for (const leftover of await leftoverParts(dest)) await rm(leftover.path, { force: true }).catch(() => undefined);
+}
+
+/** Refuses a progress interval or retry count that is not finite or out of range (HTTP_INVALID_ARGUMENT). */
+function checkTransferOptions(opts: { progressIntervalMs?: number; retries?: number }, make?: (init: Omit<ClientErrorInit, "service">) => ClientError): void {
+  checkOption(opts.progressIntervalMs, "progressIntervalMs", { min: 0, max: HOUR_MS }, make);
+  checkOption(opts.retries, "retries", { min: 0, max: 100, unit: "count" }, make);
 }
 
 /** Reports progress at most every `interval` ms, and always at the end. */
@@ -360,6 +367,7 @@ export async function downloadToFile(
   dest: string,
   opts: DownloadOptions = {},
 ): Promise<TransferResult> {
+  checkTransferOptions(opts, (i) => http.createError(i));
   await mkdir(dirname(dest), { recursive: true }).catch((e) => {
     throw ioError(e, "Creating the target folder", dirname(dest));
   });
@@ -501,6 +509,7 @@ export async function copyLocalFile(
   dest: string,
   opts: Omit<DownloadOptions, "resume" | "retries"> = {},
 ): Promise<TransferResult> {
+  checkTransferOptions(opts);
   const part = newPartPath(dest);
   activeParts.add(part);
   await mkdir(dirname(dest), { recursive: true });
@@ -543,6 +552,7 @@ export async function uploadFile(
   src: string,
   opts: UploadOptions = {},
 ): Promise<Checksums & { status: number; responseText: string; headers: Record<string, string | string[] | undefined> }> {
+  checkTransferOptions(opts, (i) => http.createError(i));
   const st = await stat(src).catch(() => undefined);
   if (st === undefined) throw ioError(Object.assign(new Error("no such file"), { code: "ENOENT" }), "Reading", src);
   // A device or FIFO has no size to announce and may never end (or block): only regular files are sent.

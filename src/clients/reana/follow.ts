@@ -1,6 +1,7 @@
 /** Polling a workflow until it reaches a terminal status, for the run monitor and `%reana follow`. */
 import { sleep } from "../http/retry";
-import { ClientError } from "../errors";
+import { ClientError, type ClientErrorInit } from "../errors";
+import { checkOption, HOUR_MS } from "../http/durations";
 import { ReanaError } from "./errors";
 import { TERMINAL_STATUSES, type Progress, type WorkflowStatusAnswer } from "./responses";
 
@@ -63,21 +64,39 @@ export function toState(s: WorkflowStatusAnswer): WorkflowState {
 
 export interface FollowOptions {
   signal?: AbortSignal;
-  /** Poll interval; reana-client uses 5 s. Default 5000 ms, minimum 200 ms. */
+  /**
+   * Poll interval; reana-client uses 5 s. Default 5000 ms; 200 ms to 1 h (the bounds of `%reana monitor --every`),
+   * anything else (NaN, Infinity, negative, too short or too long) is refused with HTTP_INVALID_ARGUMENT.
+   */
   intervalMs?: number;
   /** Called with every new state (status or progress changed), and once with the first state. */
   onUpdate?: (state: WorkflowState) => void;
   /** Throw REANA_WORKFLOW_FAILED when the run ends failed/stopped/deleted (default false: return the state). */
   throwOnFailure?: boolean;
-  /** Consecutive transient failures tolerated before giving up (default 5). */
+  /** Consecutive transient failures tolerated before giving up (default 5; a whole number from 0 to 1000). */
   maxTransientErrors?: number;
+}
+
+/** Allowed poll intervals (ms): the bounds of `%reana monitor --every` (0.2–3600 s). */
+export const FOLLOW_INTERVAL_RANGE = { min: 200, max: HOUR_MS } as const;
+export const MAX_TRANSIENT_ERRORS_RANGE = { min: 0, max: 1000, unit: "count" } as const;
+
+/**
+ * Refuses follow options that would make a busy poll (NaN, Infinity, or over 2^31-1 ms all become a 1 ms timer in
+ * Node) or a wait without end; throws ReanaError HTTP_INVALID_ARGUMENT naming the option, its range and the value.
+ */
+export function checkFollowOptions(options: Pick<FollowOptions, "intervalMs" | "maxTransientErrors">): void {
+  const make = (init: Omit<ClientErrorInit, "service">) => new ReanaError(init);
+  checkOption(options.intervalMs, "intervalMs", FOLLOW_INTERVAL_RANGE, make);
+  checkOption(options.maxTransientErrors, "maxTransientErrors", MAX_TRANSIENT_ERRORS_RANGE, make);
 }
 
 const TRANSIENT = new Set(["HTTP_CONNECTION", "HTTP_TIMEOUT", "HTTP_UNAVAILABLE", "HTTP_RATE_LIMITED", "REANA_SERVER"]);
 
 /** Polls `fetch` until the workflow is terminal. Resolves with the final state. */
 export async function followWorkflow(fetch: (signal?: AbortSignal) => Promise<WorkflowState>, workflow: string, options: FollowOptions = {}): Promise<WorkflowState> {
-  const interval = Math.max(200, options.intervalMs ?? 5000);
+  checkFollowOptions(options);
+  const interval = options.intervalMs ?? 5000;
   const maxErrors = options.maxTransientErrors ?? 5;
   let last: string | undefined;
   let errors = 0;

@@ -18,7 +18,7 @@ export { ReanaError, ReanaSpecError, type ReanaErrorCode } from "./errors";
 export { loadReanaSpec, parseReanaSpec, describeLocation, type LoadedReanaSpec, type ReanaSpecification, type WorkflowType } from "./spec";
 export { validateReanaSpec, assertValid, formatIssues, operationalOptionProblems, serverCompatibilityProblems, DANGEROUS_OPERATIONS, type ValidationIssue, type ValidationReport } from "./validate";
 export { expandCommand, expandSerialSpecification, findPlaceholders, ParameterExpansionError } from "./parameters";
-export { followWorkflow, summarizeProgress, type FollowOptions, type WorkflowState, type ProgressSummary } from "./follow";
+export { checkFollowOptions, FOLLOW_INTERVAL_RANGE, followWorkflow, summarizeProgress, type FollowOptions, type WorkflowState, type ProgressSummary } from "./follow";
 export { parseLogs, type WorkflowLogs, type JobLog } from "./logs";
 export { parseDiff, type WorkflowDiff } from "./diff";
 export { checkWithEngine } from "./engine-check";

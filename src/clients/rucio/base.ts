@@ -13,6 +13,7 @@ import type { RetryPolicy } from "../http/retry";
 import type { Dispatcher } from "undici";
 import { RucioAuth } from "./auth";
 import { createRucioError, mapRucioStatus, RucioError } from "./errors";
+import { checkOption, DAY_MS } from "../http/durations";
 import { AccountSchema } from "./schemas";
 
 export interface RucioClientOptions {
@@ -95,6 +96,7 @@ export class RucioBase {
         cause: e,
       });
     }
+    checkOption(options.tokenMarginMs, "tokenMarginMs", { min: 0, max: DAY_MS }, (i) => new RucioError(i));
     this.auth = new RucioAuth(settings, this.http, authBase, {
       marginMs: options.tokenMarginMs,
       appId: options.appId,

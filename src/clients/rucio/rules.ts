@@ -1,6 +1,7 @@
 /** Replication rules: create (never twice), list, get, locks, update, delete. */
 import { submitOnce } from "../http/client";
 import { sleep } from "../http/retry";
+import { checkOption, HOUR_MS } from "../http/durations";
 import { type CallOptions, didPath, encodeSegment, type RucioBase } from "./base";
 import { type DidRef, formatDid, parseDid } from "./did-ref";
 import { RucioError } from "./errors";
@@ -41,9 +42,15 @@ export function ruleProgress(r: Rule): { ok: number; total: number } {
 export interface FollowRuleOptions extends CallOptions {
   /** Called with every reading of the rule. */
   onUpdate?: (rule: Rule) => void;
-  /** Longest pause between two readings; the first pause is 0.5 s, each next one half as long again. Default 10 s (1 s on the sandbox). */
+  /**
+   * Longest pause between two readings; the first pause is 0.5 s (or this, when shorter), each next one half as long
+   * again. Default 10 s (1 s on the sandbox); 200 ms to 1 h, anything else is refused (HTTP_INVALID_ARGUMENT).
+   */
   maxDelayMs?: number;
 }
+
+/** Allowed `maxDelayMs` of `follow` (the same bounds as REANA's poll interval). */
+export const RULE_FOLLOW_DELAY_RANGE = { min: 200, max: HOUR_MS } as const;
 
 export interface EnsureRuleOptions extends CallOptions {
   rseExpression: string;
@@ -166,6 +173,7 @@ export class Rules {
 
   /** Reads a rule until it is OK. STUCK or SUSPENDED ends it with RUCIO_RULE_STUCK; Rucio keeps working on it. */
   async follow(id: string, opts: FollowRuleOptions = {}): Promise<Rule> {
+    checkOption(opts.maxDelayMs, "maxDelayMs", RULE_FOLLOW_DELAY_RANGE, (i) => new RucioError(i));
     let delay = 500;
     for (;;) {
       const r = await this.get(id, { signal: opts.signal });
@@ -178,8 +186,9 @@ export class Rules {
           hint: `Check %rucio rule-info ${id}; Rucio retries stuck transfers on its own, or ask your data manager.`,
         });
       }
-      await sleep(delay, opts.signal);
-      delay = Math.min(delay * 1.5, opts.maxDelayMs ?? (this.base.settings.sandbox ? 1000 : 10_000));
+      const max = opts.maxDelayMs ?? (this.base.settings.sandbox ? 1000 : 10_000);
+      await sleep(Math.min(delay, max), opts.signal);
+      delay = Math.min(delay * 1.5, max);
     }
   }
 

@@ -18,6 +18,7 @@ import type { Logger } from "../http/log";
 import { registerSecret } from "../http/redact";
 import type { RetryPolicy } from "../http/retry";
 import { sleep } from "../http/retry";
+import { checkOption, HOUR_MS } from "../http/durations";
 import { uploadFile as coreUpload, type ProgressCallback } from "../http/transfer";
 import { parse, parseJsonText } from "../http/validate";
 import { createZenodoError, ZenodoError, type FieldError } from "./errors";
@@ -33,7 +34,7 @@ export interface ZenodoClientOptions {
   retry?: Partial<RetryPolicy>;
   dispatcher?: Dispatcher;
   userAgent?: string;
-  /** Waits between read-backs when checking whether a publish went through (default 1000 ms). */
+  /** Waits between read-backs when checking whether a publish went through (default 1000 ms; 0 ms to 1 h). */
   confirmIntervalMs?: number;
 }
 
@@ -173,7 +174,7 @@ export class ZenodoClient {
     this.settings = { ...settings };
     this.token = settings.token?.trim() || undefined;
     registerSecret(this.token);
-    this.confirmIntervalMs = options.confirmIntervalMs ?? 1000;
+    this.confirmIntervalMs = checkOption(options.confirmIntervalMs, "confirmIntervalMs", { min: 0, max: HOUR_MS }, (i) => new ZenodoError(i)) ?? 1000;
     this.http = new HttpClient({
       service: "zenodo",
       baseUrl: apiBase(settings.baseUrl),

@@ -142,6 +142,24 @@ describe("cells checked against the declarations they reach", () => {
     expect(failures).toBe(10); // the corpus's deliberate type errors were all reported
   }, 120_000);
 
+  it("convert a fast-path cell for real when it redeclares an earlier import's name", () => {
+    const compiler = new CellCompiler(process.cwd());
+    const messages = (src: string) => {
+      const r = compiler.convert(src, []);
+      if (r.kind !== "cell") throw new Error("not a cell");
+      if (r.converted.diagnostics.length === 0) compiler.commit();
+      return r.converted.diagnostics.map((d) => d.messageText);
+    };
+    try {
+      expect(messages('import { readFileSync } from "fs"')).toEqual([]);
+      expect(compiler.takeFastCell("let readFileSync = 1", [{ name: "readFileSync", declaration: "declare let readFileSync: number;" }])).toEqual([]);
+      expect(messages("const n: number = readFileSync; n")).toEqual([]);
+      expect(messages('readFileSync("x")')[0]).toMatch(/This expression is not callable/);
+    } finally {
+      compiler.close();
+    }
+  }, 120_000);
+
   it("give a cell only what it reaches, however many cells came before", () => {
     const compiler = new CellCompiler(process.cwd());
     try {

@@ -110,6 +110,16 @@ describe("%reana monitor (run monitor widget)", () => {
     expect(unknown.reply.content.status).toBe("error");
     expect(unknown.outputs.some((m) => m.header.msg_type === "comm_open")).toBe(false);
   }, 120_000);
+
+  it("from TypeScript, an interval setTimeout cannot hold is the cell's error, not a widget polling every millisecond", async () => {
+    for (const interval of ["1e99", "NaN", "-1"]) {
+      const r = await k.execute(`import { reana, runMonitor } from "vre-ts";\nrunMonitor(reana, "mon", { intervalMs: ${interval} })`);
+      expect(r.reply.content.status, interval).toBe("error");
+      expect(String(r.reply.content.evalue)).toMatch(/intervalMs must be a number of milliseconds from 200 \(200 ms\) to 3600000 \(1 h\); got /);
+      expect(r.outputs.some((m) => m.header.msg_type === "comm_open")).toBe(false);
+    }
+  }, 60_000);
+
   it("sends the frontend no secret: no password or token in any message, widget states included", () => {
     const { checked, bytes } = frontendSawNoSecret(k, sandboxDir);
     expect(checked).toBeGreaterThanOrEqual(3);

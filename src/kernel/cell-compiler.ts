@@ -188,9 +188,15 @@ export class CellCompiler {
     return diagnostics;
   }
 
+  /**
+   * Completion at `position`. A member (`expr.na|`) comes from the type of an expression the cell spells, so the
+   * declarations the cell reaches suffice; a bare name may be any earlier cell's, so those get every declaration.
+   */
   complete(src: string, position: number): TslabCompletion {
     const { getCodeMetadata } = loadTslab<{ getCodeMetadata(s: string): { mode?: string } }>("tslab/dist/metadata");
-    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(this.declarationsFor("all").text, src, position);
+    const member = /(^|[^.])\.\s*[\w$\u00a0-\uffff]*$/.test(src.slice(0, position));
+    const declarations = this.declarationsFor(member ? src : "all").text;
+    const { start, end, candidates } = this.converterFor(getCodeMetadata(src).mode).complete(declarations, src, position);
     return { start, end, candidates };
   }
 

@@ -175,6 +175,10 @@ describe("cells checked against the declarations they reach", () => {
       expect(given.text).toMatch(/declare function f7\(p: P7\): number;/);
       expect(given.text).toMatch(/declare const v7: P7;/);
       expect(given.given).toHaveLength(3);
+      // Completion: a member from the declarations the cell reaches, a bare name from all of them.
+      expect(compiler.complete("v7.", 3).candidates).toEqual(["a"]);
+      expect(compiler.complete("const t = f7(v7); t.toFi", 24).candidates).toContain("toFixed");
+      expect(compiler.complete("f14", 3).candidates).toEqual(expect.arrayContaining(["f14", "f140", "f149"]));
       const r = compiler.convert('f7({ a: "no" })', []);
       expect(r.kind === "cell" && r.converted.diagnostics.map((d) => d.messageText)).toEqual(["Type 'string' is not assignable to type 'number'."]);
     } finally {

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ProvenanceEntry } from "./provenance";
+import { mergeRecordCopies } from "./record-merge";
 
 /** Versions and platform of the kernel that produced a session's entries. */
 export interface EnvironmentFacts {
@@ -234,57 +235,17 @@ function relativeValue<T>(value: T, dir: string): T {
 }
 
 /**
- * One entry as the same entry in another copy of the record: its session, time and what it is about. Not `seq`,
- * which is the entry's position in whichever log held it (a kernel that found its record file late, or the record
- * widget putting older sessions first, renumbers), and not the details, which redaction may have touched.
- */
-function entryKey(e: ProvenanceEntry): string {
-  return JSON.stringify([e.session ?? null, e.time, e.action, e.kind, e.service, e.id]);
-}
-
-/** Merges two lists that are each in order into one in order of `at`, keeping each list's own order; ties: `a` first. */
-function mergeInOrder<T>(a: T[], b: T[], at: (item: T) => string | undefined): T[] {
-  const out: T[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ta = at(a[i]);
-    const tb = at(b[j]);
-    if (ta !== undefined && tb !== undefined && tb < ta) out.push(b[j++]);
-    else out.push(a[i++]);
-  }
-  return out.concat(a.slice(i), b.slice(j));
-}
-
-/**
  * The record of a notebook from two copies: `primary` (its record file) and `other` (what its metadata holds, e.g.
  * written by the record widget in a kernel that had no record file, or travelling in a notebook copied without its
  * file). Sessions and entries only `other` has are kept, in their order, among the primary's by time (session
  * start, entry time); for what both have, the primary's copy wins. Sessions are the same by their id; entries by
  * their session, time and subject (`dir`: the notebook's folder, when `primary` holds absolute paths that `other`
  * keeps relative to it). When `other` adds nothing the primary record is returned as it is; otherwise the entries
- * are renumbered (`seq` is the position in the log).
+ * are renumbered (`seq` is the position in the log). The record widget's view merges with the same code
+ * (./record-merge.ts).
  */
 export function mergeRecords(primary: ResearchRecord, other: ResearchRecord | undefined, dir?: string): ResearchRecord {
-  if (!other) return primary;
-  const sessionIds = new Set(primary.sessions.map((s) => s.session));
-  const extraSessions = other.sessions.filter((s) => {
-    if (!s || typeof s.session !== "string" || sessionIds.has(s.session)) return false;
-    sessionIds.add(s.session);
-    return true;
-  });
-  const keys = new Set(primary.entries.map((e) => entryKey(dir ? relativeValue(e, dir) : e)));
-  const extraEntries = other.entries.filter((e) => {
-    if (!e || typeof e.action !== "string") return false;
-    const key = entryKey(e);
-    if (keys.has(key)) return false;
-    keys.add(key);
-    return true;
-  });
-  if (extraSessions.length === 0 && extraEntries.length === 0) return primary;
-  const sessions = mergeInOrder(primary.sessions, extraSessions, (s) => s.started);
-  const entries = mergeInOrder(primary.entries, extraEntries, (e) => e.time).map((e, i) => ({ ...e, seq: i + 1 }));
-  return { version: 1, notebook: primary.notebook ?? other.notebook, sessions, entries };
+  return mergeRecordCopies(primary, other, dir ? (e) => relativeValue(e, dir) : undefined);
 }
 
 /**

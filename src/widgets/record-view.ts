@@ -2,35 +2,29 @@
  * The research record widget's view (anywidget ESM) and style: one compact block (entries per service, the last
  * DOI, where the record is kept) that copies the model's record into the notebook's metadata
  * (`metadata["vre-ts"].record`, through notebookLink) whenever it changes, so saving the notebook keeps it.
- * A saved record's kernel sessions that the kernel does not know (it has no record file) are kept, before the
- * kernel's own.
+ * What the saved record holds and the kernel does not know (it has no record file) is kept, merged by time as
+ * `vre-ts run` merges (the same code: ../session/record-merge.ts).
  */
 
+import { RECORD_MERGE_JS } from "../session/record-merge";
 import { VIEW_CSS, VIEW_HELPERS } from "./view-helpers";
 
 export const RECORD_ESM = `${VIEW_HELPERS}
+${RECORD_MERGE_JS}
+
 function sameJson(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
- * The record to save: the saved record's kernel sessions this kernel does not know (a kernel that has no record
- * file, e.g. restarted on a server that does not name the notebook) come first, this kernel's record follows,
- * numbered after them. Nothing saved is ever dropped; with a kernel that knows the whole history it is the model's.
+ * The record to save: the kernel's record, with what the notebook's saved record holds and the kernel does not know
+ * (sessions of a kernel that had no record file, e.g. restarted on a server that does not name the notebook) merged
+ * in by time, entries renumbered, exactly as \`vre-ts run\` merges its record file with the notebook's metadata.
+ * Nothing saved is ever dropped; with a kernel that knows the whole history it is the model's. (Exported for the
+ * tests, which run it from this module; anywidget uses the default export only.)
  */
-function mergedRecord(saved, record) {
-  if (!saved || !Array.isArray(saved.sessions) || !Array.isArray(saved.entries)) return record;
-  const known = new Set(record.sessions.map((s) => s.session));
-  const older = saved.sessions.filter((s) => s && !known.has(s.session));
-  if (!older.length) return record;
-  const olderIds = new Set(older.map((s) => s.session));
-  const olderEntries = saved.entries.filter((e) => e && olderIds.has(e.session));
-  const base = olderEntries.reduce((m, e) => Math.max(m, Number(e.seq) || 0), 0);
-  return Object.assign({}, record, {
-    notebook: record.notebook || saved.notebook,
-    sessions: older.concat(record.sessions),
-    entries: olderEntries.concat(record.entries.map((e) => Object.assign({}, e, { seq: e.seq + base }))),
-  });
+export function mergedRecord(saved, record) {
+  return mergeRecordCopies(record, saved);
 }
 
 function render({ model, el }) {

@@ -135,6 +135,27 @@ describe("%reana against the sandbox", () => {
     expect(err.stack).toBe(`${err.name}: ${err.message}`);
   });
 
+  it("stop --force reaches the sandbox as force_stop: a step that ignores SIGTERM is killed at once, not after the grace period", async () => {
+    const stubborn = "workflow:\n  type: serial\n  specification:\n    steps:\n      - name: stubborn\n        environment: docker.io/library/bash:5.2\n        commands: [\"trap '' TERM; echo ready; sleep 62\"]\n";
+    const started = (await magic.run("run -n stubborn", testContext(cwd()).ctx, stubborn)) as { workflowName: string };
+    const pause = () => new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; ; i += 1) {
+      const logs = await client.logs(started.workflowName);
+      if (logs.jobs.some((j) => j.logs.includes("ready"))) break;
+      if (i > 150) throw new Error("the stubborn step did not start");
+      await pause();
+    }
+    await pause(); // the step now sleeps with SIGTERM ignored
+    const asked = Date.now();
+    const stopped = (await magic.run(`stop -w ${started.workflowName} --force`, testContext(cwd()).ctx)) as { status: string };
+    // A normal stop sends SIGTERM and waits 3 s before SIGKILL; a forced one does not wait.
+    expect(Date.now() - asked).toBeLessThan(1500);
+    expect(stopped.status).toBe("stopped");
+    const st = await client.status(started.workflowName);
+    expect(st.status).toBe("stopped");
+    expect((await client.logs(started.workflowName)).workflowLogs).toContain("force-stopped");
+  }, 30_000);
+
   it("explains bad invocations and never takes secret values on the line", async () => {
     const { ctx } = testContext(path.join(root));
     expect((await fails(magic.run("run -n x", ctx))).message).toMatch(/no reana.yaml in/);

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants as fsConstants } from "node:fs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { CwlLogParser, SnakemakeLogParser, type EngineLogParser } from "./engine-logs";
 import { guardProcessGroup } from "./group-guard";
-import { descendantsOf, signalProcesses } from "./processes";
+import { containersOf, descendantsOf, signalProcesses } from "./processes";
 import { hostEnvironment, type ContainerRuntime } from "./runtime";
 
 /**
@@ -235,8 +235,11 @@ export async function prepareEngine(input: PrepareInput): Promise<EngineInvocati
 export interface RunningEngine {
   pid: number | undefined;
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kills the engine's whole process group (the engine and every job it started). */
-  kill(): void;
+  /**
+   * Kills the engine's whole process group (the engine and every job it started): SIGTERM first and SIGKILL after a
+   * grace period; `force` (REANA's `force_stop`) sends SIGKILL at once, also during a graceful stop's grace period.
+   */
+  kill(force?: boolean): void;
 }
 
 /**
@@ -283,15 +286,24 @@ export function startEngine(
       finish(code, signal);
     });
   });
-  let killed = false;
-  const group = (signal: NodeJS.Signals) => signalProcesses(signal, child.pid, below);
+  let killed: "gracefully" | "forcibly" | undefined;
+  const group = (signal: NodeJS.Signals) => {
+    // SIGKILL gives cwltool no time to kill its steps' containers: they are killed by id before their clients die.
+    if (signal === "SIGKILL") for (const c of containersOf(below)) execFile(c.command, ["kill", c.id], { timeout: 10000 }, () => undefined);
+    signalProcesses(signal, child.pid, below);
+  };
   return {
     pid: child.pid,
     done,
-    kill() {
-      if (killed) return;
-      killed = true;
+    kill(force = false) {
+      if (killed === "forcibly" || (killed === "gracefully" && !force)) return;
+      killed = force ? "forcibly" : "gracefully";
       if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
+      if (force) {
+        // No grace: the engine gets no chance to wait for its jobs, and they die with it.
+        group("SIGKILL");
+        return;
+      }
       group("SIGTERM");
       // Jobs that ignore SIGTERM (or an engine busy cleaning up) get SIGKILL after a grace period.
       const timer = setTimeout(() => group("SIGKILL"), 3000);

@@ -31,6 +31,8 @@ export interface ExecutorDeps {
 
 interface ActiveRun {
   stopRequested: boolean;
+  /** The stop is forced (REANA's `force_stop`): jobs are killed at once, with no grace period. */
+  forceStop: boolean;
   job?: Pick<RunningJob, "kill">;
   finished: Promise<void>;
 }
@@ -123,7 +125,7 @@ export class SerialExecutor {
 
   /** Runs a queued workflow in the background. */
   start(id: string): void {
-    const run: ActiveRun = { stopRequested: false, finished: Promise.resolve() };
+    const run: ActiveRun = { stopRequested: false, forceStop: false, finished: Promise.resolve() };
     run.finished = this.execute(id, run)
       .catch(async (err: unknown) => {
         this.deps.log(`workflow ${id}: engine error: ${(err as Error).message}`);
@@ -141,12 +143,18 @@ export class SerialExecutor {
     this.active.set(id, run);
   }
 
-  /** Asks a run to stop, kills its current job and waits until the run is recorded as stopped. */
-  async stop(id: string): Promise<void> {
+  /**
+   * Asks a run to stop, kills its current job and waits until the run is recorded as stopped. A normal stop sends
+   * SIGTERM and leaves what ignores it a grace period before SIGKILL; `force` (REANA's `force_stop`) kills the jobs at
+   * once with SIGKILL, and cuts short the grace period of a normal stop still waiting for its jobs.
+   */
+  async stop(id: string, options: { force?: boolean } = {}): Promise<void> {
     const run = this.active.get(id);
     if (!run) return;
+    const force = options.force === true;
     run.stopRequested = true;
-    run.job?.kill();
+    if (force) run.forceStop = true;
+    run.job?.kill(force);
     await run.finished;
   }
 
@@ -288,12 +296,12 @@ export class SerialExecutor {
           `Publishing step:${plannedJob.stepIndex}, cmd: ${plannedJob.command}, total steps ${planned.length} (job ${index + 1}).`,
         );
       });
-      if (run.stopRequested) handle.kill();
+      if (run.stopRequested) handle.kill(run.forceStop);
       const result = await handle.done;
       run.job = undefined;
       if (secretsDir) await fs.rm(secretsDir, { recursive: true, force: true });
       const elapsed = Date.now() - startedMs;
-      if (run.stopRequested) return this.recordStopped(id, { jobId, elapsed });
+      if (run.stopRequested) return this.recordStopped(id, { jobId, elapsed }, run.forceStop);
       const ok = result.code === 0;
       await store.update((s) => {
         const wf = s.workflows[id]!;
@@ -374,9 +382,9 @@ export class SerialExecutor {
     const env = this.deps.secretEnv();
     const handle = startEngine(invocation, workspace, env, (line) => logger.line(invocation.parser, line));
     run.job = {
-      kill() {
+      kill(force?: boolean) {
         logger.stopping = true;
-        handle.kill();
+        handle.kill(force);
       },
     };
     logger.enginePid = handle.pid;
@@ -399,7 +407,7 @@ export class SerialExecutor {
       }
       wf.workflow_logs += engineLine(`Running ${path.basename(executable)} ${invocation.args.join(" ")} in ${workspace}.`, "INFO", type);
     });
-    if (run.stopRequested) run.job.kill();
+    if (run.stopRequested) run.job.kill(run.forceStop);
     const startedMs = Date.now();
     const result = await handle.done;
     run.job = undefined;
@@ -411,7 +419,7 @@ export class SerialExecutor {
     });
     if (run.stopRequested) {
       await logger.endRunningJobs(this.shuttingDown ? "failed" : "stopped");
-      return this.recordStopped(id, undefined);
+      return this.recordStopped(id, undefined, run.forceStop);
     }
     if (result.code !== 0) {
       await logger.endRunningJobs("failed");
@@ -457,7 +465,7 @@ export class SerialExecutor {
     });
   }
 
-  private async recordStopped(id: string, job: { jobId: string; elapsed: number } | undefined): Promise<void> {
+  private async recordStopped(id: string, job: { jobId: string; elapsed: number } | undefined, forced = false): Promise<void> {
     await this.deps.store.update((s) => {
       const wf = s.workflows[id]!;
       if (job) {
@@ -474,7 +482,10 @@ export class SerialExecutor {
       }
       if (wf.status === "stopped") {
         wf.progress.run_stopped_at = reanaTime();
-        wf.workflow_logs += engineLine(`Workflow ${wf.id} was stopped on request.`, "WARNING");
+        wf.workflow_logs += engineLine(
+          forced ? `Workflow ${wf.id} was force-stopped on request: its running jobs were killed at once.` : `Workflow ${wf.id} was stopped on request.`,
+          "WARNING",
+        );
       } else {
         wf.progress.run_finished_at = reanaTime();
         wf.workflow_logs += engineLine(

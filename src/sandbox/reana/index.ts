@@ -402,13 +402,17 @@ export function createReanaService(ctx: ServiceContext): ReanaService {
     const status = url.searchParams.get("status");
     const params = body === undefined ? {} : body;
     if (!isPlainObject(params)) throw new HttpError(400, { message: "Malformed request." });
+    // reana-client's `stop --force` sends {"force_stop": true}: stop without waiting for the jobs to finish.
+    if (params.force_stop !== undefined && typeof params.force_stop !== "boolean") {
+      throw new HttpError(400, { message: "Field 'force_stop': Not a valid boolean." });
+    }
     if (status === "start") return startWorkflow(wf, params, res);
     if (status === "resume") throw new HttpError(501, { message: "Status resume is not supported yet." });
     if (status === "stop") {
       if (!["queued", "pending", "running"].includes(wf.status)) {
         throw new HttpError(409, { message: `Workflow ${fullName(wf)} is not running.` });
       }
-      await executor.stop(wf.id);
+      await executor.stop(wf.id, { force: params.force_stop === true });
       const rec = store.state.workflows[wf.id]!;
       sendJson(res, 200, {
         message: "Workflow successfully stopped.",

@@ -122,3 +122,31 @@ export function signalProcesses(signal: NodeJS.Signals, pgid: number | undefined
     }
   }
 }
+
+/**
+ * Containers whose clients are among `pids`: `docker|podman run ... --cidfile=FILE` processes, as cwltool starts its
+ * steps, with the container id the runtime wrote into FILE. Killing such a client does not stop its container, so a
+ * stop that kills the engine's processes at once kills these containers by id first (`<command> kill <id>`).
+ */
+export function containersOf(pids: Iterable<number>): { command: string; id: string }[] {
+  const out: { command: string; id: string }[] = [];
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone
+    }
+    const run = argv.indexOf("run");
+    const cidfile = argv.find((a) => a.startsWith("--cidfile="));
+    if (run < 1 || !cidfile) continue;
+    let id: string;
+    try {
+      id = readFileSync(cidfile.slice("--cidfile=".length), "utf8").trim();
+    } catch {
+      continue; // the container is not created yet
+    }
+    if (/^[0-9a-f]{12,64}$/i.test(id)) out.push({ command: argv[run - 1]!, id });
+  }
+  return out;
+}

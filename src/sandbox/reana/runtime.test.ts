@@ -22,7 +22,7 @@ beforeAll(async () => {
 printf '%s\\n' "$*" >> ${JSON.stringify(argLog)}
 case "$1" in
   info) echo '{}'; exit 0 ;;
-  kill) exit 0 ;;
+  kill|stop) exit 0 ;;
   run)
     shift
     while [ $# -gt 0 ]; do
@@ -77,4 +77,41 @@ describe("jobs in container images", () => {
     expect(job.backend_job_id).toMatch(/^reana-sandbox-run-job-/);
     expect(job.logs).toContain("[image docker.io/library/python:3.12-slim]");
   });
+});
+
+describe("stopping jobs in container images", () => {
+  /** Starts a containerized step that ignores SIGTERM and returns the run id and the job's container name. */
+  async function stubborn(name: string): Promise<{ id: string; container: string }> {
+    const created = await sbx.reana("POST", "/api/workflows", {
+      query: { workflow_name: name },
+      json: { workflow: { type: "serial", specification: { steps: [{ name: "s", environment: "docker.io/library/bash:5.2", commands: ["trap '' TERM; echo ready; sleep 64"] }] } } },
+    });
+    const id = (created.body as { workflow_id: string }).workflow_id;
+    await sbx.reana("POST", `/api/workflows/${id}/start`);
+    const job = await waitFor(async () => {
+      const logs = JSON.parse(((await sbx.reana("GET", `/api/workflows/${id}/logs`)).body as { logs: string }).logs) as {
+        job_logs: Record<string, { backend_job_id: string; logs: string }>;
+      };
+      const j = Object.values(logs.job_logs)[0];
+      return j?.logs.includes("ready") ? j : undefined;
+    });
+    return { id, container: job.backend_job_id };
+  }
+  const calls = () => readFileSync(argLog, "utf8").split("\n");
+
+  it("a normal stop asks the runtime to stop the container with the grace period; a forced stop kills it at once", async () => {
+    const normal = await stubborn("contained-stop");
+    const stop = await sbx.reana("PUT", `/api/workflows/${normal.id}/status`, { query: { status: "stop" } });
+    expect(stop.body).toMatchObject({ status: "stopped" });
+    expect(calls()).toContain(`stop --time 3 ${normal.container}`);
+    expect(calls()).not.toContain(`kill ${normal.container}`);
+
+    const forced = await stubborn("contained-force");
+    const asked = Date.now();
+    const killed = await sbx.reana("PUT", `/api/workflows/${forced.id}/status`, { query: { status: "stop" }, json: { force_stop: true } });
+    expect(killed.body).toMatchObject({ status: "stopped" });
+    expect(Date.now() - asked).toBeLessThan(1500);
+    expect(calls()).toContain(`kill ${forced.container}`);
+    expect(calls()).not.toContain(`stop --time 3 ${forced.container}`);
+  }, 30_000);
 });

@@ -53,8 +53,12 @@ export interface RunningJob {
   backendId: string;
   /** Resolves with the exit code (or a signal name) once the job's main process ended and what it left is killed. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Stops the job: its process group, what it started outside the group, and its container. */
-  kill(): void;
+  /**
+   * Stops the job: its process group, what it started outside the group, and its container. SIGTERM first and
+   * SIGKILL after a grace period; `force` (REANA's `force_stop`) kills at once with SIGKILL, also when a graceful
+   * stop is already waiting out its grace period.
+   */
+  kill(force?: boolean): void;
 }
 
 export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): RunningJob {
@@ -120,15 +124,21 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
       finish(code, signal);
     });
   });
-  let killed = false;
+  let killed: "gracefully" | "forcibly" | undefined;
   return {
     backendId,
     done,
-    kill() {
-      if (killed) return;
-      killed = true;
-      if (runtime) execFile(runtime.command, ["kill", spec.name], () => undefined);
+    kill(force = false) {
+      if (killed === "forcibly" || (killed === "gracefully" && !force)) return;
+      killed = force ? "forcibly" : "gracefully";
+      // The container gets the same treatment: `stop` is SIGTERM and SIGKILL after the grace period, `kill` is SIGKILL.
+      if (runtime) execFile(runtime.command, force ? ["kill", spec.name] : ["stop", "--time", "3", spec.name], () => undefined);
       if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
+      if (force) {
+        // A forced stop does not wait for anything: every process of the job gets SIGKILL now.
+        signalAll("SIGKILL");
+        return;
+      }
       signalAll("SIGTERM");
       // What ignores SIGTERM gets SIGKILL after a grace period (once the main process is gone, its exit does that).
       const timer = setTimeout(() => signalAll("SIGKILL"), 3000);

@@ -88,4 +88,43 @@ test.describe('research record', () => {
     await keepWidgetShots(page, live, 'research-record');
     expect(problems.messages).toEqual([]);
   });
+
+  test('the saved record is merged by time as vre-ts run merges it: an older session before the kernel\'s, a newer one after', async ({ page, tmpPath, problems }) => {
+    const path = `${tmpPath}/merged.ipynb`;
+    const environment = { vreTs: '0.1.0', tslab: '1.0.22', typescript: '5.9.3', node: 'v20.18.1', os: { platform: 'linux', release: '6.1.0', arch: 'x64' } };
+    const session = (id: string, started: string) => ({ type: 'session', session: id, started, notebook: 'merged.ipynb', environment });
+    const entry = (id: string, session: string, time: string) => ({ seq: 1, time, session, action: 'read', kind: 'did', service: 'rucio', id, via: '%rucio download' });
+    // The notebook comes with the record of an earlier run, which this kernel's record file does not hold.
+    const doc: any = notebookDocument(VRE_TS, ['%vre record', `%rucio download ${FILE}`, `%rucio download ${SECOND}`]);
+    doc.metadata['vre-ts'] = { record: { version: 1, notebook: 'merged.ipynb', sessions: [session('older-run', '2026-01-05T10:00:00.000Z')], entries: [entry('open:older.csv', 'older-run', '2026-01-05T10:01:00.000Z')] } };
+    await openNotebook(page, path, doc);
+    const widget = (await runCell(page, 0)).locator('.vre-record');
+    await expect(widget.locator('.vre-record-count')).toContainText('1 entry from 1 kernel session');
+    await expect(await runCell(page, 1)).toContainText('dimuon_run001.csv');
+    await expect(widget.locator('.vre-record-count')).toContainText('2 entries from 2 kernel sessions');
+
+    // Meanwhile a `vre-ts run` in a terminal saved the notebook with a session of its own, and JupyterLab reloaded
+    // it: the notebook's record gains a session that started after this kernel's.
+    const newer = await page.evaluate(() => {
+      const model = (window as any).jupyterapp.shell.currentWidget.context.model;
+      const own = model.getMetadata('vre-ts');
+      const now = new Date().toISOString();
+      const record = own.record;
+      const session = { ...record.sessions[0], session: 'newer-run', started: now };
+      const entry = { seq: record.entries.length + 1, time: now, session: 'newer-run', action: 'read', kind: 'did', service: 'rucio', id: 'open:newer.csv' };
+      model.setMetadata('vre-ts', { ...own, record: { ...record, sessions: [...record.sessions, session], entries: [...record.entries, entry] } });
+      return now;
+    });
+    await expect(await runCell(page, 2)).toContainText('dimuon_run002.csv');
+    await expect(widget.locator('.vre-record-count')).toContainText('4 entries from 3 kernel sessions');
+    await page.notebook.save();
+    const record = (await savedNotebook(page, path)).metadata['vre-ts'].record;
+    const kernel = record.sessions[1].session;
+    expect(record.sessions.map((s: any) => s.session)).toEqual(['older-run', kernel, 'newer-run']);
+    expect(record.sessions[2].started).toBe(newer);
+    expect(record.entries.map((e: any) => e.id)).toEqual(['open:older.csv', FILE, 'open:newer.csv', SECOND]);
+    expect(record.entries.map((e: any) => e.session)).toEqual(['older-run', kernel, 'newer-run', kernel]);
+    expect(record.entries.map((e: any) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(problems.messages).toEqual([]);
+  });
 });

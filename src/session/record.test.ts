@@ -135,8 +135,8 @@ describe("mergeRecords", () => {
 
   /**
    * The story of a notebook: a `vre-ts run` (session A, in the record file), then a JupyterLab kernel that had no
-   * record file (session B: only the record widget's copy in the metadata has it, older sessions first, its entries
-   * renumbered after them), then another `vre-ts run` (session C, in the file again).
+   * record file (session B: only the record widget's copy in the metadata has it, merged with the saved sessions by
+   * time and its entries renumbered), then another `vre-ts run` (session C, in the file again).
    */
   function story() {
     const sub = fs.mkdtempSync(path.join(dir, "merge-"));

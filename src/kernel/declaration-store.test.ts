@@ -8,6 +8,7 @@ import type * as TS from "typescript";
 import { describe, expect, it } from "vitest";
 import { CellCompiler, type TslabConversion } from "./cell-compiler";
 import { DeclarationStore } from "./declaration-store";
+import { checkCell } from "./testing/compile";
 import { typescript } from "./tslab-adapter";
 
 const ts = () => typescript() as unknown as typeof TS;
@@ -144,12 +145,7 @@ describe("cells checked against the declarations they reach", () => {
 
   it("convert a fast-path cell for real when it redeclares an earlier import's name", () => {
     const compiler = new CellCompiler(process.cwd());
-    const messages = (src: string) => {
-      const r = compiler.convert(src, []);
-      if (r.kind !== "cell") throw new Error("not a cell");
-      if (r.converted.diagnostics.length === 0) compiler.commit();
-      return r.converted.diagnostics.map((d) => d.messageText);
-    };
+    const messages = (src: string) => checkCell(compiler, src);
     try {
       expect(messages('import { readFileSync } from "fs"')).toEqual([]);
       expect(compiler.takeFastCell("let readFileSync = 1", [{ name: "readFileSync", declaration: "declare let readFileSync: number;" }])).toEqual([]);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CellCompiler } from "./cell-compiler";
+import { checkCell } from "./testing/compile";
 import { declaredDependencies, filterTypesListing, includesTypesPackage } from "./type-roots";
 
 const project = mkdtempSync(join(tmpdir(), "vre-ts-type-roots-"));
@@ -45,12 +46,7 @@ describe("which @types a project's notebooks include on their own", () => {
   it("type-checks cells with the declared packages' globals only, and still finds an imported package's types", () => {
     process.chdir(project); // tslab's program lives in the process's folder, as the kernel's does
     const compiler = new CellCompiler(project);
-    const messages = (src: string) => {
-      const r = compiler.convert(src, []);
-      if (r.kind !== "cell") throw new Error("not a cell");
-      if (r.converted.diagnostics.length === 0) compiler.commit();
-      return r.converted.diagnostics.map((d) => d.messageText);
-    };
+    const messages = (src: string) => checkCell(compiler, src);
     try {
       expect(messages("listedGlobal + 1")).toEqual([]);
       expect(messages("unlistedGlobal.length")).toEqual(["Cannot find name 'unlistedGlobal'. Did you mean 'listedGlobal'?"]);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
+import { createWorkflow, testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
 import { checkResponse } from "./__tests__/openapi";
 import { CwlLogParser, SnakemakeLogParser } from "./engine-logs";
 
@@ -43,20 +43,7 @@ interface JobLog {
   backend_job_id: string;
 }
 
-async function create(name: string, body: Record<string, unknown>, files: Record<string, string>): Promise<string> {
-  const created = await sbx.reana("POST", "/api/workflows", { query: { workflow_name: name }, json: body });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = (created.body as { workflow_id: string }).workflow_id;
-  for (const [file, text] of Object.entries(files)) {
-    const up = await sbx.reana("POST", `/api/workflows/${id}/workspace`, {
-      query: { file_name: file },
-      body: text,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    expect(up.status).toBe(200);
-  }
-  return id;
-}
+const create = (name: string, body: Record<string, unknown>, files: Record<string, string>) => createWorkflow(sbx, name, body, files);
 
 async function start(id: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const started = await sbx.reana("POST", `/api/workflows/${id}/start`, { json: body });

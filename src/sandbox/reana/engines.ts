@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { CwlLogParser, SnakemakeLogParser, type EngineLogParser } from "./engine-logs";
 import { guardProcessGroup } from "./group-guard";
-import { containersOf, descendantsOf, signalProcesses } from "./processes";
+import { containersOf, descendantsOf, signalProcesses, stopper } from "./processes";
 import { hostEnvironment, type ContainerRuntime } from "./runtime";
 
 /**
@@ -286,7 +286,6 @@ export function startEngine(
       finish(code, signal);
     });
   });
-  let killed: "gracefully" | "forcibly" | undefined;
   const group = (signal: NodeJS.Signals) => {
     // SIGKILL gives cwltool no time to kill its steps' containers: they are killed by id before their clients die.
     if (signal === "SIGKILL") for (const c of containersOf(below)) execFile(c.command, ["kill", c.id], { timeout: 10000 }, () => undefined);
@@ -295,23 +294,15 @@ export function startEngine(
   return {
     pid: child.pid,
     done,
-    kill(force = false) {
-      if (killed === "forcibly" || (killed === "gracefully" && !force)) return;
-      killed = force ? "forcibly" : "gracefully";
-      if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
-      if (force) {
-        // No grace: the engine gets no chance to wait for its jobs, and they die with it.
-        group("SIGKILL");
-        return;
-      }
-      group("SIGTERM");
-      // Jobs that ignore SIGTERM (or an engine busy cleaning up) get SIGKILL after a grace period.
-      const timer = setTimeout(() => group("SIGKILL"), 3000);
-      timer.unref();
-      void done.then(() => {
-        clearTimeout(timer);
-        group("SIGKILL");
-      });
-    },
+    // A forced stop gives the engine no chance to wait for its jobs: they die with it. Jobs that ignore SIGTERM (or
+    // an engine busy cleaning up) get SIGKILL after the grace period, and whatever is left once the engine ended.
+    kill: stopper({
+      signal: group,
+      done,
+      prepare: () => {
+        if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
+      },
+      onDone: () => group("SIGKILL"),
+    }),
   };
 }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlink
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
+import { createWorkflow, testSandbox, waitFor, type TestSandbox } from "./__tests__/client";
 import { checkResponse } from "./__tests__/openapi";
 import { CwlLogParser } from "./engine-logs";
 import { startEngine } from "./engines";
@@ -45,22 +45,7 @@ interface JobLog {
   status: string;
 }
 
-async function create(name: string, body: Record<string, unknown>, files: Record<string, string> = {}): Promise<string> {
-  const created = await sbx.reana("POST", "/api/workflows", { query: { workflow_name: name }, json: body });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = (created.body as { workflow_id: string }).workflow_id;
-  for (const [file, text] of Object.entries(files)) {
-    const up = await sbx.reana("POST", `/api/workflows/${id}/workspace`, {
-      query: { file_name: file },
-      body: text,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    expect(up.status).toBe(200);
-  }
-  const started = await sbx.reana("POST", `/api/workflows/${id}/start`, { json: {} });
-  expect(started.status, JSON.stringify(started.body)).toBe(200);
-  return id;
-}
+const create = (name: string, body: Record<string, unknown>, files: Record<string, string> = {}) => createWorkflow(sbx, name, body, files, { start: true });
 
 const status = async (id: string) => (await sbx.reana("GET", `/api/workflows/${id}/status`)).body as Status;
 async function jobs(id: string): Promise<JobLog[]> {

@@ -150,3 +150,37 @@ export function containersOf(pids: Iterable<number>): { command: string; id: str
   }
   return out;
 }
+
+/** How long a stopped job or engine has between SIGTERM and SIGKILL (REANA's own grace is a few seconds). */
+export const STOP_GRACE_MS = 3000;
+
+/**
+ * The stop of a job or an engine: `prepare` (note what is below it, stop its container), then SIGTERM and SIGKILL
+ * after the grace period, or SIGKILL at once when forced. A forced stop after a graceful one cuts its grace short;
+ * repeated stops do nothing. `signal` sends to everything the stop must reach; `done` settles when the process ended
+ * (the pending SIGKILL is then cancelled and `onDone` runs).
+ */
+export function stopper(options: {
+  signal: (signal: NodeJS.Signals) => void;
+  done: Promise<unknown>;
+  prepare?: (force: boolean) => void;
+  onDone?: () => void;
+}): (force?: boolean) => void {
+  let stopped: "gracefully" | "forcibly" | undefined;
+  return (force = false) => {
+    if (stopped === "forcibly" || (stopped === "gracefully" && !force)) return;
+    stopped = force ? "forcibly" : "gracefully";
+    options.prepare?.(force);
+    if (force) {
+      options.signal("SIGKILL");
+      return;
+    }
+    options.signal("SIGTERM");
+    const timer = setTimeout(() => options.signal("SIGKILL"), STOP_GRACE_MS);
+    timer.unref();
+    void options.done.then(() => {
+      clearTimeout(timer);
+      options.onDone?.();
+    });
+  };
+}

@@ -1,7 +1,7 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, realpathSync } from "node:fs";
 import { guardProcessGroup } from "./group-guard";
-import { bootTicks, descendantsOf, processesWithOpen, signalProcesses } from "./processes";
+import { bootTicks, descendantsOf, processesWithOpen, signalProcesses, STOP_GRACE_MS, stopper } from "./processes";
 
 /**
  * Where a serial job runs: in the step's container image when Docker or Podman has a working daemon, otherwise in
@@ -124,27 +124,19 @@ export function startJob(spec: JobSpec, runtime: ContainerRuntime | undefined): 
       finish(code, signal);
     });
   });
-  let killed: "gracefully" | "forcibly" | undefined;
   return {
     backendId,
     done,
-    kill(force = false) {
-      if (killed === "forcibly" || (killed === "gracefully" && !force)) return;
-      killed = force ? "forcibly" : "gracefully";
-      // The container gets the same treatment: `stop` is SIGTERM and SIGKILL after the grace period, `kill` is SIGKILL.
-      if (runtime) execFile(runtime.command, force ? ["kill", spec.name] : ["stop", "--time", "3", spec.name], () => undefined);
-      if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
-      if (force) {
-        // A forced stop does not wait for anything: every process of the job gets SIGKILL now.
-        signalAll("SIGKILL");
-        return;
-      }
-      signalAll("SIGTERM");
-      // What ignores SIGTERM gets SIGKILL after a grace period (once the main process is gone, its exit does that).
-      const timer = setTimeout(() => signalAll("SIGKILL"), 3000);
-      timer.unref();
-      void done.then(() => clearTimeout(timer));
-    },
+    kill: stopper({
+      // What ignores SIGTERM gets SIGKILL after the grace period (once the main process is gone, its exit does that).
+      signal: signalAll,
+      done,
+      prepare: (force) => {
+        // The container gets the same treatment: `stop` is SIGTERM and SIGKILL after the grace period, `kill` is SIGKILL.
+        if (runtime) execFile(runtime.command, force ? ["kill", spec.name] : ["stop", "--time", String(STOP_GRACE_MS / 1000), spec.name], () => undefined);
+        if (child.pid !== undefined) for (const pid of descendantsOf(child.pid)) below.add(pid);
+      },
+    }),
   };
 }
 

@@ -68,3 +68,29 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Creates a workflow, uploads `files` into its workspace and, with `start`, starts it; returns its id. */
+export async function createWorkflow(
+  sbx: TestSandbox,
+  name: string,
+  body: Record<string, unknown>,
+  files: Record<string, string> = {},
+  options: { start?: boolean } = {},
+): Promise<string> {
+  const created = await sbx.reana("POST", "/api/workflows", { query: { workflow_name: name }, json: body });
+  if (created.status !== 201) throw new Error(`creating ${name} answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const id = (created.body as { workflow_id: string }).workflow_id;
+  for (const [file, text] of Object.entries(files)) {
+    const up = await sbx.reana("POST", `/api/workflows/${id}/workspace`, {
+      query: { file_name: file },
+      body: text,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
+    if (up.status !== 200) throw new Error(`uploading ${file} answered ${up.status}: ${JSON.stringify(up.body)}`);
+  }
+  if (options.start) {
+    const started = await sbx.reana("POST", `/api/workflows/${id}/start`, { json: {} });
+    if (started.status !== 200) throw new Error(`starting ${name} answered ${started.status}: ${JSON.stringify(started.body)}`);
+  }
+  return id;
+}

@@ -1,6 +1,6 @@
 /**
- * Automatic type inclusion keeps what the notebook's project depends on: a tool's @types (jQuery's `$`,
- * underscore's `_`) must neither slow every cell's program nor type-check names that do not exist at run time.
+ * Automatic type inclusion keeps what the notebook's project depends on: a tool's @types (jQuery's `$`) must
+ * neither slow every cell's program nor type-check names that do not exist at run time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -3,8 +3,8 @@
  * inclusion). TypeScript takes every folder under each `node_modules/@types` from the notebook folder up; in a
  * project that also holds tools (a checkout of vre-ts itself, a lab image with JupyterLab extensions), that is
  * megabytes of declarations nobody imports: @types/jquery, lodash, underscore, backbone and chai added 1.9 MB to
- * the 2 MB of @types/node, made the type checker's start-up 1.5–2× as long, and declared globals (jQuery's `$`) that type-check
- * in a cell and fail when it runs.
+ * the 2 MB of @types/node, made the type checker's start-up 1.5–2× as long, and declared globals (jQuery's `$`)
+ * that type-check in a cell and fail when it runs.
  *
  * So a types folder whose project has a package.json keeps only the packages that project names as a dependency
  * of any kind (`@types/x`, or `x` itself, `@scope/x` for `@types/scope__x`), and always `node` (cells run on Node).

@@ -68,7 +68,7 @@ export class TypeChecker {
     this.call("warmUp").catch((e: Error) => this.log(`TypeScript warm-up failed: ${e.stack ?? e.message}`));
   }
 
-  /** Earlier cells the checker knows of (journal entries), for the kernel log and tests. */
+  /** How many calls the journal holds (what a replacement checker would replay). */
   get journalLength(): number {
     return this.journal.length;
   }

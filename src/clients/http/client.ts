@@ -19,7 +19,7 @@ import { DEFAULT_MAX_LINE_BYTES } from "./ndjson";
 import { redactUrl } from "./redact";
 import { HttpResponse, type ResponseHeaders } from "./response";
 import { backoffDelay, checkRetryPolicy, DEFAULT_RETRY, parseRetryAfter, rateLimitUntil, sleep, type RetryPolicy } from "./retry";
-import { checkOption, DAY_MS, HOUR_MS, longTimeout, type OptionRange } from "./durations";
+import { checkOption, DAY_MS, HOUR_MS, longTimeout, RETRIES_RANGE, type OptionRange } from "./durations";
 import { requestProblem } from "./request-check";
 import { readSmallFileSync } from "../small-file";
 import { currentRetryListener, type RetryEvent, type RetryListener } from "./retry-events";
@@ -204,7 +204,7 @@ export class HttpClient {
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.log = safeLogger(opts.logger);
     this.make = opts.createError ?? ((init: ClientErrorInit) => new HttpError(init));
-    this.checkTimeOptions(opts, "");
+    this.checkTimeOptions(opts);
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
@@ -231,13 +231,13 @@ export class HttpClient {
   }
 
   /** Refuses time options that are not finite or out of range, before anything is sent (client or request options). */
-  private checkTimeOptions(o: { timeouts?: Timeouts; keepAliveMs?: number; deadlineMs?: number | null; retry?: Partial<RetryPolicy> | false }, prefix: string): void {
+  private checkTimeOptions(o: { timeouts?: Timeouts; keepAliveMs?: number; deadlineMs?: number | null; retry?: Partial<RetryPolicy> | false }): void {
     const make = (init: Omit<ClientErrorInit, "service">) => this.createError(init);
     const R = TIME_OPTION_RANGES;
-    for (const k of ["connectMs", "headersMs", "bodyMs"] as const) checkOption(o.timeouts?.[k], `${prefix}timeouts.${k}`, R[k], make);
-    checkOption(o.keepAliveMs, `${prefix}keepAliveMs`, R.keepAliveMs, make);
-    if (o.deadlineMs !== null) checkOption(o.deadlineMs, `${prefix}deadlineMs`, R.deadlineMs, make);
-    checkRetryPolicy(o.retry, `${prefix}retry`, make);
+    for (const k of ["connectMs", "headersMs", "bodyMs"] as const) checkOption(o.timeouts?.[k], `timeouts.${k}`, R[k], make);
+    checkOption(o.keepAliveMs, "keepAliveMs", R.keepAliveMs, make);
+    if (o.deadlineMs !== null) checkOption(o.deadlineMs, "deadlineMs", R.deadlineMs, make);
+    checkRetryPolicy(o.retry, "retry", make);
   }
 
   /** Builds the service's error class from shared fields. */
@@ -267,7 +267,7 @@ export class HttpClient {
     const signal = withAmbientSignal(req.signal);
     if (signal !== req.signal) req = { ...req, signal };
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
-    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry }, "");
+    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry });
     const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     const policy: RetryPolicy = req.retry === false ? { ...this.policy, retries: 0 } : { ...this.policy, ...req.retry };
@@ -389,7 +389,7 @@ export class HttpClient {
   /** What both bulk paths need before they open their own connection (the rate-limit wait included). */
   private async bulkTarget(req: HttpRequest): Promise<{ connection: BulkGetRequest; ctx: TransportContext }> {
     if (this.closed) throw this.createError({ code: "HTTP_CONNECTION", message: `The ${this.service} client is closed.` });
-    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry }, "");
+    this.checkTimeOptions({ timeouts: req.timeouts, deadlineMs: req.deadlineMs, retry: req.retry });
     const url = this.checkedUrl(req);
     const shownUrl = redactUrl(url.toString());
     await this.waitForRateLimit(url.origin, this.policy, req, shownUrl);
@@ -764,7 +764,7 @@ export async function submitOnce<T>(
   opts: { retries?: number; signal?: AbortSignal; policy?: Partial<RetryPolicy>; what?: string; onRetry?: RetryListener } = {},
 ): Promise<T> {
   checkRetryPolicy(opts.policy, "policy");
-  checkOption(opts.retries, "retries", { min: 0, max: 100, unit: "count" });
+  checkOption(opts.retries, "retries", RETRIES_RANGE);
   const policy = { ...DEFAULT_RETRY, ...opts.policy };
   const retries = opts.retries ?? 2;
   for (let n = 0; ; n++) {

@@ -18,6 +18,12 @@ export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
+/** Allowed intervals (ms) between two readings of a poll: 200 ms (what a service tolerates) to 1 h. */
+export const POLL_INTERVAL_RANGE = { min: 200, max: HOUR_MS } as const;
+
+/** Allowed retry counts, wherever a caller may set one. */
+export const RETRIES_RANGE = { min: 0, max: 100, unit: "count" } as const;
+
 export interface OptionRange {
   min: number;
   max: number;

@@ -2,7 +2,7 @@
  * Retry policy: exponential back-off with jitter, Retry-After and X-RateLimit-* handling.
  * Which requests may be repeated is decided in client.ts (idempotency); this module only computes delays.
  */
-import { checkOption, DAY_MS, HOUR_MS, longTimeout } from "./durations";
+import { checkOption, DAY_MS, HOUR_MS, longTimeout, RETRIES_RANGE } from "./durations";
 import type { ClientError, ClientErrorInit } from "../errors";
 
 export interface RetryPolicy {
@@ -28,7 +28,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 /** Allowed values of the policy's numbers (a retry wait of days is allowed; sleep splits it). */
 export const RETRY_POLICY_RANGES = {
-  retries: { min: 0, max: 100, unit: "count" },
+  retries: RETRIES_RANGE,
   baseDelayMs: { min: 0, max: HOUR_MS },
   maxDelayMs: { min: 0, max: HOUR_MS },
   maxWaitMs: { min: 0, max: 30 * DAY_MS },

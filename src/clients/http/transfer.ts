@@ -21,7 +21,7 @@ import { DirectFileWriter, type FileSink } from "./file-writer";
 import type { HttpClient, HttpRequest } from "./client";
 import type { HttpResponse } from "./response";
 import { sleep, backoffDelay, DEFAULT_RETRY } from "./retry";
-import { checkOption, HOUR_MS } from "./durations";
+import { checkOption, HOUR_MS, RETRIES_RANGE } from "./durations";
 
 export interface TransferProgress {
   /** Bytes transferred so far (including a resumed prefix). */
@@ -160,7 +160,7 @@ async function sweepLeftovers(dest: string): Promise<void> {
 /** Refuses a progress interval or retry count that is not finite or out of range (HTTP_INVALID_ARGUMENT). */
 function checkTransferOptions(opts: { progressIntervalMs?: number; retries?: number }, make?: (init: Omit<ClientErrorInit, "service">) => ClientError): void {
   checkOption(opts.progressIntervalMs, "progressIntervalMs", { min: 0, max: HOUR_MS }, make);
-  checkOption(opts.retries, "retries", { min: 0, max: 100, unit: "count" }, make);
+  checkOption(opts.retries, "retries", RETRIES_RANGE, make);
 }
 
 /** Reports progress at most every `interval` ms, and always at the end. */

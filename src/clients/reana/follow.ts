@@ -1,7 +1,7 @@
 /** Polling a workflow until it reaches a terminal status, for the run monitor and `%reana follow`. */
 import { sleep } from "../http/retry";
 import { ClientError, type ClientErrorInit } from "../errors";
-import { checkOption, HOUR_MS } from "../http/durations";
+import { checkOption, POLL_INTERVAL_RANGE } from "../http/durations";
 import { ReanaError } from "./errors";
 import { TERMINAL_STATUSES, type Progress, type WorkflowStatusAnswer } from "./responses";
 
@@ -78,7 +78,7 @@ export interface FollowOptions {
 }
 
 /** Allowed poll intervals (ms): the bounds of `%reana monitor --every` (0.2–3600 s). */
-export const FOLLOW_INTERVAL_RANGE = { min: 200, max: HOUR_MS } as const;
+export const FOLLOW_INTERVAL_RANGE = POLL_INTERVAL_RANGE;
 export const MAX_TRANSIENT_ERRORS_RANGE = { min: 0, max: 1000, unit: "count" } as const;
 
 /**

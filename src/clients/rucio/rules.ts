@@ -1,7 +1,7 @@
 /** Replication rules: create (never twice), list, get, locks, update, delete. */
 import { submitOnce } from "../http/client";
 import { sleep } from "../http/retry";
-import { checkOption, HOUR_MS } from "../http/durations";
+import { checkOption, POLL_INTERVAL_RANGE } from "../http/durations";
 import { type CallOptions, didPath, encodeSegment, type RucioBase } from "./base";
 import { type DidRef, formatDid, parseDid } from "./did-ref";
 import { RucioError } from "./errors";
@@ -48,9 +48,6 @@ export interface FollowRuleOptions extends CallOptions {
    */
   maxDelayMs?: number;
 }
-
-/** Allowed `maxDelayMs` of `follow` (the same bounds as REANA's poll interval). */
-export const RULE_FOLLOW_DELAY_RANGE = { min: 200, max: HOUR_MS } as const;
 
 export interface EnsureRuleOptions extends CallOptions {
   rseExpression: string;
@@ -173,7 +170,7 @@ export class Rules {
 
   /** Reads a rule until it is OK. STUCK or SUSPENDED ends it with RUCIO_RULE_STUCK; Rucio keeps working on it. */
   async follow(id: string, opts: FollowRuleOptions = {}): Promise<Rule> {
-    checkOption(opts.maxDelayMs, "maxDelayMs", RULE_FOLLOW_DELAY_RANGE, (i) => new RucioError(i));
+    checkOption(opts.maxDelayMs, "maxDelayMs", POLL_INTERVAL_RANGE, (i) => new RucioError(i));
     let delay = 500;
     for (;;) {
       const r = await this.get(id, { signal: opts.signal });

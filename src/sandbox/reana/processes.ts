@@ -55,7 +55,11 @@ export function processGroupMembers(pgid: number): number[] {
 /** Live pids below `pid` by parent links (children, grandchildren, ...), wherever their process group is. */
 export function descendantsOf(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const p of liveProcesses()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  for (const p of liveProcesses()) {
+    const siblings = children.get(p.ppid);
+    if (siblings) siblings.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
   const out: number[] = [];
   const queue = [...(children.get(pid) ?? [])];
   while (queue.length > 0) {
